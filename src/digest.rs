@@ -1,0 +1,131 @@
+//! `Digest`: a SHA-256 value and its one text form, `sha256:<64 lowercase hex>`.
+//!
+//! Artifacts, entries, policies, evidence blobs and snapshots are all named by
+//! a `Digest`. Parsing is strict (prefix required, lowercase hex, exact length)
+//! so one value has exactly one spelling.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest as _, Sha256};
+
+/// The text prefix of every digest.
+pub const SHA256_PREFIX: &str = "sha256:";
+
+/// A SHA-256 digest.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Digest([u8; 32]);
+
+/// Why a text is not a digest.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DigestError {
+    #[error("`{0}` is not a digest: it must start with `sha256:`")]
+    MissingPrefix(String),
+    #[error("`{0}` is not a digest: expected 64 lowercase hex characters after `sha256:`")]
+    BadHex(String),
+}
+
+impl Digest {
+    /// SHA-256 of `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        Self(Sha256::digest(bytes).into())
+    }
+
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub const fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Lowercase hex without the prefix.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Parses bare lowercase hex (the in-toto `digest.sha256` form).
+    pub fn from_hex(text: &str) -> Result<Self, DigestError> {
+        let bad = || DigestError::BadHex(text.to_owned());
+        if text.len() != 64 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(bad());
+        }
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(text, &mut out).map_err(|_| bad())?;
+        Ok(Self(out))
+    }
+
+    /// The first 12 hex characters, for people reading a screen.
+    pub fn short(&self) -> String {
+        let mut hex = self.to_hex();
+        hex.truncate(12);
+        hex
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{SHA256_PREFIX}{}", self.to_hex())
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl FromStr for Digest {
+    type Err = DigestError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let hex = text
+            .strip_prefix(SHA256_PREFIX)
+            .ok_or_else(|| DigestError::MissingPrefix(text.to_owned()))?;
+        Self::from_hex(hex).map_err(|_| DigestError::BadHex(text.to_owned()))
+    }
+}
+
+impl Serialize for Digest {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_input_has_the_well_known_digest() {
+        assert_eq!(
+            Digest::of(b"").to_string(),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn text_round_trips_and_other_spellings_are_refused() {
+        let d = Digest::of(b"x");
+        assert_eq!(d.to_string().parse::<Digest>().unwrap(), d);
+        assert!(d.to_hex().parse::<Digest>().is_err(), "prefix is required");
+        assert!(
+            d.to_string()
+                .to_uppercase()
+                .replace("SHA256", "sha256")
+                .parse::<Digest>()
+                .is_err(),
+            "uppercase hex is a second spelling"
+        );
+        assert!("sha256:abc".parse::<Digest>().is_err());
+        assert!(format!("{d}00").parse::<Digest>().is_err());
+    }
+}

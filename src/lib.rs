@@ -1,0 +1,13 @@
+//! tollgate: secure, auditable code promotion between environments.
+//!
+//! The crate is layered (see `DESIGN.md` §2). Pure core first: [`digest`],
+//! [`envelope`], [`keys`], [`statement`], [`policy`], [`state`], [`ledger`].
+//! Nothing in those modules performs network I/O; key files are the only
+//! file I/O below the command line, kept in [`keys::file`].
+#![forbid(unsafe_code)]
+
+pub mod digest;
+pub mod encoding;
+pub mod envelope;
+pub mod keys;
+pub mod paths;
