@@ -1,0 +1,226 @@
+//! Every sentence a person reads about a policy document: what is wrong and
+//! how to fix it. Kept in one place so wording stays consistent and can be
+//! reviewed (or translated) without reading the validation logic.
+
+use std::fmt::Write as _;
+
+/// Names the place in the document a message is about, such as
+/// `environments.prod.approvals[1]`; the top level has an empty path.
+fn place(path: &str) -> String {
+    if path.is_empty() {
+        "the top level".to_owned()
+    } else {
+        format!("`{path}`")
+    }
+}
+
+fn list(items: &[&str]) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{item}");
+    }
+    out
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+pub(super) fn too_large(len: usize, limit: usize) -> String {
+    format!("the policy is {len} bytes; the limit is {limit} bytes, so split out comments or data")
+}
+
+pub(super) fn toml_syntax(message: &str) -> String {
+    format!("invalid TOML: {message}; fix the syntax here")
+}
+
+pub(super) fn toml_duplicate_key(key: &str) -> String {
+    format!(
+        "duplicate key `{key}`: a key may be defined once per table; remove or rename one of them"
+    )
+}
+
+pub(super) fn wrong_type(path: &str, expected: &str, found: &str) -> String {
+    format!("{} must be {expected}, not {found}", place(path))
+}
+
+pub(super) fn unknown_field(path: &str, key: &str, allowed: &[&str]) -> String {
+    format!(
+        "unknown field `{key}` in {}; expected one of: {}",
+        place(path),
+        list(allowed)
+    )
+}
+
+pub(super) fn missing_field(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        format!("the policy has no `{key}`; add it")
+    } else {
+        format!("`{path}` has no `{key}`; add it")
+    }
+}
+
+pub(super) fn version_zero() -> String {
+    "`version` must be 1 or more; the first policy is version 1".to_owned()
+}
+
+pub(super) fn origin_empty() -> String {
+    "`origin` is empty; set it to the audit log's origin, e.g. \"audit.example.com/tollgate\""
+        .to_owned()
+}
+
+pub(super) fn origin_bad(origin: &str, what: &str) -> String {
+    format!(
+        "`origin` \"{}\" contains {what}; a log origin is a URL without scheme, spaces or `+`, e.g. \"audit.example.com/tollgate\"",
+        origin.escape_debug()
+    )
+}
+
+pub(super) fn bad_name(path: &str, what: &str, name: &str) -> String {
+    format!(
+        "{} names {what} \"{}\"; names must start with a letter or digit and use only letters, digits, `-` and `_`",
+        place(path),
+        name.escape_debug()
+    )
+}
+
+pub(super) fn bad_public_key(path: &str, problem: &str) -> String {
+    format!("`{path}`: {problem}; use the key printed by `tollgate key show`")
+}
+
+pub(super) fn shared_public_key(path: &str, first: &str) -> String {
+    format!(
+        "`{path}` is the same public key as operator \"{first}\"; thresholds count distinct keys, so every operator needs a key of their own"
+    )
+}
+
+pub(super) fn member_twice(role: &str, operator: &str) -> String {
+    format!("`roles.{role}` lists \"{operator}\" twice; remove the duplicate")
+}
+
+pub(super) fn unknown_operator(role: &str, operator: &str) -> String {
+    format!(
+        "`roles.{role}` names \"{operator}\", who is not an operator; add [operators.{operator}] or remove the name"
+    )
+}
+
+pub(super) fn unknown_role(path: &str, role: &str) -> String {
+    format!("`{path}` names role \"{role}\", which is not defined; add it under [roles] or fix the name")
+}
+
+pub(super) fn role_twice(path: &str, role: &str) -> String {
+    format!("`{path}` lists role \"{role}\" twice; remove the duplicate")
+}
+
+pub(super) fn zero_count(path: &str, what: &str) -> String {
+    format!("`{path}`: {what} 0 can never be met and means nothing; use 1 or more")
+}
+
+pub(super) fn number_too_large(path: &str, value: &str) -> String {
+    format!("`{path}`: {value} is too large; use a small positive number")
+}
+
+/// A threshold that no set of distinct members can reach.
+pub(super) fn count_too_large(path: &str, what: &str, count: u32, roles: &[&str], members: usize) -> String {
+    let whom = match roles {
+        [one] => format!("role \"{one}\", which has {}", plural(members, "member", "members")),
+        many => {
+            let quoted: Vec<String> = many.iter().map(|r| format!("\"{r}\"")).collect();
+            let quoted: Vec<&str> = quoted.iter().map(String::as_str).collect();
+            format!(
+                "roles {} together, which have {}",
+                list(&quoted),
+                plural(members, "distinct member", "distinct members")
+            )
+        }
+    };
+    format!("`{path}`: {what} {count} is larger than {whom}; lower the {what} or add members")
+}
+
+pub(super) fn approval_role_twice(path: &str, role: &str, first: &str) -> String {
+    format!(
+        "`{path}` requires role \"{role}\" again (already required by `{first}`); one person meets at most one requirement, so merge them into one with a higher count"
+    )
+}
+
+pub(super) fn gate_twice(path: &str, gate: &str) -> String {
+    format!("`{path}` lists gate \"{gate}\" twice; remove the duplicate")
+}
+
+pub(super) fn unknown_gate(path: &str, gate: &str) -> String {
+    format!("`{path}` names gate \"{gate}\", which is not defined; add [gates.{gate}] or remove it")
+}
+
+pub(super) fn unknown_gate_kind(path: &str, kind: &str, kinds: &[&str]) -> String {
+    format!(
+        "`{path}`: unknown gate kind \"{}\"; expected one of: {}",
+        kind.escape_debug(),
+        list(kinds)
+    )
+}
+
+pub(super) fn unknown_after(path: &str, after: &str) -> String {
+    format!(
+        "`{path}` names environment \"{after}\", which is not defined; add [environments.{after}] or fix the name"
+    )
+}
+
+pub(super) fn after_cycle(cycle: &[&str]) -> String {
+    format!(
+        "environments form a cycle through `after`: {}; remove one `after` so promotions have a starting environment",
+        cycle.join(" → ")
+    )
+}
+
+pub(super) fn bad_duration(path: &str, text: &str, problem: &str) -> String {
+    format!(
+        "`{path}`: \"{}\" is not a duration ({problem}); write it like \"30m\", \"24h\" or \"7d\"",
+        text.escape_debug()
+    )
+}
+
+pub(super) fn zero_duration(path: &str) -> String {
+    format!("`{path}` is zero; a duration must be longer than that, e.g. \"24h\"")
+}
+
+pub(super) fn bad_timestamp(path: &str, text: &str) -> String {
+    format!(
+        "`{path}`: \"{}\" is not an RFC 3339 timestamp with an offset; write it like \"2026-12-20T00:00:00Z\"",
+        text.escape_debug()
+    )
+}
+
+pub(super) fn freeze_backwards(path: &str, from: &str, to: &str) -> String {
+    format!(
+        "`{path}`: `from` ({from}) is not before `to` ({to}); a freeze window must start before it ends"
+    )
+}
+
+pub(super) fn empty_text(path: &str) -> String {
+    format!("`{path}` is empty; say why, people read it when they are blocked")
+}
+
+pub(super) fn unknown_signer_kind(path: &str, kind: &str, kinds: &[&str]) -> String {
+    format!(
+        "`{path}`: unknown statement kind \"{}\"; expected one of: {}",
+        kind.escape_debug(),
+        list(kinds)
+    )
+}
+
+pub(super) fn digest_mismatch(actual: &str, expected: &str) -> String {
+    format!(
+        "the policy's digest is {actual} but {expected} is pinned; this is not the policy you enrolled with, so check where it came from"
+    )
+}
+
+pub(super) fn unreadable_file(problem: &str) -> String {
+    format!("cannot read the policy file: {problem}")
+}
