@@ -11,3 +11,4 @@ pub mod encoding;
 pub mod envelope;
 pub mod keys;
 pub mod paths;
+pub mod statement;
