@@ -12,3 +12,4 @@ pub mod envelope;
 pub mod keys;
 pub mod paths;
 pub mod policy;
+pub mod statement;
