@@ -12,4 +12,5 @@ pub mod envelope;
 pub mod keys;
 pub mod paths;
 pub mod policy;
+pub mod state;
 pub mod statement;
