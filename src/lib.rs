@@ -6,6 +6,7 @@
 //! file I/O below the command line, kept in [`keys::file`].
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod digest;
 pub mod encoding;
 pub mod envelope;
