@@ -92,6 +92,15 @@ struct WireSignature {
     sig: String,
 }
 
+/// What [`Envelope::verify_single`] proves: the payload, which candidate
+/// signed it (index into the caller's slice) and the entry id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SingleVerified<'a> {
+    pub payload: &'a [u8],
+    pub signer: usize,
+    pub entry_id: Digest,
+}
+
 /// Pre-Authentication Encoding:
 /// `"DSSEv1" SP LEN(type) SP type SP LEN(body) SP body`, lengths in bytes.
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
@@ -234,31 +243,29 @@ impl Envelope {
     /// Finds the first candidate whose key verifies a signature, trying first
     /// the candidates whose key id matches a signature's hint. The hint only
     /// orders the attempts, so a wrong hint costs time, never correctness.
+    /// Computes the PAE once and returns the entry id with the payload.
     pub fn verify_single(
         &self,
         candidates: &[(&VerifyingKey, &str)],
-    ) -> Result<(&[u8], usize), EnvelopeError> {
+    ) -> Result<SingleVerified<'_>, EnvelopeError> {
         let pae = self.pae();
-        let hinted = |(_, (_, id)): &(usize, &(&VerifyingKey, &str))| {
-            self.signatures
-                .iter()
-                .any(|s| !s.keyid.is_empty() && s.keyid == *id)
+        let hinted = |id: &str| self.signatures.iter().any(|s| !s.keyid.is_empty() && s.keyid == id);
+        let verifies = |key: &VerifyingKey| {
+            self.signatures.iter().any(|s| key.verify_strict(&pae, &s.sig).is_ok())
         };
-        let (first, rest): (Vec<_>, Vec<_>) = candidates.iter().enumerate().partition(hinted);
-        let found = first.into_iter().chain(rest).find(|(_, (key, _))| {
-            self.signatures
-                .iter()
-                .any(|s| key.verify_strict(&pae, &s.sig).is_ok())
-        });
-        let Some((index, _)) = found else {
+        let found = candidates
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, id))| hinted(id))
+            .chain(candidates.iter().enumerate().filter(|(_, (_, id))| !hinted(id)))
+            .find(|(_, (key, _))| verifies(key));
+        let Some((signer, _)) = found else {
             return Err(EnvelopeError::NoValidSignature);
         };
         if self.payload_type != IN_TOTO_PAYLOAD_TYPE {
-            return Err(EnvelopeError::UnsupportedPayloadType(
-                self.payload_type.clone(),
-            ));
+            return Err(EnvelopeError::UnsupportedPayloadType(self.payload_type.clone()));
         }
-        Ok((&self.payload, index))
+        Ok(SingleVerified { payload: &self.payload, signer, entry_id: Digest::of(&pae) })
     }
 
     /// Checks every signature against every candidate with `verify_strict`

@@ -65,12 +65,12 @@ impl KeyRing {
             .iter()
             .map(|(_, key, id)| (key.verifying_key(), id.as_str()))
             .collect();
-        let (payload, which) = envelope.verify_single(&candidates)?;
-        let statement = Statement::parse_verified(payload)?;
-        let (name, key, _) = &self.keys[which];
+        let verified = envelope.verify_single(&candidates)?;
+        let statement = Statement::parse_verified(verified.payload)?;
+        let (name, key, _) = &self.keys[verified.signer];
         Ok(VerifiedEntry {
             index,
-            id: envelope.entry_id(),
+            id: verified.entry_id,
             signer: name.clone(),
             key: *key,
             statement,
