@@ -14,7 +14,7 @@
 mod error;
 mod messages;
 mod read;
-//ROT pub mod rotation;
+pub mod rotation;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -30,7 +30,7 @@ use crate::digest::Digest;
 use crate::keys::PublicKey;
 
 pub use error::{PolicyError, PolicyErrors};
-//ROT pub use rotation::{RotationError, verify_chain, verify_successor};
+pub use rotation::{RotationError, verify_chain, verify_successor};
 
 /// The starter policy written by `tollgate init`; documented line by line.
 pub const EXAMPLE_POLICY: &str = include_str!("example.toml");

@@ -282,7 +282,7 @@ impl Reader<'_> {
     fn count(&mut self, value: &Value<'_>, path: &str, what: &str) -> Option<At<u32>> {
         let n = self.integer(value, path)?;
         if n < 1 {
-            self.report(value.span(), msg::zero_count(path, what));
+            self.report(value.span(), msg::count_below_one(path, what, n));
             return None;
         }
         let Ok(n) = u32::try_from(n) else {
@@ -450,7 +450,7 @@ impl Reader<'_> {
                     value: key,
                 }),
                 Err(e) => {
-                    self.report(text.span, msg::bad_public_key(&key_path, &e.to_string()));
+                    self.report(text.span, msg::bad_public_key(&key_path, &e));
                     None
                 }
             }
