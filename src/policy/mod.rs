@@ -311,3 +311,6 @@ pub fn check_file(path: &Path) -> Result<Policy, PolicyErrors> {
     })?;
     Policy::parse(&text, &file)
 }
+
+#[cfg(test)]
+mod tests;
