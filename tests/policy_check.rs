@@ -2,6 +2,8 @@
 //! `tollgate policy check` as users see it: every invalid fixture under
 //! `tests/fixtures/policy/invalid/` must produce exactly the error text in
 //! its `.expected` file, and the shipped example policy must be valid.
+//! After an intended wording change, `POLICY_FIXTURES_BLESS=1 cargo test
+//! --test policy_check` rewrites the `.expected` files; review the diff.
 
 use std::path::{Path, PathBuf};
 
@@ -27,13 +29,15 @@ fn every_invalid_fixture_reports_exactly_the_expected_errors() {
     for path in &files {
         let name = path.file_name().unwrap().to_str().unwrap();
         let text = std::fs::read_to_string(path).unwrap();
-        let expected = std::fs::read_to_string(path.with_extension("expected"))
-            .unwrap_or_else(|_| panic!("{name} has no .expected file"));
+        // A missing file reads as empty, so it fails unless blessed.
+        let expected = std::fs::read_to_string(path.with_extension("expected")).unwrap_or_default();
         match Policy::parse(&text, name) {
             Ok(_) => failures.push(format!("{name}: parsed, but it is meant to be invalid")),
             Err(errors) => {
                 let actual = errors.to_string();
-                if actual.trim_end() != expected.trim_end() {
+                if std::env::var_os("POLICY_FIXTURES_BLESS").is_some() {
+                    std::fs::write(path.with_extension("expected"), format!("{actual}\n")).unwrap();
+                } else if actual.trim_end() != expected.trim_end() {
                     failures.push(format!(
                         "{name}:\n--- expected\n{}\n--- actual\n{actual}",
                         expected.trim_end()
@@ -70,5 +74,8 @@ fn the_example_policy_is_valid() {
 fn check_file_names_the_file_it_could_not_read() {
     let errors = check_file(Path::new("/nonexistent/policy.toml")).unwrap_err();
     let text = errors.to_string();
-    assert!(text.starts_with("/nonexistent/policy.toml:1:1: cannot read the policy file"), "{text}");
+    assert!(
+        text.starts_with("/nonexistent/policy.toml:1:1: cannot read the policy file"),
+        "{text}"
+    );
 }

@@ -125,7 +125,11 @@ mod tests {
         assert_eq!(line_column(text, 6), (2, 1));
         // "é" is two bytes; the `=` after it is the third character.
         assert_eq!(line_column(text, 9), (2, 3));
-        assert_eq!(line_column(text, 7), (2, 1), "inside a character clamps back");
+        assert_eq!(
+            line_column(text, 7),
+            (2, 1),
+            "inside a character clamps back"
+        );
         assert_eq!(line_column(text, 999), (3, 1));
     }
 

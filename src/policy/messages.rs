@@ -131,7 +131,9 @@ pub(super) fn unknown_operator(role: &str, operator: &str) -> String {
 }
 
 pub(super) fn unknown_role(path: &str, role: &str) -> String {
-    format!("`{path}` names role \"{role}\", which is not defined; add it under [roles] or fix the name")
+    format!(
+        "`{path}` names role \"{role}\", which is not defined; add it under [roles] or fix the name"
+    )
 }
 
 pub(super) fn role_twice(path: &str, role: &str) -> String {
@@ -147,9 +149,18 @@ pub(super) fn number_too_large(path: &str, value: &str) -> String {
 }
 
 /// A threshold that no set of distinct members can reach.
-pub(super) fn count_too_large(path: &str, what: &str, count: u32, roles: &[&str], members: usize) -> String {
+pub(super) fn count_too_large(
+    path: &str,
+    what: &str,
+    count: u32,
+    roles: &[&str],
+    members: usize,
+) -> String {
     let whom = match roles {
-        [one] => format!("role \"{one}\", which has {}", plural(members, "member", "members")),
+        [one] => format!(
+            "role \"{one}\", which has {}",
+            plural(members, "member", "members")
+        ),
         many => {
             let quoted: Vec<String> = many.iter().map(|r| format!("\"{r}\"")).collect();
             let quoted: Vec<&str> = quoted.iter().map(String::as_str).collect();
@@ -259,7 +270,9 @@ pub(super) fn rotation_statement(problem: &str) -> String {
 }
 
 pub(super) fn rotation_not_policy(kind: &str) -> String {
-    format!("the envelope carries a {kind} statement, not a policy; submit the output of `tollgate policy sign`")
+    format!(
+        "the envelope carries a {kind} statement, not a policy; submit the output of `tollgate policy sign`"
+    )
 }
 
 pub(super) fn rotation_version_disagrees(predicate: u64, document: u64) -> String {

@@ -313,4 +313,6 @@ pub fn check_file(path: &Path) -> Result<Policy, PolicyErrors> {
 }
 
 #[cfg(test)]
+mod rotation_tests;
+#[cfg(test)]
 mod tests;

@@ -155,7 +155,9 @@ fn join(path: &str, key: &str) -> String {
 /// Names share the TOML bare-key alphabet so they print unquoted in paths
 /// and on screens, and cannot smuggle spaces or control characters.
 fn is_name(name: &str) -> bool {
-    name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric())
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -304,7 +306,10 @@ impl Reader<'_> {
             }
             Ok(d) => Some(d),
             Err(e) => {
-                self.report(text.span, msg::bad_duration(path, &text.value, &e.to_string()));
+                self.report(
+                    text.span,
+                    msg::bad_duration(path, &text.value, &e.to_string()),
+                );
                 None
             }
         }
@@ -419,7 +424,7 @@ impl Reader<'_> {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (key, entry) in table.iter() {
+        for (key, entry) in table {
             let name: &str = key.get_ref();
             let entry_path = join(path, name);
             if !is_name(name) {
@@ -438,7 +443,12 @@ impl Reader<'_> {
         out
     }
 
-    fn operator(&mut self, name: At<String>, table: &DeTable<'_>, span: Range<usize>) -> DraftOperator {
+    fn operator(
+        &mut self,
+        name: At<String>,
+        table: &DeTable<'_>,
+        span: Range<usize>,
+    ) -> DraftOperator {
         let path = join("operators", &name.value);
         self.fields(table, &path, &OPERATOR_FIELDS);
         let key_path = join(&path, "key");
@@ -463,7 +473,7 @@ impl Reader<'_> {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (key, members) in table.iter() {
+        for (key, members) in table {
             let name: &str = key.get_ref();
             if !is_name(name) {
                 self.report(key.span(), msg::bad_name("roles", "a role", name));
@@ -486,11 +496,14 @@ impl Reader<'_> {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (key, roles) in table.iter() {
+        for (key, roles) in table {
             let kind: &str = key.get_ref();
             let path = join("signers", kind);
             if !SIGNER_KINDS.contains(&kind) {
-                self.report(key.span(), msg::unknown_signer_kind(&path, kind, &SIGNER_KINDS));
+                self.report(
+                    key.span(),
+                    msg::unknown_signer_kind(&path, kind, &SIGNER_KINDS),
+                );
                 continue;
             }
             out.push(DraftSigner {
@@ -525,7 +538,8 @@ impl Reader<'_> {
         let freeze = get(table, "freeze")
             .map(|v| self.freeze(v, &join(&path, "freeze")))
             .unwrap_or_default();
-        let rollback = get(table, "rollback").and_then(|v| self.rollback(v, &join(&path, "rollback")));
+        let rollback =
+            get(table, "rollback").and_then(|v| self.rollback(v, &join(&path, "rollback")));
         DraftEnvironment {
             name,
             after,
@@ -627,10 +641,12 @@ impl Reader<'_> {
             }
             parsed
         });
-        let remediation = get(table, "remediation").and_then(|v| self.text(v, &join(&path, "remediation")));
-        let waivable_by = get(table, "waivable_by").and_then(|v| self.waiver(v, &join(&path, "waivable_by")));
+        let remediation =
+            get(table, "remediation").and_then(|v| self.text(v, &join(&path, "remediation")));
+        let waivable_by =
+            get(table, "waivable_by").and_then(|v| self.waiver(v, &join(&path, "waivable_by")));
         let mut settings = toml::Table::new();
-        for (key, value) in table.iter() {
+        for (key, value) in table {
             let key: &str = key.get_ref();
             if GATE_FIELDS.contains(&key) {
                 continue;
@@ -641,7 +657,11 @@ impl Reader<'_> {
                 }
                 None => self.report(
                     value.span(),
-                    msg::wrong_type(&join(&path, key), "a TOML value", value.get_ref().type_str()),
+                    msg::wrong_type(
+                        &join(&path, key),
+                        "a TOML value",
+                        value.get_ref().type_str(),
+                    ),
                 ),
             }
         }

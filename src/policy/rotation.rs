@@ -67,7 +67,7 @@ pub fn verify_successor(current: &Policy, envelope: &Envelope) -> Result<Policy,
         Err(other) => return Err(RotationError::Envelope(other)),
     };
     let valid = verified.signers.len();
-    if u32::try_from(valid).map_or(false, |v| v < needed) {
+    if u32::try_from(valid).is_ok_and(|v| v < needed) {
         return Err(below(valid));
     }
 

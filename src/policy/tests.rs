@@ -1,6 +1,7 @@
 //! Unit tests of the policy model: the role rules of `DESIGN.md` §3.3, the
 //! query API the `state` fold relies on, and value-level validation.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use proptest::prelude::*;
@@ -19,7 +20,7 @@ fn doc(operators: &[(&str, PublicKey)], rest: &str) -> String {
         "version = 1\norigin = \"audit.example.com/tollgate\"\nadmins = { role = \"policy-admin\", threshold = 1 }\n",
     );
     for (name, key) in operators {
-        text.push_str(&format!("[operators.{name}]\nkey = \"{key}\"\n"));
+        let _ = write!(text, "[operators.{name}]\nkey = \"{key}\"\n");
     }
     text.push_str(rest);
     text
@@ -67,7 +68,10 @@ fn the_example_parses_into_the_documented_model() {
     assert_eq!(prod.freeze[0].from, datetime!(2026-12-20 00:00 UTC));
     assert_eq!(prod.freeze[0].reason, "year-end");
     assert!(prod.freeze[0].contains(datetime!(2026-12-25 12:00 UTC)));
-    assert!(!prod.freeze[0].contains(datetime!(2027-01-04 00:00 UTC)), "`to` is exclusive");
+    assert!(
+        !prod.freeze[0].contains(datetime!(2027-01-04 00:00 UTC)),
+        "`to` is exclusive"
+    );
     assert_eq!(
         prod.rollback,
         Some(RollbackRule {
@@ -86,7 +90,10 @@ fn the_example_parses_into_the_documented_model() {
         })
     );
     assert!(sast.settings.contains_key("block_on"));
-    assert!(!sast.settings.contains_key("kind"), "known fields are not settings");
+    assert!(
+        !sast.settings.contains_key("kind"),
+        "known fields are not settings"
+    );
     let licenses = p.gate("licenses").unwrap();
     assert_eq!(licenses.settings["allow"].as_array().unwrap().len(), 4);
     assert_eq!(
@@ -95,7 +102,10 @@ fn the_example_parses_into_the_documented_model() {
     );
     for env in p.environments.values() {
         for gate in &env.gates {
-            assert!(p.gate(gate).is_some(), "{gate} is referenced but not defined");
+            assert!(
+                p.gate(gate).is_some(),
+                "{gate} is referenced but not defined"
+            );
         }
     }
 }
@@ -107,13 +117,19 @@ fn digest_and_document_are_the_exact_bytes() {
     assert_eq!(p.digest(), Digest::of(EXAMPLE_POLICY.as_bytes()));
     // A comment changes the bytes, so it changes what decisions bind.
     let edited = format!("{EXAMPLE_POLICY}\n# edited\n");
-    assert_ne!(Policy::parse(&edited, "p.toml").unwrap().digest(), p.digest());
+    assert_ne!(
+        Policy::parse(&edited, "p.toml").unwrap().digest(),
+        p.digest()
+    );
 }
 
 #[test]
 fn pinned_refuses_any_other_document() {
     let pin = Digest::of(EXAMPLE_POLICY.as_bytes());
-    assert_eq!(Policy::pinned(EXAMPLE_POLICY, "p.toml", pin).unwrap(), example());
+    assert_eq!(
+        Policy::pinned(EXAMPLE_POLICY, "p.toml", pin).unwrap(),
+        example()
+    );
     let edited = EXAMPLE_POLICY.replacen("threshold = 2", "threshold = 1", 1);
     let errors = Policy::pinned(&edited, "p.toml", pin).unwrap_err();
     assert_eq!(errors.len(), 1);
@@ -127,12 +143,19 @@ fn role_queries_answer_per_role() {
     assert!(p.has_role("bob", "policy-admin"));
     assert_eq!(p.roles_of("erin"), ["policy-admin", "release-manager"]);
     assert!(p.roles_of("nobody").is_empty());
-    let names: Vec<&str> = p.members("security").iter().map(|o| o.name.as_str()).collect();
+    let names: Vec<&str> = p
+        .members("security")
+        .iter()
+        .map(|o| o.name.as_str())
+        .collect();
     assert_eq!(names, ["bob", "dana"]);
     assert!(p.members("no-such-role").is_empty());
     let bob = p.operator("bob").unwrap();
     assert_eq!(p.operator_for_key(&bob.key).unwrap().name, "bob");
-    assert!(p.operator_for_key(&Signer::generate("x").public()).is_none());
+    assert!(
+        p.operator_for_key(&Signer::generate("x").public())
+            .is_none()
+    );
 }
 
 #[test]
@@ -149,7 +172,10 @@ fn a_key_authorised_for_one_role_is_not_a_member_of_another() {
     assert!(p.may_sign("promotion-request", "alice"));
     assert!(!p.may_sign("gate-result", "alice"));
     assert!(p.may_sign("gate-result", "ci-main"));
-    assert!(!p.may_sign("decision", "ci-main"), "unknown kinds are never signable");
+    assert!(
+        !p.may_sign("decision", "ci-main"),
+        "unknown kinds are never signable"
+    );
 }
 
 #[test]
@@ -193,7 +219,10 @@ fn thresholds_count_distinct_public_keys() {
     );
     let errors = messages(&text);
     assert_eq!(errors.len(), 2, "{errors:?}");
-    assert!(errors[0].contains("same public key as operator \"bob\""), "{errors:?}");
+    assert!(
+        errors[0].contains("same public key as operator \"bob\""),
+        "{errors:?}"
+    );
     assert!(
         errors[1].contains("count 2 is larger than role \"policy-admin\", which has 1 member"),
         "{errors:?}"
@@ -211,7 +240,10 @@ fn one_operator_twice_in_a_role_is_refused_not_counted_twice() {
     assert_eq!(errors, [msg_member_twice("policy-admin", "alice")]);
     let text = text.replace("threshold = 1", "threshold = 2");
     let errors = messages(&text);
-    assert!(errors.iter().any(|e| e.contains("threshold 2 is larger")), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.contains("threshold 2 is larger")),
+        "{errors:?}"
+    );
 }
 
 fn msg_member_twice(role: &str, operator: &str) -> String {
@@ -230,7 +262,10 @@ fn rollback_counts_the_union_of_its_roles() {
     let too_many = doc(&[("alice", a), ("bob", b)], &rest.replace("COUNT", "3"));
     let errors = messages(&too_many);
     assert_eq!(errors.len(), 1);
-    assert!(errors[0].contains("which have 2 distinct members"), "{errors:?}");
+    assert!(
+        errors[0].contains("which have 2 distinct members"),
+        "{errors:?}"
+    );
 }
 
 #[test]
@@ -256,7 +291,10 @@ fn environment_order_is_topological_with_branches() {
                 [environments.dev]\n\
                 [environments.sandbox]\n";
     let p = Policy::parse(&doc(&[("alice", a)], rest), "p.toml").unwrap();
-    assert_eq!(p.environment_order(), ["dev", "sandbox", "qa", "staging", "prod"]);
+    assert_eq!(
+        p.environment_order(),
+        ["dev", "sandbox", "qa", "staging", "prod"]
+    );
 }
 
 #[test]
@@ -286,7 +324,11 @@ fn oversized_documents_are_refused_before_parsing() {
     let text = "#".repeat(MAX_POLICY_BYTES + 1);
     let errors = Policy::parse(&text, "big.toml").unwrap_err();
     assert_eq!(errors.len(), 1);
-    assert!(errors.to_string().starts_with("big.toml:1:1: the policy is"));
+    assert!(
+        errors
+            .to_string()
+            .starts_with("big.toml:1:1: the policy is")
+    );
 }
 
 #[test]

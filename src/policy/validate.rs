@@ -46,7 +46,10 @@ fn syntax_problems(text: &str, errors: &[toml::de::Error], problems: &mut Proble
         if error.message() == "duplicate key" {
             let key = text.get(span.clone()).unwrap_or_default();
             problems.push(span, msg::toml_duplicate_key(key));
-        } else if first_other.as_ref().is_none_or(|(s, _)| span.start < s.start) {
+        } else if first_other
+            .as_ref()
+            .is_none_or(|(s, _)| span.start < s.start)
+        {
             first_other = Some((span, error.message().to_owned()));
         }
     }
@@ -185,7 +188,10 @@ fn check_directory<'d>(draft: &'d Draft, problems: &mut Problems) -> Directory<'
             if members.contains(&member_name) {
                 problems.push(member.span.clone(), msg::member_twice(name, member_name));
             } else if !operators.contains_key(member_name) {
-                problems.push(member.span.clone(), msg::unknown_operator(name, member_name));
+                problems.push(
+                    member.span.clone(),
+                    msg::unknown_operator(name, member_name),
+                );
             } else {
                 members.push(member_name);
             }
@@ -233,9 +239,15 @@ fn check_environment(
     for (i, gate) in env.gates.iter().enumerate() {
         let gate_path = format!("{path}.gates[{i}]");
         if env.gates[..i].iter().any(|g| g.value == gate.value) {
-            problems.push(gate.span.clone(), msg::gate_twice(&format!("{path}.gates"), &gate.value));
+            problems.push(
+                gate.span.clone(),
+                msg::gate_twice(&format!("{path}.gates"), &gate.value),
+            );
         } else if !gates.contains(gate.value.as_str()) {
-            problems.push(gate.span.clone(), msg::unknown_gate(&gate_path, &gate.value));
+            problems.push(
+                gate.span.clone(),
+                msg::unknown_gate(&gate_path, &gate.value),
+            );
         }
     }
     let mut required: BTreeMap<&str, usize> = BTreeMap::new();
@@ -330,13 +342,24 @@ fn build(draft: Draft, text: &str) -> Policy {
         .into_iter()
         .filter_map(|o| {
             let key = o.key?.value;
-            Some((o.name.value.clone(), Operator { name: o.name.value, key }))
+            Some((
+                o.name.value.clone(),
+                Operator {
+                    name: o.name.value,
+                    key,
+                },
+            ))
         })
         .collect();
     let roles: BTreeMap<String, Vec<String>> = draft
         .roles
         .into_iter()
-        .map(|r| (r.name.value, r.members.into_iter().map(|m| m.value).collect()))
+        .map(|r| {
+            (
+                r.name.value,
+                r.members.into_iter().map(|m| m.value).collect(),
+            )
+        })
         .collect();
     let mut signers: BTreeMap<String, Vec<String>> = draft
         .signers
