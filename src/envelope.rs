@@ -231,6 +231,36 @@ impl Envelope {
         serde_json::to_vec(&wire).unwrap_or_default()
     }
 
+    /// Finds the first candidate whose key verifies a signature, trying first
+    /// the candidates whose key id matches a signature's hint. The hint only
+    /// orders the attempts, so a wrong hint costs time, never correctness.
+    pub fn verify_single(
+        &self,
+        candidates: &[(&VerifyingKey, &str)],
+    ) -> Result<(&[u8], usize), EnvelopeError> {
+        let pae = self.pae();
+        let hinted = |(_, (_, id)): &(usize, &(&VerifyingKey, &str))| {
+            self.signatures
+                .iter()
+                .any(|s| !s.keyid.is_empty() && s.keyid == *id)
+        };
+        let (first, rest): (Vec<_>, Vec<_>) = candidates.iter().enumerate().partition(hinted);
+        let found = first.into_iter().chain(rest).find(|(_, (key, _))| {
+            self.signatures
+                .iter()
+                .any(|s| key.verify_strict(&pae, &s.sig).is_ok())
+        });
+        let Some((index, _)) = found else {
+            return Err(EnvelopeError::NoValidSignature);
+        };
+        if self.payload_type != IN_TOTO_PAYLOAD_TYPE {
+            return Err(EnvelopeError::UnsupportedPayloadType(
+                self.payload_type.clone(),
+            ));
+        }
+        Ok((&self.payload, index))
+    }
+
     /// Checks every signature against every candidate with `verify_strict`
     /// and returns the payload with the distinct candidates that signed.
     ///

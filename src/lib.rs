@@ -6,10 +6,12 @@
 //! file I/O below the command line, kept in [`keys::file`].
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod digest;
 pub mod encoding;
 pub mod envelope;
 pub mod keys;
 pub mod paths;
 pub mod policy;
+pub mod state;
 pub mod statement;

@@ -1,3 +1,6 @@
+//! The `tollgate` binary: everything lives in the library; see `tollgate --help`.
 #![forbid(unsafe_code)]
 
-fn main() {}
+fn main() -> std::process::ExitCode {
+    tollgate::cli::run()
+}

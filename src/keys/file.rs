@@ -20,7 +20,7 @@ use crate::encoding;
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
     #[error(
-        "{path}: a key file already exists there; pass --force to replace it or choose another --name"
+        "{path}: a key file already exists there; pass --force to replace it (the old key is lost) or --key PATH to write elsewhere"
     )]
     Exists { path: PathBuf },
     #[error("{path}: cannot {action}: {source}")]

@@ -1,0 +1,93 @@
+//! Verified entries: a log entry whose envelope verified against a key the
+//! policy names, whose statement parsed strictly from the verified bytes, and
+//! whose signer is known by operator name.
+
+use rayon::prelude::*;
+
+use crate::digest::Digest;
+use crate::envelope::{Envelope, EnvelopeError};
+use crate::keys::PublicKey;
+use crate::policy::Policy;
+use crate::statement::{Statement, StatementError};
+
+/// A log entry the fold may use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedEntry {
+    /// Position in the log.
+    pub index: u64,
+    /// `sha256(PAE)`: the entry's identity (a promotion's id is the id of its request).
+    pub id: Digest,
+    /// The operator whose key signed it.
+    pub signer: String,
+    pub key: PublicKey,
+    pub statement: Statement,
+}
+
+/// Why an entry could not be verified.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EntryError {
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    #[error(transparent)]
+    Statement(#[from] StatementError),
+}
+
+/// Candidate keys of a policy, with the key id hints, built once per policy.
+#[derive(Debug, Clone)]
+pub struct KeyRing {
+    keys: Vec<(String, PublicKey, String)>,
+}
+
+impl KeyRing {
+    pub fn of(policy: &Policy) -> Self {
+        let keys = policy
+            .operators
+            .values()
+            .map(|op| (op.name.clone(), op.key, op.key.key_id().to_string()))
+            .collect();
+        Self { keys }
+    }
+
+    /// Verifies one entry's bytes. The signer is found by trying the policy's
+    /// keys; the DSSE key id only orders the attempts.
+    pub fn verify(&self, index: u64, bytes: &[u8]) -> Result<VerifiedEntry, EntryError> {
+        let envelope = Envelope::from_json(bytes)?;
+        self.verify_envelope(index, &envelope)
+    }
+
+    pub fn verify_envelope(
+        &self,
+        index: u64,
+        envelope: &Envelope,
+    ) -> Result<VerifiedEntry, EntryError> {
+        let candidates: Vec<_> = self
+            .keys
+            .iter()
+            .map(|(_, key, id)| (key.verifying_key(), id.as_str()))
+            .collect();
+        let (payload, which) = envelope.verify_single(&candidates)?;
+        let statement = Statement::parse_verified(payload)?;
+        let (name, key, _) = &self.keys[which];
+        Ok(VerifiedEntry {
+            index,
+            id: envelope.entry_id(),
+            signer: name.clone(),
+            key: *key,
+            statement,
+        })
+    }
+
+    /// Verifies many entries on every core, keeping log order. `first_index`
+    /// is the log index of `entries[0]`.
+    pub fn verify_all(
+        &self,
+        first_index: u64,
+        entries: &[Vec<u8>],
+    ) -> Vec<Result<VerifiedEntry, EntryError>> {
+        entries
+            .par_iter()
+            .enumerate()
+            .map(|(offset, bytes)| self.verify(first_index + offset as u64, bytes))
+            .collect()
+    }
+}

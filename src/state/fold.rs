@@ -1,0 +1,601 @@
+//! The incremental fold: [`Folder::apply`] takes one verified entry, checks
+//! every rule that can be judged at its place in the log, and either records
+//! it or refuses it *without changing anything*. The store calls it to
+//! validate an append; clients call it to rebuild the state from the log.
+
+use std::collections::{BTreeMap, HashSet};
+
+use time::OffsetDateTime;
+
+use super::entry::VerifiedEntry;
+use super::model::{
+    DecisionRecord, DeploymentRecord, GateRecord, GateState, GateVerdict, Promotion,
+    PromotionStatus, RollbackRecord, Running, State, Via,
+};
+use super::reasons::Refusal;
+use crate::digest::Digest;
+use crate::policy::Policy;
+use crate::statement::{
+    Decision, DecisionAction, Deployment, DeploymentStatus, DeploymentTarget, GateResult,
+    Predicate, PromotionRequest, Snapshot, StatementKind,
+};
+
+/// Folds entries one at a time under one policy.
+#[derive(Debug, Clone)]
+pub struct Folder<'p> {
+    policy: &'p Policy,
+    state: State,
+    seen: HashSet<Digest>,
+    nonces: HashSet<(String, String)>,
+    /// Every decision id of a rollback group → the group's id.
+    rollback_of_decision: BTreeMap<Digest, Digest>,
+}
+
+/// The digest a decision binds for "the gate results I saw": over the gate
+/// names and the entry ids of their latest results, in name order.
+pub fn gate_results_digest(promotion: &Promotion) -> Digest {
+    let mut text = String::new();
+    for (name, gate) in &promotion.gates {
+        if let Some(latest) = &gate.latest {
+            text.push_str(name);
+            text.push(' ');
+            text.push_str(&latest.id.to_string());
+            text.push('\n');
+        }
+    }
+    Digest::of(text.as_bytes())
+}
+
+impl<'p> Folder<'p> {
+    pub fn new(policy: &'p Policy) -> Self {
+        Self {
+            policy,
+            state: State::default(),
+            seen: HashSet::new(),
+            nonces: HashSet::new(),
+            rollback_of_decision: BTreeMap::new(),
+        }
+    }
+
+    pub fn policy(&self) -> &'p Policy {
+        self.policy
+    }
+
+    /// The state before readiness is evaluated (see [`super::evaluate`]).
+    pub fn raw_state(&self) -> &State {
+        &self.state
+    }
+
+    /// Folds every entry; refused ones are kept in `ignored` with their reason.
+    pub fn apply_all<'e>(&mut self, entries: impl IntoIterator<Item = &'e VerifiedEntry>) {
+        for entry in entries {
+            if let Err(reason) = self.apply(entry) {
+                self.state.ignored.push(super::model::IgnoredEntry {
+                    index: entry.index,
+                    id: entry.id,
+                    signer: entry.signer.clone(),
+                    reason,
+                });
+            }
+            self.state.size = self.state.size.max(entry.index + 1);
+        }
+    }
+
+    /// Applies one entry, or refuses it and leaves the state unchanged.
+    pub fn apply(&mut self, entry: &VerifiedEntry) -> Result<(), Refusal> {
+        if self.seen.contains(&entry.id) {
+            return Err(Refusal::Duplicate(entry.id));
+        }
+        let kind = entry.statement.kind();
+        if matches!(
+            kind,
+            StatementKind::PromotionRequest
+                | StatementKind::GateResult
+                | StatementKind::Snapshot
+                | StatementKind::Deployment
+        ) && !self.policy.may_sign(kind.name(), &entry.signer)
+        {
+            return Err(Refusal::NotAuthorisedToSign {
+                signer: entry.signer.clone(),
+                kind: kind.name(),
+                allowed: self
+                    .policy
+                    .signers
+                    .get(kind.name())
+                    .map(|roles| roles.join(", "))
+                    .unwrap_or_default(),
+            });
+        }
+        let artifact = entry.statement.artifact().unwrap_or_default();
+        match &entry.statement.predicate {
+            Predicate::PromotionRequest(p) => self.request(entry, artifact, p)?,
+            Predicate::GateResult(g) => self.gate_result(entry, artifact, g)?,
+            Predicate::Snapshot(s) => self.snapshot(entry, s)?,
+            Predicate::Decision(d) => self.decision(entry, artifact, d)?,
+            Predicate::Deployment(d) => self.deployment(entry, artifact, d)?,
+            // Policy versions are checked by `policy::rotation` as the log is
+            // read; they change no promotion by themselves.
+            Predicate::Policy(_) => {}
+        }
+        self.seen.insert(entry.id);
+        Ok(())
+    }
+
+    fn request(
+        &mut self,
+        entry: &VerifiedEntry,
+        artifact: Digest,
+        request: &PromotionRequest,
+    ) -> Result<(), Refusal> {
+        let target = self
+            .policy
+            .environment(&request.to)
+            .ok_or_else(|| Refusal::UnknownEnvironment(request.to.clone()))?;
+        if target.after != request.from {
+            return Err(Refusal::WrongSourceEnvironment {
+                to: request.to.clone(),
+                expected: target
+                    .after
+                    .clone()
+                    .unwrap_or_else(|| "(nowhere: it is the first)".into()),
+                got: request.from.clone().unwrap_or_else(|| "(nowhere)".into()),
+            });
+        }
+        let gates = target
+            .gates
+            .iter()
+            .map(|name| {
+                let state = GateState {
+                    name: name.clone(),
+                    latest: None,
+                    waivers: Vec::new(),
+                    verdict: GateVerdict::Missing,
+                };
+                (name.clone(), state)
+            })
+            .collect();
+        self.state.promotions.insert(
+            entry.id,
+            Promotion {
+                id: entry.id,
+                index: entry.index,
+                requested_by: entry.signer.clone(),
+                artifact,
+                request: request.clone(),
+                gates,
+                approvals: Vec::new(),
+                rejections: Vec::new(),
+                deployment: None,
+                status: PromotionStatus::Waiting,
+                blockers: Vec::new(),
+            },
+        );
+        self.state.promotion_order.push(entry.id);
+        Ok(())
+    }
+
+    fn promotion_for(&self, id: &Digest, artifact: Digest) -> Result<&Promotion, Refusal> {
+        let promotion = self
+            .state
+            .promotions
+            .get(id)
+            .ok_or(Refusal::UnknownPromotion(*id))?;
+        if promotion.artifact != artifact {
+            return Err(Refusal::ArtifactMismatch {
+                promotion: *id,
+                expected: promotion.artifact,
+                got: artifact,
+            });
+        }
+        Ok(promotion)
+    }
+
+    fn gate_result(
+        &mut self,
+        entry: &VerifiedEntry,
+        artifact: Digest,
+        result: &GateResult,
+    ) -> Result<(), Refusal> {
+        let promotion = self.promotion_for(&result.promotion, artifact)?;
+        if !promotion.gates.contains_key(&result.gate) {
+            return Err(Refusal::GateNotRequired {
+                gate: result.gate.clone(),
+                environment: promotion.request.to.clone(),
+            });
+        }
+        if let Some(gate) = self
+            .state
+            .promotions
+            .get_mut(&result.promotion)
+            .and_then(|p| p.gates.get_mut(&result.gate))
+        {
+            gate.latest = Some(GateRecord {
+                id: entry.id,
+                index: entry.index,
+                signer: entry.signer.clone(),
+                result: result.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    fn snapshot(&mut self, entry: &VerifiedEntry, snapshot: &Snapshot) -> Result<(), Refusal> {
+        if self.policy.environment(&snapshot.environment).is_none() {
+            return Err(Refusal::UnknownEnvironment(snapshot.environment.clone()));
+        }
+        self.state
+            .environments
+            .entry(snapshot.environment.clone())
+            .or_default()
+            .entry(snapshot.service.clone())
+            .or_default()
+            .snapshot = Some(entry.id);
+        Ok(())
+    }
+
+    /// The snapshot id a decision about `promotion` must bind now.
+    pub fn current_snapshot(&self, promotion: &Promotion) -> Option<Digest> {
+        self.state
+            .service(&promotion.request.to, &promotion.request.service)?
+            .snapshot
+    }
+
+    fn check_binding(&self, promotion: &Promotion, decision: &Decision) -> Result<(), Refusal> {
+        let stale = |what: &'static str, bound: String, current: String| Refusal::StaleBinding {
+            what,
+            bound,
+            current,
+        };
+        if decision.bound.policy != self.policy.digest() {
+            return Err(stale(
+                "policy",
+                decision.bound.policy.to_string(),
+                self.policy.digest().to_string(),
+            ));
+        }
+        let gates = gate_results_digest(promotion);
+        if decision.bound.gate_results != gates {
+            return Err(stale(
+                "gate results",
+                decision.bound.gate_results.to_string(),
+                gates.to_string(),
+            ));
+        }
+        let snapshot = self.current_snapshot(promotion);
+        if decision.bound.snapshot != snapshot {
+            let show = |d: Option<Digest>| d.map_or_else(|| "none".to_owned(), |d| d.to_string());
+            return Err(stale(
+                "snapshot",
+                show(decision.bound.snapshot),
+                show(snapshot),
+            ));
+        }
+        Ok(())
+    }
+
+    fn decision(
+        &mut self,
+        entry: &VerifiedEntry,
+        artifact: Digest,
+        decision: &Decision,
+    ) -> Result<(), Refusal> {
+        if !self.policy.has_role(&entry.signer, &decision.role) {
+            return Err(Refusal::RoleNotHeld {
+                signer: entry.signer.clone(),
+                role: decision.role.clone(),
+            });
+        }
+        let nonce_key = (entry.signer.clone(), decision.nonce.clone());
+        if self.nonces.contains(&nonce_key) {
+            return Err(Refusal::ReplayedNonce {
+                signer: entry.signer.clone(),
+                nonce: decision.nonce.clone(),
+            });
+        }
+        if decision.observed.origin != self.policy.origin || decision.observed.size > entry.index {
+            return Err(Refusal::ObservedCheckpointInvalid {
+                origin: decision.observed.origin.clone(),
+                size: decision.observed.size,
+                expected_origin: self.policy.origin.clone(),
+                log_size: entry.index,
+            });
+        }
+        match &decision.action {
+            DecisionAction::Approve { promotion } | DecisionAction::Reject { promotion } => {
+                let approve = matches!(decision.action, DecisionAction::Approve { .. });
+                let p = self.promotion_for(promotion, artifact)?;
+                let env = self
+                    .policy
+                    .environment(&p.request.to)
+                    .ok_or_else(|| Refusal::UnknownEnvironment(p.request.to.clone()))?;
+                if !env.approvals.iter().any(|a| a.role == decision.role) {
+                    return Err(Refusal::RoleNotAccepted {
+                        role: decision.role.clone(),
+                        action: if approve { "approve" } else { "reject" },
+                        environment: env.name.clone(),
+                        accepted: env
+                            .approvals
+                            .iter()
+                            .map(|a| a.role.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    });
+                }
+                if approve {
+                    if p.requested_by == entry.signer {
+                        return Err(Refusal::SelfApproval {
+                            signer: entry.signer.clone(),
+                            role: decision.role.clone(),
+                        });
+                    }
+                    self.check_binding(p, decision)?;
+                }
+            }
+            DecisionAction::Waive {
+                promotion,
+                gate,
+                until,
+            } => {
+                let p = self.promotion_for(promotion, artifact)?;
+                if !p.gates.contains_key(gate) {
+                    return Err(Refusal::GateNotRequired {
+                        gate: gate.clone(),
+                        environment: p.request.to.clone(),
+                    });
+                }
+                let rule = self
+                    .policy
+                    .gates
+                    .get(gate)
+                    .and_then(|g| g.waivable_by.as_ref())
+                    .ok_or_else(|| Refusal::NotWaivable(gate.clone()))?;
+                if rule.role != decision.role {
+                    return Err(Refusal::RoleNotAccepted {
+                        role: decision.role.clone(),
+                        action: "waive",
+                        environment: p.request.to.clone(),
+                        accepted: rule.role.clone(),
+                    });
+                }
+                let length = *until - decision.issued_at;
+                if length > rule.max_ttl {
+                    return Err(Refusal::WaiverTooLong {
+                        max_hours: rule.max_ttl.as_secs() / 3600,
+                    });
+                }
+            }
+            DecisionAction::Revoke { decision: target } => {
+                let record = self
+                    .state
+                    .decisions
+                    .get(target)
+                    .ok_or(Refusal::UnknownDecision(*target))?;
+                let admin = self
+                    .policy
+                    .has_role(&entry.signer, &self.policy.admins.role);
+                if record.signer != entry.signer && !admin {
+                    return Err(Refusal::NotYourDecision {
+                        decision: *target,
+                        owner: record.signer.clone(),
+                    });
+                }
+                if record.revoked_by.is_some() {
+                    return Err(Refusal::AlreadyRevoked(*target));
+                }
+            }
+            DecisionAction::Rollback {
+                environment,
+                service,
+                from,
+                to,
+            } => {
+                let env = self
+                    .policy
+                    .environment(environment)
+                    .ok_or_else(|| Refusal::UnknownEnvironment(environment.clone()))?;
+                let rule = env
+                    .rollback
+                    .as_ref()
+                    .ok_or_else(|| Refusal::RollbackNotAllowed(environment.clone()))?;
+                if !rule.roles.contains(&decision.role) {
+                    return Err(Refusal::RoleNotAccepted {
+                        role: decision.role.clone(),
+                        action: "roll back",
+                        environment: environment.clone(),
+                        accepted: rule.roles.join(", "),
+                    });
+                }
+                let service_state = self.state.service(environment, service);
+                let running = service_state
+                    .and_then(|s| s.running.as_ref())
+                    .map(|r| r.artifact);
+                if running != Some(*from) {
+                    return Err(Refusal::RollbackFromMismatch {
+                        environment: environment.clone(),
+                        service: service.clone(),
+                        claimed: *from,
+                        running: running.map_or_else(|| "nothing".to_owned(), |d| d.to_string()),
+                    });
+                }
+                if !service_state.is_some_and(|s| s.has_run(to)) {
+                    return Err(Refusal::RollbackTargetUnknown {
+                        environment: environment.clone(),
+                        to: *to,
+                    });
+                }
+            }
+        }
+        self.record_decision(entry, artifact, decision);
+        Ok(())
+    }
+
+    /// Records a decision that passed every check.
+    fn record_decision(&mut self, entry: &VerifiedEntry, artifact: Digest, decision: &Decision) {
+        self.nonces
+            .insert((entry.signer.clone(), decision.nonce.clone()));
+        let record = DecisionRecord {
+            id: entry.id,
+            index: entry.index,
+            signer: entry.signer.clone(),
+            artifact,
+            decision: decision.clone(),
+            revoked_by: None,
+        };
+        match &decision.action {
+            DecisionAction::Revoke { decision: target } => {
+                if let Some(target) = self.state.decisions.get_mut(target) {
+                    target.revoked_by = Some(entry.signer.clone());
+                }
+            }
+            DecisionAction::Rollback {
+                environment,
+                service,
+                from,
+                to,
+            } => {
+                let count = self
+                    .policy
+                    .environment(environment)
+                    .and_then(|e| e.rollback.as_ref())
+                    .map_or(1, |r| r.count);
+                let group = self.state.rollbacks.values_mut().find(|r| {
+                    !r.accepted
+                        && &r.environment == environment
+                        && &r.service == service
+                        && &r.from == from
+                        && &r.to == to
+                });
+                let group = match group {
+                    Some(group) => group,
+                    None => self
+                        .state
+                        .rollbacks
+                        .entry(entry.id)
+                        .or_insert(RollbackRecord {
+                            id: entry.id,
+                            environment: environment.clone(),
+                            service: service.clone(),
+                            from: *from,
+                            to: *to,
+                            decisions: Vec::new(),
+                            accepted: false,
+                            deployment: None,
+                        }),
+                };
+                if !group.decisions.iter().any(|d| d.signer == entry.signer) {
+                    group.decisions.push(record.to_ref());
+                }
+                group.accepted = u32::try_from(group.decisions.len()).unwrap_or(u32::MAX) >= count;
+                let (group_id, accepted) = (group.id, group.accepted);
+                self.rollback_of_decision.insert(entry.id, group_id);
+                if accepted {
+                    let service_state = self
+                        .state
+                        .environments
+                        .entry(environment.clone())
+                        .or_default()
+                        .entry(service.clone())
+                        .or_default();
+                    if !service_state.rolled_back_from.contains(from) {
+                        service_state.rolled_back_from.push(*from);
+                    }
+                }
+            }
+            DecisionAction::Approve { .. }
+            | DecisionAction::Reject { .. }
+            | DecisionAction::Waive { .. } => {}
+        }
+        self.state.decisions.insert(entry.id, record);
+    }
+
+    fn deployment(
+        &mut self,
+        entry: &VerifiedEntry,
+        artifact: Digest,
+        deployment: &Deployment,
+    ) -> Result<(), Refusal> {
+        let (environment, service, version, via) = match deployment.target {
+            DeploymentTarget::Promotion(id) => {
+                let p = self.promotion_for(&id, artifact)?;
+                (
+                    p.request.to.clone(),
+                    p.request.service.clone(),
+                    Some(p.request.version.clone()),
+                    Via::Promotion(id),
+                )
+            }
+            DeploymentTarget::Rollback(id) => {
+                let group = self
+                    .rollback_of_decision
+                    .get(&id)
+                    .and_then(|g| self.state.rollbacks.get(g))
+                    .filter(|r| r.accepted)
+                    .ok_or(Refusal::UnknownDeploymentTarget(id))?;
+                if group.to != artifact {
+                    return Err(Refusal::ArtifactMismatch {
+                        promotion: id,
+                        expected: group.to,
+                        got: artifact,
+                    });
+                }
+                (
+                    group.environment.clone(),
+                    group.service.clone(),
+                    None,
+                    Via::Rollback(group.id),
+                )
+            }
+        };
+        if deployment.environment != environment || deployment.service != service {
+            return Err(Refusal::DeploymentMismatch {
+                expected: environment,
+                expected_service: service,
+                got: deployment.environment.clone(),
+                got_service: deployment.service.clone(),
+            });
+        }
+        let succeeded = deployment.status == DeploymentStatus::Succeeded;
+        let record = DeploymentRecord {
+            id: entry.id,
+            index: entry.index,
+            succeeded,
+            at: deployment.at,
+        };
+        match via {
+            Via::Promotion(id) => {
+                if let Some(p) = self.state.promotions.get_mut(&id) {
+                    p.deployment = Some(record);
+                }
+            }
+            Via::Rollback(id) => {
+                if let Some(r) = self.state.rollbacks.get_mut(&id) {
+                    r.deployment = Some(record);
+                }
+            }
+        }
+        if succeeded {
+            let running = Running {
+                artifact,
+                version,
+                via,
+                at: deployment.at,
+                index: entry.index,
+            };
+            let service_state = self
+                .state
+                .environments
+                .entry(environment)
+                .or_default()
+                .entry(service)
+                .or_default();
+            service_state.history.push(running.clone());
+            service_state.running = Some(running);
+        }
+        Ok(())
+    }
+
+    /// The state with readiness evaluated at `now`.
+    pub fn state_at(&self, now: OffsetDateTime) -> State {
+        super::readiness::evaluate(self.policy, self.state.clone(), now)
+    }
+}

@@ -1,0 +1,35 @@
+//! The state of every promotion as a deterministic fold over the verified
+//! log (DESIGN.md §3.4): `fold(policy, entries, now)`.
+//!
+//! The store uses [`Folder::apply`] to refuse invalid entries before they are
+//! committed; clients use [`fold`] to compute readiness themselves, so a
+//! compromised store cannot show a fake approval. Nothing here does I/O.
+
+mod entry;
+mod fold;
+mod model;
+mod readiness;
+mod reasons;
+
+pub use entry::{EntryError, KeyRing, VerifiedEntry};
+pub use fold::{Folder, gate_results_digest};
+pub use model::{
+    ApprovalView, DecisionRecord, DecisionRef, DeploymentRecord, GateRecord, GateState,
+    GateVerdict, IgnoredEntry, Promotion, PromotionStatus, RollbackRecord, Running, ServiceState,
+    Standing, State, Via, WaiverView,
+};
+pub use readiness::evaluate;
+pub use reasons::{Blocker, Refusal, StaleReason};
+
+use time::OffsetDateTime;
+
+use crate::policy::Policy;
+
+/// Folds verified entries (in log order) under `policy` and evaluates
+/// readiness at `now`. Entries the rules refuse are listed in
+/// [`State::ignored`] with their reason; they never count.
+pub fn fold(policy: &Policy, entries: &[VerifiedEntry], now: OffsetDateTime) -> State {
+    let mut folder = Folder::new(policy);
+    folder.apply_all(entries);
+    folder.state_at(now)
+}

@@ -1,0 +1,256 @@
+//! What the fold produces: promotions with their gates, approvals and
+//! readiness; environments with what runs where and the last known good.
+
+use std::collections::BTreeMap;
+
+use time::OffsetDateTime;
+
+use super::reasons::{Blocker, Refusal, StaleReason};
+use crate::digest::Digest;
+use crate::statement::{Decision, GateResult, PromotionRequest};
+
+/// The whole derived state at one moment.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct State {
+    /// Promotions by id (the entry id of the request).
+    pub promotions: BTreeMap<Digest, Promotion>,
+    /// Promotion ids in log order.
+    pub promotion_order: Vec<Digest>,
+    /// Environment name → service name → what runs there.
+    pub environments: BTreeMap<String, BTreeMap<String, ServiceState>>,
+    /// Every counted decision, by entry id.
+    pub decisions: BTreeMap<Digest, DecisionRecord>,
+    /// Accepted and proposed rollbacks, by the id of their first decision.
+    pub rollbacks: BTreeMap<Digest, RollbackRecord>,
+    /// Entries the fold did not count, and why.
+    pub ignored: Vec<IgnoredEntry>,
+    /// How many entries were folded.
+    pub size: u64,
+}
+
+impl State {
+    /// Promotions in log order.
+    pub fn promotions_in_order(&self) -> impl Iterator<Item = &Promotion> {
+        self.promotion_order
+            .iter()
+            .filter_map(|id| self.promotions.get(id))
+    }
+
+    pub fn service(&self, environment: &str, service: &str) -> Option<&ServiceState> {
+        self.environments.get(environment)?.get(service)
+    }
+}
+
+/// An entry left out of the state, with the reason a person can act on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IgnoredEntry {
+    pub index: u64,
+    pub id: Digest,
+    pub signer: String,
+    pub reason: Refusal,
+}
+
+/// Where a promotion stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PromotionStatus {
+    /// Blocked; `blockers` says why.
+    Waiting,
+    /// Every rule of §3.4 holds now.
+    Ready,
+    /// A reject stands.
+    Rejected,
+    Deployed,
+    DeployFailed,
+}
+
+impl PromotionStatus {
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Waiting => "waiting",
+            Self::Ready => "ready",
+            Self::Rejected => "rejected",
+            Self::Deployed => "deployed",
+            Self::DeployFailed => "deploy failed",
+        }
+    }
+}
+
+/// One promotion and everything the log says about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Promotion {
+    pub id: Digest,
+    pub index: u64,
+    pub requested_by: String,
+    pub artifact: Digest,
+    pub request: PromotionRequest,
+    /// Every gate the target environment requires, by name.
+    pub gates: BTreeMap<String, GateState>,
+    pub approvals: Vec<ApprovalView>,
+    /// Rejections that have not been revoked.
+    pub rejections: Vec<DecisionRef>,
+    pub deployment: Option<DeploymentRecord>,
+    pub status: PromotionStatus,
+    /// Why it is not ready (empty when ready or finished).
+    pub blockers: Vec<Blocker>,
+}
+
+/// A pointer to a decision in the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionRef {
+    pub id: Digest,
+    pub index: u64,
+    pub signer: String,
+    pub role: String,
+    pub rationale: String,
+}
+
+/// A gate of a promotion: its latest result and its waivers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateState {
+    pub name: String,
+    pub latest: Option<GateRecord>,
+    pub waivers: Vec<WaiverView>,
+    pub verdict: GateVerdict,
+}
+
+/// A gate result in the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateRecord {
+    pub id: Digest,
+    pub index: u64,
+    pub signer: String,
+    pub result: GateResult,
+}
+
+/// What a gate means for readiness now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateVerdict {
+    Passed,
+    Waived { until: OffsetDateTime },
+    Failed,
+    Missing,
+}
+
+/// A waiver decision and whether it counts now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaiverView {
+    pub decision: DecisionRef,
+    pub until: OffsetDateTime,
+    pub standing: Standing,
+}
+
+/// An approval decision and whether it counts now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalView {
+    pub decision: DecisionRef,
+    pub issued_at: OffsetDateTime,
+    /// The earlier of the decision's own expiry and the environment's `approval_ttl`.
+    pub expires_at: OffsetDateTime,
+    pub standing: Standing,
+}
+
+/// Whether a decision counts, and if not, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    Counted,
+    Expired {
+        at: OffsetDateTime,
+    },
+    Stale(StaleReason),
+    Revoked {
+        by: String,
+    },
+    /// Valid, but this person already counts toward another requirement, or
+    /// the requirement it claims is already met.
+    NotNeeded,
+}
+
+/// A decision accepted into the state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecisionRecord {
+    pub id: Digest,
+    pub index: u64,
+    pub signer: String,
+    pub artifact: Digest,
+    pub decision: Decision,
+    pub revoked_by: Option<String>,
+}
+
+impl DecisionRecord {
+    pub fn to_ref(&self) -> DecisionRef {
+        DecisionRef {
+            id: self.id,
+            index: self.index,
+            signer: self.signer.clone(),
+            role: self.decision.role.clone(),
+            rationale: self.decision.rationale.clone(),
+        }
+    }
+}
+
+/// The outcome of a deployment of a promotion or rollback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentRecord {
+    pub id: Digest,
+    pub index: u64,
+    pub succeeded: bool,
+    pub at: OffsetDateTime,
+}
+
+/// How an artifact came to run somewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Promotion(Digest),
+    Rollback(Digest),
+}
+
+/// One successful deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Running {
+    pub artifact: Digest,
+    pub version: Option<String>,
+    pub via: Via,
+    pub at: OffsetDateTime,
+    pub index: u64,
+}
+
+/// One service in one environment.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceState {
+    pub running: Option<Running>,
+    /// Successful deployments, oldest first.
+    pub history: Vec<Running>,
+    /// Artifacts an accepted rollback moved away from: never "known good".
+    pub rolled_back_from: Vec<Digest>,
+    /// The latest snapshot's entry id.
+    pub snapshot: Option<Digest>,
+}
+
+impl ServiceState {
+    /// The most recent successful deployment of another artifact that was
+    /// never rolled back from: what a rollback should propose.
+    pub fn last_known_good(&self) -> Option<&Running> {
+        let current = self.running.as_ref().map(|r| r.artifact);
+        self.history
+            .iter()
+            .rev()
+            .find(|r| Some(r.artifact) != current && !self.rolled_back_from.contains(&r.artifact))
+    }
+
+    pub fn has_run(&self, artifact: &Digest) -> bool {
+        self.history.iter().any(|r| &r.artifact == artifact)
+    }
+}
+
+/// A rollback: proposed until enough distinct people signed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollbackRecord {
+    pub id: Digest,
+    pub environment: String,
+    pub service: String,
+    pub from: Digest,
+    pub to: Digest,
+    pub decisions: Vec<DecisionRef>,
+    pub accepted: bool,
+    pub deployment: Option<DeploymentRecord>,
+}

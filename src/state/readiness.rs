@@ -1,0 +1,340 @@
+//! Readiness at a moment (DESIGN.md §3.4): which gates pass or are waived,
+//! which approvals count, what blocks each promotion. Time enters only here,
+//! so the same folded log can be judged at any `now`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use time::OffsetDateTime;
+
+use super::fold::gate_results_digest;
+use super::model::{
+    ApprovalView, DecisionRecord, GateVerdict, Promotion, PromotionStatus, Standing, State,
+    WaiverView,
+};
+use super::reasons::{Blocker, StaleReason};
+use crate::digest::Digest;
+use crate::policy::{Environment, Policy};
+use crate::statement::{DecisionAction, GateStatus};
+
+/// Evaluates every promotion of `state` at `now`.
+pub fn evaluate(policy: &Policy, mut state: State, now: OffsetDateTime) -> State {
+    let ids: Vec<Digest> = state.promotion_order.clone();
+    for id in ids {
+        let Some(mut promotion) = state.promotions.remove(&id) else {
+            continue;
+        };
+        evaluate_promotion(policy, &state, &mut promotion, now);
+        state.promotions.insert(id, promotion);
+    }
+    state
+}
+
+fn decisions_for<'s>(
+    state: &'s State,
+    promotion: &'s Digest,
+) -> impl Iterator<Item = &'s DecisionRecord> + 's {
+    state
+        .decisions
+        .values()
+        .filter(move |d| d.decision.action.promotion() == Some(promotion))
+}
+
+fn evaluate_promotion(policy: &Policy, state: &State, p: &mut Promotion, now: OffsetDateTime) {
+    let Some(env) = policy.environment(&p.request.to) else {
+        // The request was accepted under a policy that had this environment;
+        // under the current one nothing can make it ready.
+        p.status = PromotionStatus::Waiting;
+        return;
+    };
+    let mut blockers = Vec::new();
+
+    if let Some(previous) = &env.after {
+        let ran = state
+            .service(previous, &p.request.service)
+            .is_some_and(|s| s.has_run(&p.artifact));
+        if !ran {
+            blockers.push(Blocker::NotDeployedInPrevious {
+                environment: previous.clone(),
+                version: p.request.version.clone(),
+            });
+        }
+    }
+
+    evaluate_gates(policy, state, p, now, &mut blockers);
+    evaluate_approvals(policy, state, env, p, now, &mut blockers);
+
+    p.rejections = decisions_for(state, &p.id)
+        .filter(|d| {
+            matches!(d.decision.action, DecisionAction::Reject { .. }) && d.revoked_by.is_none()
+        })
+        .map(DecisionRecord::to_ref)
+        .collect();
+    for r in &p.rejections {
+        blockers.push(Blocker::Rejected {
+            by: r.signer.clone(),
+            rationale: r.rationale.clone(),
+        });
+    }
+    for window in &env.freeze {
+        if window.from <= now && now < window.to {
+            blockers.push(Blocker::Frozen {
+                environment: env.name.clone(),
+                reason: window.reason.clone(),
+                until: window.to,
+            });
+        }
+    }
+
+    p.status = match &p.deployment {
+        Some(d) if d.succeeded => PromotionStatus::Deployed,
+        Some(_) => PromotionStatus::DeployFailed,
+        None if !p.rejections.is_empty() => PromotionStatus::Rejected,
+        None if blockers.is_empty() => PromotionStatus::Ready,
+        None => PromotionStatus::Waiting,
+    };
+    p.blockers = blockers;
+}
+
+fn evaluate_gates(
+    policy: &Policy,
+    state: &State,
+    p: &mut Promotion,
+    now: OffsetDateTime,
+    blockers: &mut Vec<Blocker>,
+) {
+    let waivers: Vec<&DecisionRecord> = decisions_for(state, &p.id)
+        .filter(|d| matches!(d.decision.action, DecisionAction::Waive { .. }))
+        .collect();
+    for (name, gate) in &mut p.gates {
+        gate.waivers = waivers
+            .iter()
+            .filter_map(|d| match &d.decision.action {
+                DecisionAction::Waive { gate: g, until, .. } if g == name => {
+                    let standing = match &d.revoked_by {
+                        Some(by) => Standing::Revoked { by: by.clone() },
+                        None if *until <= now => Standing::Expired { at: *until },
+                        None => Standing::Counted,
+                    };
+                    Some(WaiverView {
+                        decision: d.to_ref(),
+                        until: *until,
+                        standing,
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        let passed = gate
+            .latest
+            .as_ref()
+            .is_some_and(|l| matches!(l.result.status, GateStatus::Pass | GateStatus::Warn));
+        let need = policy
+            .gates
+            .get(name)
+            .and_then(|g| g.waivable_by.as_ref())
+            .map_or(u32::MAX, |w| w.count);
+        let waived_by: BTreeSet<&str> = gate
+            .waivers
+            .iter()
+            .filter(|w| w.standing == Standing::Counted)
+            .map(|w| w.decision.signer.as_str())
+            .collect();
+        let waived_until = gate
+            .waivers
+            .iter()
+            .filter(|w| w.standing == Standing::Counted)
+            .map(|w| w.until)
+            .min();
+        gate.verdict = if passed {
+            GateVerdict::Passed
+        } else if let (true, Some(until)) = (
+            u32::try_from(waived_by.len()).unwrap_or(u32::MAX) >= need,
+            waived_until,
+        ) {
+            GateVerdict::Waived { until }
+        } else if gate.latest.is_some() {
+            GateVerdict::Failed
+        } else {
+            GateVerdict::Missing
+        };
+        match (&gate.verdict, &gate.latest) {
+            (GateVerdict::Failed, Some(latest)) => blockers.push(Blocker::GateFailed {
+                gate: name.clone(),
+                summary: latest.result.summary.clone(),
+                remediation: latest
+                    .result
+                    .remediation
+                    .clone()
+                    .or_else(|| policy.gates.get(name).and_then(|g| g.remediation.clone())),
+            }),
+            (GateVerdict::Missing, _) => blockers.push(Blocker::GateMissing { gate: name.clone() }),
+            _ => {}
+        }
+    }
+}
+
+fn evaluate_approvals(
+    policy: &Policy,
+    state: &State,
+    env: &Environment,
+    p: &mut Promotion,
+    now: OffsetDateTime,
+    blockers: &mut Vec<Blocker>,
+) {
+    let gates_now = gate_results_digest(p);
+    let snapshot_now = state
+        .service(&p.request.to, &p.request.service)
+        .and_then(|s| s.snapshot);
+    let ttl = env
+        .approval_ttl
+        .and_then(|t| time::Duration::try_from(t).ok());
+
+    let mut views: Vec<ApprovalView> = decisions_for(state, &p.id)
+        .filter(|d| matches!(d.decision.action, DecisionAction::Approve { .. }))
+        .map(|d| {
+            let issued_at = d.decision.issued_at;
+            let expires_at = ttl
+                .and_then(|t| issued_at.checked_add(t))
+                .map_or(d.decision.expires_at, |t| t.min(d.decision.expires_at));
+            let bound = &d.decision.bound;
+            let standing = if let Some(by) = &d.revoked_by {
+                Standing::Revoked { by: by.clone() }
+            } else if expires_at <= now {
+                Standing::Expired { at: expires_at }
+            } else if bound.policy != policy.digest() {
+                Standing::Stale(StaleReason::Policy)
+            } else if bound.gate_results != gates_now {
+                Standing::Stale(StaleReason::GateResults)
+            } else if bound.snapshot != snapshot_now {
+                Standing::Stale(StaleReason::Snapshot)
+            } else {
+                Standing::NotNeeded
+            };
+            ApprovalView {
+                decision: d.to_ref(),
+                issued_at,
+                expires_at,
+                standing,
+            }
+        })
+        .collect();
+    views.sort_by_key(|v| v.decision.index);
+
+    let counted = assign(
+        &env.approvals
+            .iter()
+            .map(|a| (a.role.as_str(), a.count))
+            .collect::<Vec<_>>(),
+        &views,
+    );
+    for (view_index, _) in &counted {
+        views[*view_index].standing = Standing::Counted;
+    }
+    for requirement in &env.approvals {
+        let have = u32::try_from(
+            counted
+                .iter()
+                .filter(|(_, role)| *role == requirement.role)
+                .count(),
+        )
+        .unwrap_or(u32::MAX);
+        if have < requirement.count {
+            blockers.push(Blocker::ApprovalsMissing {
+                role: requirement.role.clone(),
+                have,
+                need: requirement.count,
+            });
+        }
+    }
+    let ready_otherwise = env
+        .approvals
+        .iter()
+        .all(|r| counted.iter().filter(|(_, role)| *role == r.role).count() >= r.count as usize);
+    if !ready_otherwise {
+        // Tell people which approvals no longer count, so they know whom to ask.
+        for view in &views {
+            let signer = view.decision.signer.clone();
+            match &view.standing {
+                Standing::Stale(reason) => blockers.push(Blocker::ApprovalStale {
+                    signer,
+                    reason: *reason,
+                }),
+                Standing::Expired { at } => {
+                    blockers.push(Blocker::ApprovalExpired { signer, at: *at });
+                }
+                Standing::Revoked { by } => {
+                    blockers.push(Blocker::ApprovalRevoked {
+                        signer,
+                        by: by.clone(),
+                    });
+                }
+                Standing::Counted | Standing::NotNeeded => {}
+            }
+        }
+    }
+    p.approvals = views;
+}
+
+/// Assigns valid approvals to requirement slots so that one person fills at
+/// most one slot, maximising the slots filled (a bipartite matching: a
+/// greedy pass could let someone who holds two roles take the slot another
+/// person needed). Returns `(view index, role)` for every counted approval.
+fn assign<'r>(requirements: &[(&'r str, u32)], views: &[ApprovalView]) -> Vec<(usize, &'r str)> {
+    // Slots: one per unit of each requirement's count.
+    let slots: Vec<&'r str> = requirements
+        .iter()
+        .flat_map(|(role, count)| std::iter::repeat_n(*role, *count as usize))
+        .collect();
+    // People and, per person, the first valid approval under each role.
+    let mut people: BTreeMap<&str, BTreeMap<&str, usize>> = BTreeMap::new();
+    for (i, v) in views.iter().enumerate() {
+        if v.standing == Standing::NotNeeded {
+            people
+                .entry(v.decision.signer.as_str())
+                .or_default()
+                .entry(v.decision.role.as_str())
+                .or_insert(i);
+        }
+    }
+    let people: Vec<&BTreeMap<&str, usize>> = people.values().collect();
+    let mut slot_owner: Vec<Option<usize>> = vec![None; slots.len()];
+    for person in 0..people.len() {
+        let mut visited = vec![false; slots.len()];
+        augment(person, &people, &slots, &mut slot_owner, &mut visited);
+    }
+    slot_owner
+        .iter()
+        .enumerate()
+        .filter_map(|(slot, owner)| {
+            owner.and_then(|person| {
+                people[person]
+                    .get(slots[slot])
+                    .map(|&view| (view, slots[slot]))
+            })
+        })
+        .collect()
+}
+
+fn augment(
+    person: usize,
+    people: &[&BTreeMap<&str, usize>],
+    slots: &[&str],
+    slot_owner: &mut [Option<usize>],
+    visited: &mut [bool],
+) -> bool {
+    for slot in 0..slots.len() {
+        if visited[slot] || !people[person].contains_key(slots[slot]) {
+            continue;
+        }
+        visited[slot] = true;
+        let free = match slot_owner[slot] {
+            None => true,
+            Some(other) => augment(other, people, slots, slot_owner, visited),
+        };
+        if free {
+            slot_owner[slot] = Some(person);
+            return true;
+        }
+    }
+    false
+}

@@ -1,0 +1,248 @@
+//! Every reason the fold gives, in words a person can act on: why an entry
+//! is refused ([`Refusal`]), why a promotion is not ready ([`Blocker`]) and why
+//! an approval went stale ([`StaleReason`]). All of their text lives here.
+
+use std::fmt;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::digest::Digest;
+
+fn when(t: &OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+}
+
+/// Why an entry is not counted (and why the store refuses it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "{signer} may not sign {kind} statements; the policy's [signers] allows roles: {allowed}"
+    )]
+    NotAuthorisedToSign {
+        signer: String,
+        kind: &'static str,
+        allowed: String,
+    },
+    #[error("environment `{0}` is not in the policy; use one of its [environments]")]
+    UnknownEnvironment(String),
+    #[error("a promotion to `{to}` must come from `{expected}`, not `{got}`")]
+    WrongSourceEnvironment {
+        to: String,
+        expected: String,
+        got: String,
+    },
+    #[error("promotion {0} is not in the log; request it first (`tollgate promote request`)")]
+    UnknownPromotion(Digest),
+    #[error(
+        "the statement is about artifact {got}, but promotion {promotion} is for {expected}; sign a statement for the promotion's artifact"
+    )]
+    ArtifactMismatch {
+        promotion: Digest,
+        expected: Digest,
+        got: Digest,
+    },
+    #[error("gate `{gate}` is not required by environment `{environment}`")]
+    GateNotRequired { gate: String, environment: String },
+    #[error("{signer} does not hold role `{role}` in the policy; sign with a role you hold")]
+    RoleNotHeld { signer: String, role: String },
+    #[error("role `{role}` cannot {action} in `{environment}`; the policy accepts: {accepted}")]
+    RoleNotAccepted {
+        role: String,
+        action: &'static str,
+        environment: String,
+        accepted: String,
+    },
+    #[error("{signer} requested this promotion and cannot approve it; ask another {role}")]
+    SelfApproval { signer: String, role: String },
+    #[error(
+        "nonce {nonce} was already used by {signer}; this looks like a replay; sign a fresh decision"
+    )]
+    ReplayedNonce { signer: String, nonce: String },
+    #[error(
+        "the decision binds {what} {bound}, but the current one is {current}; review again and sign a fresh decision"
+    )]
+    StaleBinding {
+        what: &'static str,
+        bound: String,
+        current: String,
+    },
+    #[error(
+        "the decision observed checkpoint of log `{origin}` size {size}, but this log is `{expected_origin}` with {log_size} entries before it"
+    )]
+    ObservedCheckpointInvalid {
+        origin: String,
+        size: u64,
+        expected_origin: String,
+        log_size: u64,
+    },
+    #[error("gate `{0}` cannot be waived: the policy gives it no `waivable_by`")]
+    NotWaivable(String),
+    #[error("a waiver may last at most {max_hours}h under the policy; ask for a shorter one")]
+    WaiverTooLong { max_hours: u64 },
+    #[error("decision {0} is not in the log")]
+    UnknownDecision(Digest),
+    #[error("only {owner} (who signed it) or a policy admin may revoke decision {decision}")]
+    NotYourDecision { decision: Digest, owner: String },
+    #[error("decision {0} was already revoked")]
+    AlreadyRevoked(Digest),
+    #[error("environment `{0}` has no rollback rule in the policy")]
+    RollbackNotAllowed(String),
+    #[error(
+        "rollback says {service} runs {claimed} in {environment}, but it runs {running}; refresh and try again"
+    )]
+    RollbackFromMismatch {
+        environment: String,
+        service: String,
+        claimed: Digest,
+        running: String,
+    },
+    #[error("{to} never ran successfully in {environment}; roll back only to a known-good release")]
+    RollbackTargetUnknown { environment: String, to: Digest },
+    #[error("deployment refers to {0}, which is not an accepted promotion or rollback")]
+    UnknownDeploymentTarget(Digest),
+    #[error("deployment says {got}/{got_service} but the target is {expected}/{expected_service}")]
+    DeploymentMismatch {
+        expected: String,
+        expected_service: String,
+        got: String,
+        got_service: String,
+    },
+    #[error("entry {0} is already in the log")]
+    Duplicate(Digest),
+}
+
+/// Why an approval no longer counts although it has not expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StaleReason {
+    Policy,
+    GateResults,
+    Snapshot,
+}
+
+impl fmt::Display for StaleReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Policy => "the policy changed since it was given",
+            Self::GateResults => "gate results changed since it was given",
+            Self::Snapshot => "the environment snapshot changed since it was given",
+        })
+    }
+}
+
+/// One reason a promotion is not ready.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocker {
+    NotDeployedInPrevious {
+        environment: String,
+        version: String,
+    },
+    GateMissing {
+        gate: String,
+    },
+    GateFailed {
+        gate: String,
+        summary: String,
+        remediation: Option<String>,
+    },
+    ApprovalsMissing {
+        role: String,
+        have: u32,
+        need: u32,
+    },
+    ApprovalStale {
+        signer: String,
+        reason: StaleReason,
+    },
+    ApprovalExpired {
+        signer: String,
+        at: OffsetDateTime,
+    },
+    ApprovalRevoked {
+        signer: String,
+        by: String,
+    },
+    Rejected {
+        by: String,
+        rationale: String,
+    },
+    Frozen {
+        environment: String,
+        reason: String,
+        until: OffsetDateTime,
+    },
+}
+
+impl fmt::Display for Blocker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotDeployedInPrevious {
+                environment,
+                version,
+            } => {
+                write!(
+                    f,
+                    "{version} has not been deployed to {environment} yet; deploy it there first"
+                )
+            }
+            Self::GateMissing { gate } => {
+                write!(
+                    f,
+                    "gate {gate} has no result yet; CI must submit it (tollgate gate submit)"
+                )
+            }
+            Self::GateFailed {
+                gate,
+                summary,
+                remediation,
+            } => {
+                write!(f, "gate {gate} failed: {summary}")?;
+                match remediation {
+                    Some(fix) => write!(f, ". {fix}"),
+                    None => Ok(()),
+                }
+            }
+            Self::ApprovalsMissing { role, have, need } => {
+                let more = need.saturating_sub(*have);
+                let noun = if more == 1 { "approval" } else { "approvals" };
+                write!(
+                    f,
+                    "needs {more} more {noun} from role {role} ({have} of {need})"
+                )
+            }
+            Self::ApprovalStale { signer, reason } => {
+                write!(
+                    f,
+                    "approval by {signer} went stale: {reason}; ask {signer} to approve again"
+                )
+            }
+            Self::ApprovalExpired { signer, at } => {
+                write!(
+                    f,
+                    "approval by {signer} expired at {}; ask for a fresh approval",
+                    when(at)
+                )
+            }
+            Self::ApprovalRevoked { signer, by } => {
+                write!(f, "approval by {signer} was revoked by {by}")
+            }
+            Self::Rejected { by, rationale } => {
+                write!(
+                    f,
+                    "rejected by {by}: {rationale}; they must revoke the rejection"
+                )
+            }
+            Self::Frozen {
+                environment,
+                reason,
+                until,
+            } => {
+                write!(
+                    f,
+                    "{environment} is frozen until {} ({reason})",
+                    when(until)
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! A small world for state tests: real keys, a real policy document, real
+//! signatures, entries verified through the same `KeyRing` the store uses.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+use tollgate::digest::Digest;
+use tollgate::envelope::Envelope;
+use tollgate::keys::Signer;
+use tollgate::policy::Policy;
+use tollgate::state::{self, Folder, KeyRing, State, VerifiedEntry};
+use tollgate::statement::{
+    Binding, Decision, DecisionAction, Deployment, DeploymentStatus, DeploymentTarget, GateResult,
+    GateStatus, ObservedCheckpoint, Predicate, PromotionRequest, RootHash, SourceRef, Statement,
+    new_nonce,
+};
+
+pub const ORIGIN: &str = "audit.test/tollgate";
+pub const T0: OffsetDateTime = datetime!(2026-11-27 09:00 UTC);
+
+pub const PEOPLE: &[(&str, &[&str])] = &[
+    ("alice", &["release-manager"]),
+    ("erin", &["release-manager", "policy-admin"]),
+    ("bob", &["security", "policy-admin"]),
+    ("dana", &["security"]),
+    ("grace", &["release-manager", "security"]),
+    ("carol", &["oncall"]),
+    ("frank", &["policy-admin"]),
+    ("ci-main", &["ci"]),
+];
+
+pub fn policy_text(version: u64, signers: &BTreeMap<String, Signer>) -> String {
+    let mut text = format!(
+        "version = {version}\norigin = \"{ORIGIN}\"\nadmins = {{ role = \"policy-admin\", threshold = 2 }}\n\n"
+    );
+    for (name, signer) in signers {
+        text.push_str(&format!(
+            "[operators.{name}]\nkey = \"{}\"\n",
+            signer.public()
+        ));
+    }
+    let mut roles: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (name, rs) in PEOPLE {
+        for r in *rs {
+            roles.entry(r).or_default().push(name);
+        }
+    }
+    text.push_str("\n[roles]\n");
+    for (role, members) in roles {
+        let list = members
+            .iter()
+            .map(|m| format!("\"{m}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        text.push_str(&format!("{role} = [{list}]\n"));
+    }
+    text.push_str(
+        r#"
+[signers]
+promotion-request = ["ci", "release-manager"]
+gate-result = ["ci"]
+snapshot = ["ci"]
+deployment = ["ci"]
+
+[environments.dev]
+gates = ["unit-tests"]
+
+[environments.staging]
+after = "dev"
+gates = ["unit-tests"]
+approvals = [{ role = "release-manager", count = 1 }]
+
+[environments.prod]
+after = "staging"
+gates = ["unit-tests", "sast"]
+approvals = [{ role = "release-manager", count = 1 }, { role = "security", count = 1 }]
+approval_ttl = "24h"
+freeze = [{ from = "2026-12-20T00:00:00Z", to = "2027-01-04T00:00:00Z", reason = "year-end" }]
+rollback = { roles = ["oncall", "release-manager"], count = 1 }
+
+[gates.unit-tests]
+kind = "junit"
+remediation = "Fix the failing tests and push again."
+
+[gates.sast]
+kind = "sarif"
+remediation = "Fix the findings, or ask security for a time-boxed waiver (w)."
+waivable_by = { role = "security", count = 1, max_ttl = "72h" }
+"#,
+    );
+    text
+}
+
+pub struct World {
+    pub signers: BTreeMap<String, Signer>,
+    pub policy: Policy,
+    pub ring: KeyRing,
+    pub entries: Vec<VerifiedEntry>,
+    pub envelopes: Vec<Envelope>,
+    pub clock: OffsetDateTime,
+}
+
+impl World {
+    pub fn new() -> Self {
+        let signers: BTreeMap<String, Signer> = PEOPLE
+            .iter()
+            .map(|(n, _)| ((*n).to_owned(), Signer::generate(n)))
+            .collect();
+        let policy = Policy::parse(&policy_text(1, &signers), "policy.toml").unwrap();
+        let ring = KeyRing::of(&policy);
+        Self {
+            signers,
+            policy,
+            ring,
+            entries: Vec::new(),
+            envelopes: Vec::new(),
+            clock: T0,
+        }
+    }
+
+    /// Signs `statement` as `who`, verifies it like the store would, and
+    /// appends it to the log. Returns the entry id.
+    pub fn submit(&mut self, who: &str, statement: &Statement) -> Digest {
+        let envelope = self.signers[who].sign_statement(statement.to_payload());
+        self.submit_envelope(envelope)
+    }
+
+    pub fn submit_envelope(&mut self, envelope: Envelope) -> Digest {
+        let index = self.entries.len() as u64;
+        let entry = self.ring.verify(index, &envelope.to_json()).unwrap();
+        let id = entry.id;
+        self.entries.push(entry);
+        self.envelopes.push(envelope);
+        self.clock += Duration::minutes(1);
+        id
+    }
+
+    pub fn folder(&self) -> Folder<'_> {
+        let mut folder = Folder::new(&self.policy);
+        folder.apply_all(&self.entries);
+        folder
+    }
+
+    pub fn state(&self) -> State {
+        state::fold(&self.policy, &self.entries, self.clock)
+    }
+
+    pub fn state_at(&self, now: OffsetDateTime) -> State {
+        state::fold(&self.policy, &self.entries, now)
+    }
+
+    /// The refusal recorded for entry `id`, if the fold ignored it.
+    pub fn refusal(&self, id: Digest) -> Option<String> {
+        self.state()
+            .ignored
+            .iter()
+            .find(|i| i.id == id)
+            .map(|i| i.reason.to_string())
+    }
+
+    pub fn request(
+        &mut self,
+        who: &str,
+        service: &str,
+        artifact: Digest,
+        from: Option<&str>,
+        to: &str,
+    ) -> Digest {
+        let statement = Statement::about(
+            service,
+            artifact,
+            Predicate::PromotionRequest(PromotionRequest {
+                service: service.into(),
+                version: format!("v-{}", artifact.short()),
+                from: from.map(Into::into),
+                to: to.into(),
+                source: SourceRef {
+                    repo: "git@example.com:app.git".into(),
+                    commit: "0a1b2c".into(),
+                },
+                release_notes: None,
+                requested_at: self.clock,
+                nonce: new_nonce(),
+            }),
+        );
+        self.submit(who, &statement)
+    }
+
+    pub fn artifact_of(&self, promotion: Digest) -> Digest {
+        self.folder().raw_state().promotions[&promotion].artifact
+    }
+
+    pub fn gate(&mut self, promotion: Digest, gate: &str, status: GateStatus) -> Digest {
+        let artifact = self.artifact_of(promotion);
+        let statement = Statement::about(
+            "app",
+            artifact,
+            Predicate::GateResult(GateResult {
+                promotion,
+                gate: gate.into(),
+                status,
+                summary: format!("{gate} {status:?}"),
+                measurements: Vec::new(),
+                evidence: Vec::new(),
+                remediation: None,
+                produced_at: self.clock,
+            }),
+        );
+        self.submit("ci-main", &statement)
+    }
+
+    pub fn deployed(&mut self, promotion: Digest, ok: bool) -> Digest {
+        let folder = self.folder();
+        let p = &folder.raw_state().promotions[&promotion];
+        let statement = Statement::about(
+            &p.request.service,
+            p.artifact,
+            Predicate::Deployment(Deployment {
+                target: DeploymentTarget::Promotion(promotion),
+                environment: p.request.to.clone(),
+                service: p.request.service.clone(),
+                status: if ok {
+                    DeploymentStatus::Succeeded
+                } else {
+                    DeploymentStatus::Failed
+                },
+                at: self.clock,
+            }),
+        );
+        drop(folder);
+        self.submit("ci-main", &statement)
+    }
+
+    /// A promotion of `artifact` of `service` all the way into `to`, with every
+    /// earlier environment passed and deployed.
+    pub fn through(&mut self, service: &str, artifact: Digest, upto: &str) {
+        let chain = ["dev", "staging", "prod"];
+        let mut from = None;
+        for env in chain {
+            let p = self.request("ci-main", service, artifact, from, env);
+            for gate in self.folder().raw_state().promotions[&p]
+                .gates
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+            {
+                self.gate(p, &gate, GateStatus::Pass);
+            }
+            if env == "staging" {
+                self.approve("alice", "release-manager", p);
+            }
+            if env == "prod" {
+                self.approve("alice", "release-manager", p);
+                self.approve("dana", "security", p);
+            }
+            self.deployed(p, true);
+            if env == upto {
+                return;
+            }
+            from = Some(env);
+        }
+    }
+
+    /// A decision bound to what the log shows now (policy, gates, snapshot).
+    pub fn decision(&self, role: &str, action: DecisionAction) -> Decision {
+        let folder = self.folder();
+        let (gate_results, snapshot) = match action
+            .promotion()
+            .and_then(|p| folder.raw_state().promotions.get(p))
+        {
+            Some(p) => (state::gate_results_digest(p), folder.current_snapshot(p)),
+            None => (Digest::of(b""), None),
+        };
+        Decision {
+            action,
+            role: role.into(),
+            rationale: "reviewed the evidence".into(),
+            issued_at: self.clock,
+            expires_at: self.clock + Duration::days(7),
+            nonce: new_nonce(),
+            bound: Binding {
+                policy: self.policy.digest(),
+                gate_results,
+                snapshot,
+            },
+            observed: ObservedCheckpoint {
+                origin: ORIGIN.into(),
+                size: self.entries.len() as u64,
+                root: RootHash([0; 32]),
+            },
+        }
+    }
+
+    pub fn decide(&mut self, who: &str, artifact: Digest, decision: Decision) -> Digest {
+        let statement = Statement::about("app", artifact, Predicate::Decision(decision));
+        self.submit(who, &statement)
+    }
+
+    pub fn approve(&mut self, who: &str, role: &str, promotion: Digest) -> Digest {
+        let d = self.decision(role, DecisionAction::Approve { promotion });
+        let artifact = self.artifact_of(promotion);
+        self.decide(who, artifact, d)
+    }
+}
