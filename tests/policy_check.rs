@@ -79,3 +79,20 @@ fn check_file_names_the_file_it_could_not_read() {
         "{text}"
     );
 }
+
+#[test]
+fn check_file_refuses_non_utf8_and_oversized_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("binary.toml");
+    std::fs::write(&binary, b"version = 1\n\xff\xfe").unwrap();
+    let text = check_file(&binary).unwrap_err().to_string();
+    assert!(
+        text.contains("not UTF-8 text (invalid byte at offset 12)"),
+        "{text}"
+    );
+
+    let big = dir.path().join("big.toml");
+    std::fs::write(&big, vec![b'#'; tollgate::policy::MAX_POLICY_BYTES + 10]).unwrap();
+    let text = check_file(&big).unwrap_err().to_string();
+    assert!(text.contains(":1:1: the policy is more than"), "{text}");
+}

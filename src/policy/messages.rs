@@ -44,7 +44,9 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 pub(super) fn too_large(len: usize, limit: usize) -> String {
-    format!("the policy is {len} bytes; the limit is {limit} bytes, so split out comments or data")
+    format!(
+        "the policy is more than {limit} bytes ({len} read); the limit keeps hostile input cheap, so trim comments or data"
+    )
 }
 
 pub(super) fn toml_syntax(message: &str) -> String {
