@@ -2,8 +2,6 @@
 //! how to fix it. Kept in one place so wording stays consistent and can be
 //! reviewed (or translated) without reading the validation logic.
 
-use std::fmt::Write as _;
-
 use crate::keys::KeyError;
 
 /// Names the place in the document a message is about, such as
@@ -25,14 +23,7 @@ fn a_type(type_name: &str) -> String {
 }
 
 fn list(items: &[&str]) -> String {
-    let mut out = String::new();
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        let _ = write!(out, "{item}");
-    }
-    out
+    items.join(", ")
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -179,6 +170,12 @@ pub(super) fn count_too_large(
 pub(super) fn approval_role_twice(path: &str, role: &str, first: &str) -> String {
     format!(
         "`{path}` requires role \"{role}\" again (already required by `{first}`); one person meets at most one requirement, so merge them into one with a higher count"
+    )
+}
+
+pub(super) fn approvals_not_jointly_reachable(path: &str, needed: usize, filled: usize) -> String {
+    format!(
+        "`{path}` needs {needed} distinct people, one per requirement, but the roles' members can fill only {filled}; one person meets at most one requirement, so add members or lower the counts"
     )
 }
 

@@ -370,3 +370,22 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn approval_requirements_are_checked_jointly_for_distinct_people() {
+    let a = Signer::generate("a").public();
+    let b = Signer::generate("b").public();
+    let ops = [("alice", a), ("bob", b)];
+    // alice could fill either seat; bob only release-manager. A greedy fill
+    // that seats alice as release manager first would wrongly refuse this.
+    let feasible = "[roles]\npolicy-admin = [\"alice\"]\nrelease-manager = [\"alice\", \"bob\"]\nsecurity = [\"alice\"]\n\
+                    [environments.prod]\napprovals = [{ role = \"release-manager\", count = 1 }, { role = \"security\", count = 1 }]\n";
+    assert!(Policy::parse(&doc(&ops, feasible), "p.toml").is_ok());
+    let infeasible = feasible.replace(
+        "release-manager = [\"alice\", \"bob\"]",
+        "release-manager = [\"alice\"]",
+    );
+    let errors = messages(&doc(&ops, &infeasible));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("needs 2 distinct people"), "{errors:?}");
+}
