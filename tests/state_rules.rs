@@ -227,9 +227,9 @@ fn approvals_go_stale_when_gate_results_or_snapshot_change() {
             captured_at: w.clock,
             artifact: art("v0"),
             config: [("replicas".to_owned(), 3.into())].into(),
-            flags: Default::default(),
-            dependencies: Default::default(),
-            secret_fingerprints: Default::default(),
+            flags: std::collections::BTreeMap::default(),
+            dependencies: std::collections::BTreeMap::default(),
+            secret_fingerprints: std::collections::BTreeMap::default(),
         }),
     );
     w.submit("ci-main", &snapshot);

@@ -41,7 +41,8 @@ pub fn key_shown(
         id = signer.public().key_id(),
     );
     if let Some(vkey) = vkey {
-        text.push_str(&format!("\nvkey:    {vkey}"));
+        text.push_str("\nvkey:    ");
+        text.push_str(&vkey.to_string());
     }
     text
 }

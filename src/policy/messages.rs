@@ -2,7 +2,7 @@
 //! how to fix it. Kept in one place so wording stays consistent and can be
 //! reviewed (or translated) without reading the validation logic.
 
-use std::fmt::Write as _;
+use crate::keys::KeyError;
 
 /// Names the place in the document a message is about, such as
 /// `environments.prod.approvals[1]`; the top level has an empty path.
@@ -14,15 +14,16 @@ fn place(path: &str) -> String {
     }
 }
 
-fn list(items: &[&str]) -> String {
-    let mut out = String::new();
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        let _ = write!(out, "{item}");
+/// The TOML type names the parser reports, with their article.
+fn a_type(type_name: &str) -> String {
+    match type_name.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {type_name}"),
+        _ => format!("a {type_name}"),
     }
-    out
+}
+
+fn list(items: &[&str]) -> String {
+    items.join(", ")
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -34,7 +35,9 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 pub(super) fn too_large(len: usize, limit: usize) -> String {
-    format!("the policy is {len} bytes; the limit is {limit} bytes, so split out comments or data")
+    format!(
+        "the policy is more than {limit} bytes ({len} read); the limit keeps hostile input cheap, so trim comments or data"
+    )
 }
 
 pub(super) fn toml_syntax(message: &str) -> String {
@@ -48,13 +51,17 @@ pub(super) fn toml_duplicate_key(key: &str) -> String {
 }
 
 pub(super) fn wrong_type(path: &str, expected: &str, found: &str) -> String {
-    format!("{} must be {expected}, not {found}", place(path))
+    format!("{} must be {expected}, not {}", place(path), a_type(found))
 }
 
 pub(super) fn unknown_field(path: &str, key: &str, allowed: &[&str]) -> String {
+    let within = if path.is_empty() {
+        "at the top level".to_owned()
+    } else {
+        format!("in `{path}`")
+    };
     format!(
-        "unknown field `{key}` in {}; expected one of: {}",
-        place(path),
+        "unknown field `{key}` {within}; expected one of: {}",
         list(allowed)
     )
 }
@@ -91,8 +98,13 @@ pub(super) fn bad_name(path: &str, what: &str, name: &str) -> String {
     )
 }
 
-pub(super) fn bad_public_key(path: &str, problem: &str) -> String {
-    format!("`{path}`: {problem}; use the key printed by `tollgate key show`")
+pub(super) fn bad_public_key(path: &str, problem: &KeyError) -> String {
+    match problem {
+        KeyError::Weak => format!(
+            "`{path}` is a weak (small-order) key, which could sign for anyone; generate a new key with `tollgate key generate`"
+        ),
+        other => format!("`{path}`: {other}; use the key printed by `tollgate key show`"),
+    }
 }
 
 pub(super) fn shared_public_key(path: &str, first: &str) -> String {
@@ -121,8 +133,8 @@ pub(super) fn role_twice(path: &str, role: &str) -> String {
     format!("`{path}` lists role \"{role}\" twice; remove the duplicate")
 }
 
-pub(super) fn zero_count(path: &str, what: &str) -> String {
-    format!("`{path}`: {what} 0 can never be met and means nothing; use 1 or more")
+pub(super) fn count_below_one(path: &str, what: &str, value: i128) -> String {
+    format!("`{path}` is {value}; a {what} must be at least 1")
 }
 
 pub(super) fn number_too_large(path: &str, value: &str) -> String {
@@ -158,6 +170,12 @@ pub(super) fn count_too_large(
 pub(super) fn approval_role_twice(path: &str, role: &str, first: &str) -> String {
     format!(
         "`{path}` requires role \"{role}\" again (already required by `{first}`); one person meets at most one requirement, so merge them into one with a higher count"
+    )
+}
+
+pub(super) fn approvals_not_jointly_reachable(path: &str, needed: usize, filled: usize) -> String {
+    format!(
+        "`{path}` needs {needed} distinct people, one per requirement, but the roles' members can fill only {filled}; one person meets at most one requirement, so add members or lower the counts"
     )
 }
 
@@ -234,4 +252,64 @@ pub(super) fn digest_mismatch(actual: &str, expected: &str) -> String {
 
 pub(super) fn unreadable_file(problem: &str) -> String {
     format!("cannot read the policy file: {problem}")
+}
+
+pub(super) fn rotation_below_threshold(valid: usize, needed: u32, role: &str) -> String {
+    format!(
+        "the new policy carries valid signatures from {valid} distinct \"{role}\" key(s) of the {needed} needed; collect more admin signatures (signatures by other keys, and repeats of one key, do not count)"
+    )
+}
+
+pub(super) fn rotation_envelope(problem: &str) -> String {
+    format!("the policy envelope is refused: {problem}")
+}
+
+pub(super) fn rotation_statement(problem: &str) -> String {
+    format!("the signed policy statement is refused: {problem}")
+}
+
+pub(super) fn rotation_not_policy(kind: &str) -> String {
+    format!(
+        "the envelope carries a {kind} statement, not a policy; submit the output of `tollgate policy sign`"
+    )
+}
+
+pub(super) fn rotation_version_disagrees(predicate: u64, document: u64) -> String {
+    format!(
+        "the statement says policy version {predicate} but the document inside says version {document}; sign the document again"
+    )
+}
+
+pub(super) fn rotation_invalid_document(errors: &str) -> String {
+    format!("the new policy document is invalid:\n{errors}")
+}
+
+pub(super) fn rotation_skipped(current: u64, next: u64) -> String {
+    format!(
+        "policy version {next} skips ahead of version {current} in force; submit version {} first (versions advance one at a time)",
+        current.saturating_add(1)
+    )
+}
+
+pub(super) fn rotation_same_version(current: u64) -> String {
+    format!(
+        "policy version {current} is already in force; a successor must be version {}",
+        current.saturating_add(1)
+    )
+}
+
+pub(super) fn rotation_rollback(current: u64, next: u64) -> String {
+    format!(
+        "policy version {next} is older than version {current} in force; refusing to roll the policy back"
+    )
+}
+
+pub(super) fn rotation_origin_changed(current: &str, next: &str) -> String {
+    format!(
+        "the new policy is for log origin \"{next}\" but this log is \"{current}\"; a policy cannot move to another log"
+    )
+}
+
+pub(super) fn rotation_chain(index: usize, version: u64, problem: &str) -> String {
+    format!("policy envelope {index} (successor of version {version}): {problem}")
 }

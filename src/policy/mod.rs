@@ -14,7 +14,7 @@
 mod error;
 mod messages;
 mod read;
-//ROT pub mod rotation;
+pub mod rotation;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -30,7 +30,7 @@ use crate::digest::Digest;
 use crate::keys::PublicKey;
 
 pub use error::{PolicyError, PolicyErrors};
-//ROT pub use rotation::{RotationError, verify_chain, verify_successor};
+pub use rotation::{RotationError, verify_chain, verify_successor};
 
 /// The starter policy written by `tollgate init`; documented line by line.
 pub const EXAMPLE_POLICY: &str = include_str!("example.toml");
@@ -300,14 +300,36 @@ impl Policy {
 
 /// Reads `path` and parses it, naming the file as given in errors.
 pub fn check_file(path: &Path) -> Result<Policy, PolicyErrors> {
+    use std::io::Read as _;
+
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let fail = |message: String| {
         PolicyErrors(vec![PolicyError {
             file: file.clone(),
             line: 1,
             column: 1,
-            message: messages::unreadable_file(&e.to_string()),
+            message,
         }])
+    };
+    // Read one byte past the limit so an oversized file is reported as
+    // such without being read whole.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_POLICY_BYTES as u64 + 1).read_to_end(&mut bytes))
+        .map_err(|e| fail(messages::unreadable_file(&e.to_string())))?;
+    if bytes.len() > MAX_POLICY_BYTES {
+        return Err(fail(messages::too_large(bytes.len(), MAX_POLICY_BYTES)));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        fail(messages::unreadable_file(&format!(
+            "it is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )))
     })?;
     Policy::parse(&text, &file)
 }
+
+#[cfg(test)]
+mod rotation_tests;
+#[cfg(test)]
+mod tests;

@@ -284,7 +284,7 @@ impl Reader<'_> {
     fn count(&mut self, value: &Value<'_>, path: &str, what: &str) -> Option<At<u32>> {
         let n = self.integer(value, path)?;
         if n < 1 {
-            self.report(value.span(), msg::zero_count(path, what));
+            self.report(value.span(), msg::count_below_one(path, what, n));
             return None;
         }
         let Ok(n) = u32::try_from(n) else {
@@ -424,7 +424,7 @@ impl Reader<'_> {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (key, entry) in table.iter() {
+        for (key, entry) in table {
             let name: &str = key.get_ref();
             let entry_path = join(path, name);
             if !is_name(name) {
@@ -460,7 +460,7 @@ impl Reader<'_> {
                     value: key,
                 }),
                 Err(e) => {
-                    self.report(text.span, msg::bad_public_key(&key_path, &e.to_string()));
+                    self.report(text.span, msg::bad_public_key(&key_path, &e));
                     None
                 }
             }
@@ -473,7 +473,7 @@ impl Reader<'_> {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (key, members) in table.iter() {
+        for (key, members) in table {
             let name: &str = key.get_ref();
             if !is_name(name) {
                 self.report(key.span(), msg::bad_name("roles", "a role", name));
@@ -496,7 +496,7 @@ impl Reader<'_> {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (key, roles) in table.iter() {
+        for (key, roles) in table {
             let kind: &str = key.get_ref();
             let path = join("signers", kind);
             if !SIGNER_KINDS.contains(&kind) {
@@ -646,7 +646,7 @@ impl Reader<'_> {
         let waivable_by =
             get(table, "waivable_by").and_then(|v| self.waiver(v, &join(&path, "waivable_by")));
         let mut settings = toml::Table::new();
-        for (key, value) in table.iter() {
+        for (key, value) in table {
             let key: &str = key.get_ref();
             if GATE_FIELDS.contains(&key) {
                 continue;

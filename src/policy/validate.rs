@@ -58,6 +58,10 @@ fn syntax_problems(text: &str, errors: &[toml::de::Error], problems: &mut Proble
     }
 }
 
+/// Approval seats considered when checking requirements jointly; counts
+/// are already bounded by role sizes, this only caps hostile documents.
+const MAX_SEATS: usize = 256;
+
 /// What the cross-reference checks need to know about operators and roles.
 struct Directory<'d> {
     /// Operator name → key, `None` when the key was missing or invalid.
@@ -104,14 +108,64 @@ impl Directory<'_> {
         path: &str,
         what: &str,
         problems: &mut Problems,
-    ) {
+    ) -> bool {
         let members = self.distinct_members(roles);
-        if usize::try_from(count.value).map_or(true, |c| c > members) {
+        let reachable = usize::try_from(count.value).is_ok_and(|c| c <= members);
+        if !reachable {
             problems.push(
                 count.span.clone(),
                 msg::count_too_large(path, what, count.value, roles, members),
             );
         }
+        reachable
+    }
+
+    /// Whether distinct people can fill every approval requirement at once,
+    /// one requirement each (bipartite matching of requirement seats to
+    /// people). Each requirement alone being reachable is not enough: with
+    /// one person in both "release-manager" and "security", 1 + 1 is not.
+    fn jointly_reachable(&self, requirements: &[(&str, u32)]) -> (usize, usize) {
+        let seats: Vec<&str> = requirements
+            .iter()
+            .flat_map(|(role, count)| {
+                std::iter::repeat_n(*role, usize::try_from(*count).unwrap_or(usize::MAX))
+            })
+            .take(MAX_SEATS)
+            .collect();
+        let mut holder: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut filled = 0;
+        for seat in 0..seats.len() {
+            let mut visited: BTreeSet<&str> = BTreeSet::new();
+            if self.seat(seat, &seats, &mut holder, &mut visited) {
+                filled += 1;
+            }
+        }
+        (filled, seats.len())
+    }
+
+    /// Kuhn's augmenting path: give `seat` a person, moving earlier
+    /// holders to other seats they also qualify for.
+    fn seat<'s>(
+        &'s self,
+        seat: usize,
+        seats: &[&str],
+        holder: &mut BTreeMap<&'s str, usize>,
+        visited: &mut BTreeSet<&'s str>,
+    ) -> bool {
+        for person in self.roles.get(seats[seat]).into_iter().flatten() {
+            if !visited.insert(person) {
+                continue;
+            }
+            let free = match holder.get(person) {
+                None => true,
+                Some(&other) => self.seat(other, seats, holder, visited),
+            };
+            if free {
+                holder.insert(person, seat);
+                return true;
+            }
+        }
+        false
     }
 }
 
@@ -251,6 +305,7 @@ fn check_environment(
         }
     }
     let mut required: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut reachable: Vec<(&str, u32)> = Vec::new();
     for (i, approval) in env.approvals.iter().enumerate() {
         let item = format!("{path}.approvals[{i}]");
         let Some(role) = &approval.role else { continue };
@@ -264,7 +319,25 @@ fn check_environment(
         required.insert(&role.value, i);
         if directory.role_exists(role, &format!("{item}.role"), problems) {
             if let Some(count) = &approval.count {
-                directory.reachable(&[&role.value], count, &item, "count", problems);
+                if directory.reachable(&[&role.value], count, &item, "count", problems) {
+                    reachable.push((role.value.as_str(), count.value));
+                }
+            }
+        }
+    }
+    // Only meaningful once every requirement is sound on its own.
+    if reachable.len() > 1 && reachable.len() == env.approvals.len() {
+        let (filled, needed) = directory.jointly_reachable(&reachable);
+        if filled < needed {
+            if let Some(role) = env.approvals.first().and_then(|a| a.role.as_ref()) {
+                problems.push(
+                    role.span.clone(),
+                    msg::approvals_not_jointly_reachable(
+                        &format!("{path}.approvals"),
+                        needed,
+                        filled,
+                    ),
+                );
             }
         }
     }

@@ -1,6 +1,11 @@
 //! A small world for state tests: real keys, a real policy document, real
 //! signatures, entries verified through the same `KeyRing` the store uses.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::format_push_string
+)]
 
 use std::collections::BTreeMap;
 
