@@ -10,4 +10,5 @@ pub mod digest;
 pub mod encoding;
 pub mod envelope;
 pub mod keys;
+pub mod ledger;
 pub mod paths;

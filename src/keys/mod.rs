@@ -162,7 +162,7 @@ impl fmt::Debug for Signer {
         f.debug_struct("Signer")
             .field("name", &self.name)
             .field("public", &self.public)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
