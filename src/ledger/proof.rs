@@ -65,19 +65,19 @@ pub fn verify_consistency(
     root2: &Hash,
     proof: &[Hash],
 ) -> Result<(), ProofError> {
-    // Same order of checks as verify.go, so equal sizes (even zero) are
-    // judged on the roots alone.
+    // Same order of checks as verify.go: size 0 is refused even against
+    // itself, because the empty tree proves nothing about any other.
     if size2 < size1 {
         return Err(ProofError::SizesReversed { size1, size2 });
+    }
+    if size1 == 0 {
+        return Err(ProofError::FromEmptyTree);
     }
     if size1 == size2 {
         if !proof.is_empty() {
             return Err(ProofError::NonEmptyProofForEqualSizes);
         }
         return matches(root1, root2);
-    }
-    if size1 == 0 {
-        return Err(ProofError::FromEmptyTree);
     }
     if proof.is_empty() {
         return Err(ProofError::EmptyProof);
