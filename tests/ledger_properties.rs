@@ -45,6 +45,8 @@ fn mth(d: &[Hash]) -> Hash {
 }
 
 /// PATH(m, D[n]) straight from RFC 9162 §2.1.3.1.
+// Names follow the RFC's notation so the two can be read side by side.
+#[allow(clippy::many_single_char_names)]
 fn path(m: usize, d: &[Hash]) -> Vec<Hash> {
     let n = d.len();
     if n <= 1 {
@@ -63,6 +65,7 @@ fn path(m: usize, d: &[Hash]) -> Vec<Hash> {
 }
 
 /// SUBPROOF(m, D[n], b) straight from RFC 9162 §2.1.4.1.
+#[allow(clippy::many_single_char_names)]
 fn subproof(m: usize, d: &[Hash], b: bool) -> Vec<Hash> {
     let n = d.len();
     if m == n {

@@ -47,11 +47,13 @@ fn leaf(v: &Value) -> Option<Hash> {
 }
 
 fn proof(v: &Value) -> Vec<Hash> {
-    match v {
-        Value::Null => vec![],
-        Value::Array(items) => items.iter().map(hash_or_stand_in).collect(),
-        _ => panic!("proof is neither null nor a list"),
-    }
+    assert!(
+        v.is_null() || v.is_array(),
+        "proof is neither null nor a list"
+    );
+    v.as_array().map_or_else(Vec::new, |items| {
+        items.iter().map(hash_or_stand_in).collect()
+    })
 }
 
 fn run_inclusion(v: &Value) -> bool {

@@ -30,8 +30,17 @@ pub fn leaf_hash(bytes: &[u8]) -> Hash {
     h.finalize().into()
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Node hashes computed on this thread, so tests can bound the work a
+    /// proof costs.
+    pub(crate) static NODE_HASHES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
 /// `SHA-256(0x01 ‖ left ‖ right)`.
 pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
+    #[cfg(test)]
+    NODE_HASHES.with(|n| n.set(n.get() + 1));
     let mut h = Sha256::new();
     h.update([NODE_PREFIX]);
     h.update(left);

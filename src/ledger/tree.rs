@@ -219,7 +219,7 @@ pub fn root_of(leaves: &[Hash]) -> Hash {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::hash::leaf_hash;
+    use crate::ledger::hash::{NODE_HASHES, leaf_hash};
 
     #[test]
     fn split_point_is_the_largest_power_below() {
@@ -228,6 +228,38 @@ mod tests {
         assert_eq!(split_point(4), 2);
         assert_eq!(split_point(5), 4);
         assert_eq!(split_point(u64::MAX), 1 << 63);
+    }
+
+    fn node_hashes_during<T>(f: impl FnOnce() -> T) -> u64 {
+        let before = NODE_HASHES.with(std::cell::Cell::get);
+        f();
+        NODE_HASHES.with(std::cell::Cell::get) - before
+    }
+
+    #[test]
+    fn proofs_and_historical_roots_cost_logarithmic_hashing() {
+        let n = 70_001u64;
+        let mut tree = MerkleTree::new();
+        let build = node_hashes_during(|| {
+            for i in 0..n {
+                tree.append(leaf_hash(&i.to_be_bytes()));
+            }
+        });
+        // Amortised one node per append.
+        assert!(build < n, "{build}");
+        // 2·⌈log2 n⌉ = 34 bounds the partial right edge plus the proof walk.
+        let bound = 2 * u64::from(64 - n.leading_zeros());
+        for size in [1, 2, 3, 1000, 65_535, 65_536, 65_537, 69_999, n] {
+            assert!(node_hashes_during(|| tree.root_at(size)) <= bound);
+            for index in [0, size / 3, size - 1] {
+                let cost = node_hashes_during(|| tree.inclusion_proof(index, size));
+                assert!(cost <= bound, "inclusion {index}/{size}: {cost}");
+            }
+            for old in [1, size / 2, size - 1] {
+                let cost = node_hashes_during(|| tree.consistency_proof(old, size));
+                assert!(cost <= bound, "consistency {old}->{size}: {cost}");
+            }
+        }
     }
 
     #[test]
