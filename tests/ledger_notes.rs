@@ -255,6 +255,7 @@ fn invalid_text_cannot_be_signed() {
     for text in ["", "no newline", "\nleading\n", "bell\x07\n"] {
         assert!(Note::sign(text, &[&a]).is_err(), "{text:?}");
     }
+    assert!(Note::sign("text\n", &[]).is_err(), "no signers");
     // Blank lines inside the text are fine: the last blank line separates.
     let note = Note::sign("a\n\nb\n\n", &[&a]).unwrap();
     let parsed = Note::parse(&note.to_bytes()).unwrap();

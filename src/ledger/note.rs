@@ -124,6 +124,10 @@ impl Note {
     /// text (ends in `\n`, no leading newline, no control characters).
     pub fn sign(text: &str, signers: &[&Signer]) -> Result<Self, NoteError> {
         check_text(text)?;
+        // An unsigned note has no byte form that parses.
+        if signers.is_empty() {
+            return Err(NoteError::Malformed("a note needs at least one signature"));
+        }
         let mut note = Self {
             text: text.to_owned(),
             signatures: Vec::with_capacity(signers.len()),
