@@ -11,6 +11,7 @@ pub mod digest;
 pub mod encoding;
 pub mod envelope;
 pub mod keys;
+pub mod ledger;
 pub mod paths;
 pub mod policy;
 pub mod state;
