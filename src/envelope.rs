@@ -249,23 +249,40 @@ impl Envelope {
         candidates: &[(&VerifyingKey, &str)],
     ) -> Result<SingleVerified<'_>, EnvelopeError> {
         let pae = self.pae();
-        let hinted = |id: &str| self.signatures.iter().any(|s| !s.keyid.is_empty() && s.keyid == id);
+        let hinted = |id: &str| {
+            self.signatures
+                .iter()
+                .any(|s| !s.keyid.is_empty() && s.keyid == id)
+        };
         let verifies = |key: &VerifyingKey| {
-            self.signatures.iter().any(|s| key.verify_strict(&pae, &s.sig).is_ok())
+            self.signatures
+                .iter()
+                .any(|s| key.verify_strict(&pae, &s.sig).is_ok())
         };
         let found = candidates
             .iter()
             .enumerate()
             .filter(|(_, (_, id))| hinted(id))
-            .chain(candidates.iter().enumerate().filter(|(_, (_, id))| !hinted(id)))
+            .chain(
+                candidates
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (_, id))| !hinted(id)),
+            )
             .find(|(_, (key, _))| verifies(key));
         let Some((signer, _)) = found else {
             return Err(EnvelopeError::NoValidSignature);
         };
         if self.payload_type != IN_TOTO_PAYLOAD_TYPE {
-            return Err(EnvelopeError::UnsupportedPayloadType(self.payload_type.clone()));
+            return Err(EnvelopeError::UnsupportedPayloadType(
+                self.payload_type.clone(),
+            ));
         }
-        Ok(SingleVerified { payload: &self.payload, signer, entry_id: Digest::of(&pae) })
+        Ok(SingleVerified {
+            payload: &self.payload,
+            signer,
+            entry_id: Digest::of(&pae),
+        })
     }
 
     /// Checks every signature against every candidate with `verify_strict`

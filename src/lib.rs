@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod client;
 pub mod digest;
 pub mod encoding;
 pub mod envelope;
@@ -16,4 +17,3 @@ pub mod paths;
 pub mod policy;
 pub mod state;
 pub mod statement;
-pub mod client;

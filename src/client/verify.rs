@@ -36,7 +36,9 @@ pub fn verify_entries(
         .enumerate()
         .map(|(offset, bytes)| {
             let index = first_index + offset as u64;
-            let entry = ring.verify(index, bytes).map_err(|error| EntryFailure { index, error })?;
+            let entry = ring
+                .verify(index, bytes)
+                .map_err(|error| EntryFailure { index, error })?;
             Ok((entry, leaf_hash(bytes)))
         })
         .collect();
@@ -53,7 +55,10 @@ pub fn verify_entries(
 }
 
 /// Verifies a whole log from index 0 and returns it with its recomputed root.
-pub fn verify_log(ring: &KeyRing, entries: &[Vec<u8>]) -> Result<(VerifiedBatch, Hash), EntryFailure> {
+pub fn verify_log(
+    ring: &KeyRing,
+    entries: &[Vec<u8>],
+) -> Result<(VerifiedBatch, Hash), EntryFailure> {
     let batch = verify_entries(ring, 0, entries)?;
     let root = root_of(&batch.leaf_hashes);
     Ok((batch, root))

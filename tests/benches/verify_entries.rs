@@ -27,15 +27,19 @@ use tollgate::statement::{
 };
 
 fn entries(n: usize) -> (Policy, Vec<Vec<u8>>) {
-    let signers: BTreeMap<String, Signer> =
-        common::PEOPLE.iter().map(|(n, _)| ((*n).to_owned(), Signer::generate(n))).collect();
+    let signers: BTreeMap<String, Signer> = common::PEOPLE
+        .iter()
+        .map(|(n, _)| ((*n).to_owned(), Signer::generate(n)))
+        .collect();
     let policy = Policy::parse(&common::policy_text(1, &signers), "policy.toml").unwrap();
     let approvers = ["alice", "erin", "grace"];
     let entries = (0..n)
         .map(|i| {
             let who = &signers[approvers[i % approvers.len()]];
             let decision = Decision {
-                action: DecisionAction::Approve { promotion: Digest::of(&i.to_le_bytes()) },
+                action: DecisionAction::Approve {
+                    promotion: Digest::of(&i.to_le_bytes()),
+                },
                 role: "release-manager".into(),
                 rationale: "Reviewed the gate results, the drift report and the release notes."
                     .into(),
@@ -53,8 +57,11 @@ fn entries(n: usize) -> (Policy, Vec<Vec<u8>>) {
                     root: RootHash([9; 32]),
                 },
             };
-            let statement =
-                Statement::about("payments", Digest::of(b"artifact"), Predicate::Decision(decision));
+            let statement = Statement::about(
+                "payments",
+                Digest::of(b"artifact"),
+                Predicate::Decision(decision),
+            );
             who.sign_statement(statement.to_payload()).to_json()
         })
         .collect();
@@ -68,8 +75,11 @@ fn bench(c: &mut Criterion) {
         .unwrap_or(100_000);
     let (policy, entries) = entries(n);
     let ring = KeyRing::of(&policy);
-    let keys: BTreeMap<String, _> =
-        policy.operators.values().map(|o| (o.key.key_id().to_string(), *o.key.verifying_key())).collect();
+    let keys: BTreeMap<String, _> = policy
+        .operators
+        .values()
+        .map(|o| (o.key.key_id().to_string(), *o.key.verifying_key()))
+        .collect();
     // The raw baseline: exactly the signature check, with the key already
     // decoded and the PAE already built.
     let raw: Vec<_> = entries
@@ -78,13 +88,23 @@ fn bench(c: &mut Criterion) {
             let envelope = Envelope::from_json(bytes).unwrap();
             let signature = envelope.signatures()[0].clone();
             let key = keys[&signature.keyid];
-            (key, pae(envelope.payload_type(), envelope.unverified_payload()), signature.sig)
+            (
+                key,
+                pae(envelope.payload_type(), envelope.unverified_payload()),
+                signature.sig,
+            )
         })
         .collect();
-    let one_core = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let one_core = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
 
     let mut group = c.benchmark_group("verify-entries");
-    group.sample_size(10).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(20));
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(20));
     group.throughput(Throughput::Elements(n as u64));
     group.bench_function("raw-verify-strict/one-core", |b| {
         b.iter(|| {
