@@ -15,7 +15,7 @@ pub mod tracker;
 pub mod tree;
 
 pub use checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
-pub use hash::{EMPTY_ROOT, Hash, hash_from_slice, leaf_hash, node_hash};
+pub use hash::{EMPTY_ROOT, Hash, HashLengthError, hash_from_slice, leaf_hash, node_hash};
 pub use note::{Note, NoteError, NoteSignature, NoteVerification};
 pub use proof::{ProofError, root_from_inclusion_proof, verify_consistency, verify_inclusion};
 pub use tlog_proof::{TlogProof, TlogProofError};
