@@ -77,8 +77,10 @@ pub struct Verified<'a> {
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct WireEnvelope {
-    payload: String,
+struct WireEnvelope<'a> {
+    // Borrowed: the payload is most of an envelope's bytes.
+    #[serde(borrow)]
+    payload: std::borrow::Cow<'a, str>,
     #[serde(rename = "payloadType")]
     payload_type: String,
     signatures: Vec<WireSignature>,
@@ -225,7 +227,7 @@ impl Envelope {
     /// Canonical JSON text of this envelope (standard base64, fixed key order).
     pub fn to_json(&self) -> Vec<u8> {
         let wire = WireEnvelope {
-            payload: encoding::encode(&self.payload),
+            payload: encoding::encode(&self.payload).into(),
             payload_type: self.payload_type.clone(),
             signatures: self
                 .signatures
@@ -246,7 +248,7 @@ impl Envelope {
     /// Computes the PAE once and returns the entry id with the payload.
     pub fn verify_single(
         &self,
-        candidates: &[(&VerifyingKey, &str)],
+        candidates: &[(VerifyingKey, String)],
     ) -> Result<SingleVerified<'_>, EnvelopeError> {
         let pae = self.pae();
         let hinted = |id: &str| {

@@ -18,11 +18,15 @@ struct Case {
 /// case 3 (a plain valid signature by a mixed-order-free key) is accepted;
 /// small-order A or R (0–2), non-canonical S (4–5), non-canonical R or A
 /// (6–11) are all refused.
-const PINNED: [bool; 12] =
-    [false, false, false, true, false, false, false, false, false, false, false, false];
+const PINNED: [bool; 12] = [
+    false, false, false, true, false, false, false, false, false, false, false, false,
+];
 
 fn cases() -> Vec<Case> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/vectors/ed25519/cases.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/vectors/ed25519/cases.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -30,8 +34,10 @@ fn strict_verdict(case: &Case) -> bool {
     let key: [u8; 32] = hex::decode(&case.pub_key).unwrap().try_into().unwrap();
     let sig: [u8; 64] = hex::decode(&case.signature).unwrap().try_into().unwrap();
     let message = hex::decode(&case.message).unwrap();
-    VerifyingKey::from_bytes(&key)
-        .is_ok_and(|k| k.verify_strict(&message, &Signature::from_bytes(&sig)).is_ok())
+    VerifyingKey::from_bytes(&key).is_ok_and(|k| {
+        k.verify_strict(&message, &Signature::from_bytes(&sig))
+            .is_ok()
+    })
 }
 
 #[test]
@@ -51,9 +57,14 @@ fn keys_that_enter_a_policy_are_never_more_lenient_than_verify_strict() {
         let message = hex::decode(&case.message).unwrap();
         // A key the policy would accept, used exactly as envelopes use it.
         let verdict = PublicKey::from_bytes(&key).is_ok_and(|k| {
-            k.verifying_key().verify_strict(&message, &Signature::from_bytes(&sig)).is_ok()
+            k.verifying_key()
+                .verify_strict(&message, &Signature::from_bytes(&sig))
+                .is_ok()
         });
-        assert!(!verdict || PINNED[i], "case {i} accepted through a policy key but not pinned");
+        assert!(
+            !verdict || PINNED[i],
+            "case {i} accepted through a policy key but not pinned"
+        );
         assert_eq!(verdict, PINNED[i], "case {i}");
     }
 }

@@ -44,5 +44,8 @@ fn every_byte_flip_of_a_signed_decision_is_refused_or_inert() {
         }
     }
     assert!(original.len() > 500, "a realistic entry was swept");
-    assert!(inert > 0, "the keyid hint is unauthenticated and must stay inert");
+    assert!(
+        inert > 0,
+        "the keyid hint is unauthenticated and must stay inert"
+    );
 }

@@ -35,17 +35,23 @@ pub enum EntryError {
 /// Candidate keys of a policy, with the key id hints, built once per policy.
 #[derive(Debug, Clone)]
 pub struct KeyRing {
-    keys: Vec<(String, PublicKey, String)>,
+    keys: Vec<(String, PublicKey)>,
+    /// The same keys decoded, with their key id hints, in the same order.
+    candidates: Vec<(ed25519_dalek::VerifyingKey, String)>,
 }
 
 impl KeyRing {
     pub fn of(policy: &Policy) -> Self {
-        let keys = policy
+        let keys: Vec<_> = policy
             .operators
             .values()
-            .map(|op| (op.name.clone(), op.key, op.key.key_id().to_string()))
+            .map(|op| (op.name.clone(), op.key))
             .collect();
-        Self { keys }
+        let candidates = keys
+            .iter()
+            .map(|(_, key)| (*key.verifying_key(), key.key_id().to_string()))
+            .collect();
+        Self { keys, candidates }
     }
 
     /// Verifies one entry's bytes. The signer is found by trying the policy's
@@ -60,14 +66,9 @@ impl KeyRing {
         index: u64,
         envelope: &Envelope,
     ) -> Result<VerifiedEntry, EntryError> {
-        let candidates: Vec<_> = self
-            .keys
-            .iter()
-            .map(|(_, key, id)| (key.verifying_key(), id.as_str()))
-            .collect();
-        let verified = envelope.verify_single(&candidates)?;
+        let verified = envelope.verify_single(&self.candidates)?;
         let statement = Statement::parse_verified(verified.payload)?;
-        let (name, key, _) = &self.keys[verified.signer];
+        let (name, key) = &self.keys[verified.signer];
         Ok(VerifiedEntry {
             index,
             id: verified.entry_id,

@@ -113,6 +113,13 @@ fn bench(c: &mut Criterion) {
             }
         });
     });
+    group.bench_function("raw-verify-strict/all-cores", |b| {
+        use rayon::prelude::*;
+        b.iter(|| {
+            raw.par_iter()
+                .for_each(|(key, message, sig)| key.verify_strict(message, sig).unwrap());
+        });
+    });
     group.bench_function("pipeline/one-core", |b| {
         b.iter(|| one_core.install(|| black_box(verify_log(&ring, &entries).unwrap().1)));
     });
