@@ -4,6 +4,7 @@
 //! validate an append; clients call it to rebuild the state from the log.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use time::OffsetDateTime;
 
@@ -22,8 +23,8 @@ use crate::statement::{
 
 /// Folds entries one at a time under one policy.
 #[derive(Debug, Clone)]
-pub struct Folder<'p> {
-    policy: &'p Policy,
+pub struct Folder {
+    policy: Arc<Policy>,
     state: State,
     seen: HashSet<Digest>,
     nonces: HashSet<(String, String)>,
@@ -46,8 +47,8 @@ pub fn gate_results_digest(promotion: &Promotion) -> Digest {
     Digest::of(text.as_bytes())
 }
 
-impl<'p> Folder<'p> {
-    pub fn new(policy: &'p Policy) -> Self {
+impl Folder {
+    pub fn new(policy: Arc<Policy>) -> Self {
         Self {
             policy,
             state: State::default(),
@@ -57,8 +58,8 @@ impl<'p> Folder<'p> {
         }
     }
 
-    pub fn policy(&self) -> &'p Policy {
-        self.policy
+    pub fn policy(&self) -> &Arc<Policy> {
+        &self.policy
     }
 
     /// The state before readiness is evaluated (see [`super::evaluate`]).
@@ -596,6 +597,6 @@ impl<'p> Folder<'p> {
 
     /// The state with readiness evaluated at `now`.
     pub fn state_at(&self, now: OffsetDateTime) -> State {
-        super::readiness::evaluate(self.policy, self.state.clone(), now)
+        super::readiness::evaluate(&self.policy, self.state.clone(), now)
     }
 }

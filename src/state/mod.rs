@@ -29,7 +29,7 @@ use crate::policy::Policy;
 /// readiness at `now`. Entries the rules refuse are listed in
 /// [`State::ignored`] with their reason; they never count.
 pub fn fold(policy: &Policy, entries: &[VerifiedEntry], now: OffsetDateTime) -> State {
-    let mut folder = Folder::new(policy);
+    let mut folder = Folder::new(std::sync::Arc::new(policy.clone()));
     folder.apply_all(entries);
     folder.state_at(now)
 }

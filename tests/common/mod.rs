@@ -143,8 +143,8 @@ impl World {
         id
     }
 
-    pub fn folder(&self) -> Folder<'_> {
-        let mut folder = Folder::new(&self.policy);
+    pub fn folder(&self) -> Folder {
+        let mut folder = Folder::new(std::sync::Arc::new(self.policy.clone()));
         folder.apply_all(&self.entries);
         folder
     }
