@@ -66,3 +66,30 @@ pub fn policy_invalid(count: usize) -> String {
     let noun = if count == 1 { "problem" } else { "problems" };
     format!("{count} {noun} found; fix them and run `tollgate policy check` again")
 }
+
+pub const SHUTTING_DOWN: &str = "shutting down: no new requests; finishing the ones in flight";
+pub const STOPPED: &str = "stopped; every acknowledged entry is committed";
+
+pub fn serving(
+    origin: &str,
+    addr: std::net::SocketAddr,
+    database: &str,
+    fingerprint: &crate::digest::Digest,
+    generated: bool,
+    vkey: &NoteVerifierKey,
+    policy_digest: &crate::digest::Digest,
+) -> String {
+    let cert = if generated { "self-signed, generated now" } else { "loaded" };
+    format!(
+        "tollgate store for {origin}\n\
+         listening:   https://{addr}\n\
+         database:    {database}\n\
+         certificate: {cert}, {fingerprint}\n\
+         log key:     {vkey}\n\n\
+         Client configuration (paste into config.toml; see `tollgate init`):\n\n\
+         store = \"https://{addr}\"\n\
+         pin = \"{fingerprint}\"\n\
+         log_vkey = \"{vkey}\"\n\
+         policy_digest = \"{policy_digest}\"\n"
+    )
+}

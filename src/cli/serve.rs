@@ -1,0 +1,155 @@
+//! `tollgate serve`: the audit store over HTTPS.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+use super::{CommandResult, messages};
+use crate::keys::vkey::NoteVerifierKey;
+use crate::keys::{Signer, file};
+use crate::paths;
+use crate::policy::{self, Policy};
+use crate::store::server::{self, Limits};
+use crate::store::{DatabaseUrl, Store, StoreConfig};
+use crate::tls::{self, Identity};
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// A serve.toml with any of: listen, database, policy, cert, key, self_signed.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8443]
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// `postgres://…` for PostgreSQL, or a SQLite file path [default: <data dir>/store.db]
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+    /// The genesis policy (version 1), pinned by clients at enrolment.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Generate a self-signed certificate once into the data directory.
+    #[arg(long, conflicts_with_all = ["cert", "key"])]
+    self_signed: bool,
+    /// Server certificate chain (PEM).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// Server private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
+    /// Requests per second allowed per operator key.
+    #[arg(long, value_name = "N")]
+    rate_limit: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServeFile {
+    listen: Option<SocketAddr>,
+    database: Option<String>,
+    policy: Option<PathBuf>,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    #[serde(default)]
+    self_signed: bool,
+    rate_limit: Option<u32>,
+}
+
+fn read_serve_file(path: &Path) -> anyhow::Result<ServeFile> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("{} is not a valid serve configuration", path.display()))
+}
+
+/// The log's signing key: created once in the data directory, named after
+/// the policy's origin (the checkpoint's key name must be the origin).
+fn log_key(data_dir: &Path, origin: &str) -> anyhow::Result<Signer> {
+    let path = data_dir.join("log.key");
+    if path.exists() {
+        let signer = file::read(&path)?;
+        anyhow::ensure!(
+            signer.name() == origin,
+            "{} belongs to log `{}`, but the policy's origin is `{origin}`; use the data directory of that log",
+            path.display(),
+            signer.name()
+        );
+        return Ok(signer);
+    }
+    let signer = Signer::generate(origin);
+    file::write(&path, &signer, false)?;
+    Ok(signer)
+}
+
+pub fn run(args: &ServeArgs) -> CommandResult {
+    let from_file = match &args.config {
+        Some(path) => read_serve_file(path)?,
+        None => ServeFile::default(),
+    };
+    let data_dir = paths::data_dir().map_err(anyhow::Error::from)?;
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let policy_path = args
+        .policy
+        .clone()
+        .or(from_file.policy)
+        .context("no policy given; pass --policy FILE (the genesis policy, see `tollgate policy check`)")?;
+    let policy: Policy = policy::check_file(&policy_path)
+        .map_err(|e| anyhow::anyhow!("{e}\nthe policy is not valid; run `tollgate policy check`"))?;
+    let identity = match (args.cert.clone().or(from_file.cert), args.key.clone().or(from_file.key)) {
+        (Some(cert), Some(key)) => (Identity::from_pem_files(&cert, &key)?, false),
+        _ if args.self_signed || from_file.self_signed => tls::self_signed(&data_dir, &[])?,
+        _ => anyhow::bail!(
+            "no certificate: pass --cert FILE --key FILE, or --self-signed for local use (plain HTTP is never served)"
+        ),
+    };
+    let database = match args.database.clone().or(from_file.database) {
+        Some(url) => DatabaseUrl::parse(&url)?,
+        None => DatabaseUrl::Sqlite(data_dir.join("store.db")),
+    };
+    let listen = args.listen.or(from_file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8443)));
+    let mut limits = Limits::default();
+    if let Some(rate) = args.rate_limit.or(from_file.rate_limit) {
+        limits.rate_per_key = rate;
+    }
+    let signer = log_key(&data_dir, &policy.origin)?;
+    let vkey = NoteVerifierKey::of_signer(&signer).map_err(anyhow::Error::from)?;
+    let policy_digest = policy.digest();
+    let origin = policy.origin.clone();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let store = Store::open(StoreConfig::new(database.clone(), policy, signer)).await?;
+        let running = server::start(store, &identity.0, listen, limits).await?;
+        println!(
+            "{}",
+            messages::serving(&origin, running.addr, &database.to_string(), &identity.0.fingerprint(), identity.1, &vkey, &policy_digest)
+        );
+        wait_for_signal().await;
+        eprintln!("{}", messages::SHUTTING_DOWN);
+        running.shutdown().await;
+        eprintln!("{}", messages::STOPPED);
+        Ok::<(), anyhow::Error>(())
+    })?;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

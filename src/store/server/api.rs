@@ -1,0 +1,252 @@
+//! The HTTP API of DESIGN.md §4, versioned under `/v1`. Handlers are thin:
+//! they parse, call the [`Store`](crate::store::Store) and shape JSON.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt as _;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use tokio_stream::wrappers::BroadcastStream;
+
+use super::AppState;
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::digest::Digest;
+use crate::encoding;
+use crate::ledger::Hash;
+use crate::state::{GateVerdict, Promotion, Standing};
+
+/// Most entries one page returns.
+pub const MAX_PAGE: u64 = 1000;
+
+fn hashes(proof: &[Hash]) -> Vec<String> {
+    proof.iter().map(|h| encoding::encode(h)).collect()
+}
+
+fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    query.map(|Query(q)| q).map_err(|e| {
+        ApiError::bad_request("bad_query", format!("the query string is invalid: {e}"), "see the API description in DESIGN.md §4")
+    })
+}
+
+fn refused(error: &crate::store::Refused) -> ApiError {
+    ApiError::new(error.status(), error.code(), error.to_string(), error.remediation())
+}
+
+pub async fn checkpoint(State(state): State<AppState>) -> Response {
+    let note = state.store.checkpoint();
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note.as_bytes().to_vec()).into_response()
+}
+
+pub async fn submit(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let receipt = state
+        .store
+        .submit(body.to_vec(), OffsetDateTime::now_utc())
+        .await
+        .map_err(|e| refused(&e))?;
+    let status = if receipt.existed { StatusCode::OK } else { StatusCode::CREATED };
+    let text = String::from_utf8_lossy(receipt.checkpoint.as_bytes()).into_owned();
+    let body = json!({
+        "index": receipt.index,
+        "entry_id": receipt.entry_id.to_string(),
+        "inclusion_proof": hashes(&receipt.inclusion_proof),
+        "checkpoint": text,
+    });
+    Ok((status, Json(body)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    start: u64,
+    end: u64,
+}
+
+pub async fn entries(
+    State(state): State<AppState>,
+    range: Result<Query<Range>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Range { start, end } = query(range)?;
+    let size = state.store.checkpoint().checkpoint().size;
+    if start >= end || end > size || end - start > MAX_PAGE {
+        return Err(ApiError::bad_request(
+            "bad_range",
+            format!("range {start}..{end} is not valid for a log of {size} entries"),
+            format!("ask for start < end ≤ {size}, at most {MAX_PAGE} at a time"),
+        ));
+    }
+    let bodies = state.store.entries(start, end).await.map_err(|e| ApiError::internal(e.to_string()))?;
+    let list: Vec<Value> = bodies
+        .iter()
+        .zip(start..)
+        .map(|(bytes, index)| json!({ "index": index, "envelope": encoding::encode(bytes) }))
+        .collect();
+    Ok(Json(json!({ "entries": list })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InclusionQuery {
+    index: u64,
+    size: u64,
+}
+
+pub async fn inclusion(
+    State(state): State<AppState>,
+    q: Result<Query<InclusionQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let InclusionQuery { index, size } = query(q)?;
+    let proof = state.store.inclusion_proof(index, size).map_err(|e| {
+        ApiError::bad_request("bad_range", e.to_string(), "ask for index < size ≤ the checkpoint's size")
+    })?;
+    Ok(Json(json!({ "index": index, "size": size, "proof": hashes(&proof) })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyQuery {
+    from: u64,
+    to: u64,
+}
+
+pub async fn consistency(
+    State(state): State<AppState>,
+    q: Result<Query<ConsistencyQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let ConsistencyQuery { from, to } = query(q)?;
+    let proof = state.store.consistency_proof(from, to).map_err(|e| {
+        ApiError::bad_request("bad_range", e.to_string(), "ask for from ≤ to ≤ the checkpoint's size")
+    })?;
+    Ok(Json(json!({ "from": from, "to": to, "proof": hashes(&proof) })))
+}
+
+pub async fn policy(State(state): State<AppState>) -> Json<Value> {
+    let policy = state.store.policy();
+    Json(json!({
+        "version": policy.version,
+        "digest": policy.digest().to_string(),
+        "document": policy.document(),
+        "entries": state.store.policy_entries(),
+    }))
+}
+
+fn promotion_view(p: &Promotion) -> Value {
+    let gates: Vec<Value> = p
+        .gates
+        .values()
+        .map(|g| {
+            let verdict = match &g.verdict {
+                GateVerdict::Passed => "passed".to_owned(),
+                GateVerdict::Waived { .. } => "waived".to_owned(),
+                GateVerdict::Failed => "failed".to_owned(),
+                GateVerdict::Missing => "missing".to_owned(),
+            };
+            json!({ "name": g.name, "verdict": verdict, "summary": g.latest.as_ref().map(|l| l.result.summary.clone()) })
+        })
+        .collect();
+    let approvals: Vec<Value> = p
+        .approvals
+        .iter()
+        .map(|a| {
+            let standing = match &a.standing {
+                Standing::Counted => "counted".to_owned(),
+                Standing::Expired { .. } => "expired".to_owned(),
+                Standing::Stale(reason) => format!("stale: {reason}"),
+                Standing::Revoked { by } => format!("revoked by {by}"),
+                Standing::NotNeeded => "not needed".to_owned(),
+            };
+            json!({ "signer": a.decision.signer, "role": a.decision.role, "standing": standing, "decision": a.decision.id.to_string() })
+        })
+        .collect();
+    json!({
+        "id": p.id.to_string(),
+        "index": p.index,
+        "service": p.request.service,
+        "version": p.request.version,
+        "from": p.request.from,
+        "to": p.request.to,
+        "artifact": p.artifact.to_string(),
+        "requested_by": p.requested_by,
+        "status": p.status.label(),
+        "blockers": p.blockers.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "gates": gates,
+        "approvals": approvals,
+    })
+}
+
+pub async fn promotions(State(state): State<AppState>) -> Json<Value> {
+    let view = state.store.state(OffsetDateTime::now_utc());
+    let list: Vec<Value> = view.promotions_in_order().map(promotion_view).collect();
+    Json(json!({ "promotions": list }))
+}
+
+fn parse_digest(text: &str) -> Result<Digest, ApiError> {
+    text.parse::<Digest>().map_err(|e| {
+        ApiError::bad_request("bad_digest", e.to_string(), "name it as sha256:<64 lowercase hex>")
+    })
+}
+
+pub async fn promotion(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let id = parse_digest(&id)?;
+    let view = state.store.state(OffsetDateTime::now_utc());
+    view.promotions
+        .get(&id)
+        .map(|p| Json(promotion_view(p)))
+        .ok_or_else(|| ApiError::not_found(format!("promotion {id} is not in the log")))
+}
+
+pub async fn put_evidence(
+    State(state): State<AppState>,
+    Path(digest): Path<String>,
+    headers: HeaderMap,
+    caller: axum::Extension<Caller>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let digest = parse_digest(&digest)?;
+    let policy = state.store.policy();
+    if !policy.may_sign("gate-result", &caller.operator) && !policy.may_sign("snapshot", &caller.operator) {
+        return Err(ApiError::forbidden(
+            format!("{} may not upload evidence", caller.operator),
+            "evidence is uploaded by the roles that may sign gate results or snapshots",
+        ));
+    }
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    let created = state
+        .store
+        .put_evidence(digest, &media_type, &body)
+        .await
+        .map_err(|e| refused(&e))?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(json!({ "digest": digest.to_string(), "size": body.len() }))).into_response())
+}
+
+pub async fn get_evidence(State(state): State<AppState>, Path(digest): Path<String>) -> Result<Response, ApiError> {
+    let digest = parse_digest(&digest)?;
+    match state.store.get_evidence(&digest).await.map_err(|e| ApiError::internal(e.to_string()))? {
+        Some((media_type, body)) => Ok(([(header::CONTENT_TYPE, media_type)], body).into_response()),
+        None => Err(ApiError::not_found(format!("no evidence {digest} in the store"))),
+    }
+}
+
+pub async fn events(State(state): State<AppState>) -> Response {
+    let stream = BroadcastStream::new(state.store.subscribe()).filter_map(|item| async move {
+        let checkpoint = item.ok()?;
+        let text = String::from_utf8_lossy(checkpoint.as_bytes()).into_owned();
+        Some(Ok::<_, std::convert::Infallible>(Event::default().event("checkpoint").data(text)))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint")
+}

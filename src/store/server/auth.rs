@@ -1,0 +1,156 @@
+//! Request authentication: every request except the public checkpoint is
+//! signed per RFC 9421 with an operator's key, over `@method`,
+//! `@target-uri` and an RFC 9530 `content-digest` of the body. Also the
+//! per-key nonce memory (replays → 401) and the per-key rate limit (→ 429).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use time::OffsetDateTime;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::httpsig;
+
+/// How far a request's `created` may be from the store's clock.
+pub const MAX_REQUEST_SKEW: Duration = Duration::from_secs(300);
+
+/// The operator a request was signed by, put in the request's extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub operator: String,
+    pub key_id: String,
+}
+
+/// Nonces seen within the skew window, and token buckets per key.
+#[derive(Debug, Default)]
+pub struct AuthMemory {
+    nonces: Mutex<HashMap<(String, String), i64>>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    refilled: Instant,
+}
+
+impl AuthMemory {
+    /// Records a nonce; false when this key already used it. Nonces older
+    /// than twice the skew window are forgotten: their requests would be
+    /// refused for skew anyway.
+    fn remember_nonce(&self, key_id: &str, nonce: &str, created: i64, now: i64) -> bool {
+        let Ok(mut nonces) = self.nonces.lock() else { return false };
+        let horizon = i64::try_from(MAX_REQUEST_SKEW.as_secs()).unwrap_or(300) * 2;
+        if nonces.len() > 100_000 {
+            nonces.retain(|_, seen| now - *seen <= horizon);
+        }
+        nonces.insert((key_id.to_owned(), nonce.to_owned()), created).is_none()
+    }
+
+    /// Takes a token from the key's bucket (`rate` per second, burst 2×rate).
+    fn admit(&self, key_id: &str, rate: u32) -> bool {
+        let Ok(mut buckets) = self.buckets.lock() else { return false };
+        let now = Instant::now();
+        let burst = f64::from(rate) * 2.0;
+        let bucket = buckets
+            .entry(key_id.to_owned())
+            .or_insert(Bucket { tokens: burst, refilled: now });
+        let elapsed = now.duration_since(bucket.refilled).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * f64::from(rate)).min(burst);
+        bucket.refilled = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+fn is_public(method: &Method, path: &str) -> bool {
+    method == Method::GET && path == "/v1/checkpoint"
+}
+
+/// The body limit of a route: evidence blobs are larger than entries.
+fn body_limit(path: &str, state: &AppState) -> usize {
+    if path.starts_with("/v1/evidence/") {
+        state.limits.max_evidence_bytes
+    } else {
+        state.limits.max_body_bytes
+    }
+}
+
+/// Middleware: authenticate, enforce limits, then hand on the buffered body.
+pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match check(&state, request).await {
+        Ok(request) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn check(state: &AppState, request: Request) -> Result<Request, ApiError> {
+    let path = request.uri().path().to_owned();
+    if is_public(request.method(), &path) {
+        return Ok(request);
+    }
+    let limit = body_limit(&path, state);
+    if let Some(length) = request
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if length > limit {
+            return Err(ApiError::too_large(limit));
+        }
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = match tokio::time::timeout(state.limits.body_timeout, to_bytes(body, limit)).await {
+        Err(_) => return Err(ApiError::slow_client()),
+        Ok(Err(_)) => return Err(ApiError::too_large(limit)),
+        Ok(Ok(bytes)) => bytes,
+    };
+    let host = parts
+        .headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| parts.uri.authority().map(ToString::to_string))
+        .ok_or_else(|| {
+            ApiError::bad_request("missing_host", "the request has no Host header", "send a Host header")
+        })?;
+    let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let target_uri = format!("https://{host}{path_and_query}");
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let store = &state.store;
+    let now = OffsetDateTime::now_utc();
+    let verified = httpsig::verify_request(
+        parts.method.as_str(),
+        &target_uri,
+        header,
+        &bytes,
+        |key_id| store.operator_for_key_id(key_id).map(|(_, key)| *key.verifying_key()),
+        now,
+        MAX_REQUEST_SKEW,
+    )
+    .map_err(|e| ApiError::new(e.status(), e.code(), e.to_string(), e.remediation()))?;
+    let (operator, _) = store
+        .operator_for_key_id(&verified.keyid)
+        .ok_or_else(|| ApiError::new(401, "unknown_key", "the signing key is not in the policy", "ask a policy admin to add your key"))?;
+    if !state.auth.admit(&verified.keyid, state.limits.rate_per_key) {
+        return Err(ApiError::rate_limited());
+    }
+    if !state.auth.remember_nonce(&verified.keyid, &verified.nonce, verified.created, now.unix_timestamp()) {
+        return Err(ApiError::replayed_nonce());
+    }
+    let mut request = Request::from_parts(parts, Body::from(bytes));
+    request.extensions_mut().insert(Caller { operator, key_id: verified.keyid });
+    Ok(request)
+}

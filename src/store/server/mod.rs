@@ -1,0 +1,155 @@
+//! `tollgate serve`'s HTTPS front: a rustls listener (TLS 1.2+ only; plain
+//! HTTP fails the handshake and is never answered), an axum router for the
+//! `/v1` API, request authentication, limits, and a graceful shutdown that
+//! stops accepting, lets in-flight requests (and their commits) finish, and
+//! then closes the store.
+
+mod api;
+pub mod auth;
+mod error;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+pub use error::ApiError;
+
+use super::Store;
+use crate::tls::{Identity, TlsError};
+
+/// Limits that keep hostile or broken clients from hurting the store.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest body of any request but evidence uploads.
+    pub max_body_bytes: usize,
+    pub max_evidence_bytes: usize,
+    /// Requests per second per key (bursts up to twice that).
+    pub rate_per_key: u32,
+    pub handshake_timeout: Duration,
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 128 * 1024,
+            max_evidence_bytes: crate::store::MAX_EVIDENCE_BYTES,
+            rate_per_key: 20_000,
+            handshake_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(15),
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub limits: Arc<Limits>,
+    pub auth: Arc<auth::AuthMemory>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}; choose another --listen address")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+}
+
+/// The `/v1` router with authentication in front of every route.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/checkpoint", get(api::checkpoint))
+        .route("/v1/entries", post(api::submit).get(api::entries))
+        .route("/v1/proofs/inclusion", get(api::inclusion))
+        .route("/v1/proofs/consistency", get(api::consistency))
+        .route("/v1/policy", get(api::policy))
+        .route("/v1/promotions", get(api::promotions))
+        .route("/v1/promotions/{id}", get(api::promotion))
+        .route("/v1/evidence/{digest}", get(api::get_evidence).put(api::put_evidence))
+        .route("/v1/events", get(api::events))
+        .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .with_state(state)
+}
+
+/// A running server: its bound address and the handle to stop it.
+#[derive(Debug)]
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Stops accepting, waits (up to the grace period) for in-flight
+    /// requests, then closes the store so queued commits are flushed.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Binds `listen` and serves the store over HTTPS until shut down.
+pub async fn start(
+    store: Store,
+    identity: &Identity,
+    listen: SocketAddr,
+    limits: Limits,
+) -> Result<RunningServer, ServeError> {
+    let acceptor = TlsAcceptor::from(identity.server_config()?);
+    let listener =
+        TcpListener::bind(listen).await.map_err(|source| ServeError::Bind { addr: listen, source })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Bind { addr: listen, source })?;
+    let limits = Arc::new(limits);
+    let state = AppState { store: store.clone(), limits: limits.clone(), auth: Arc::default() };
+    let app = router(state);
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        let graceful = GracefulShutdown::new();
+        loop {
+            tokio::select! {
+                _ = stopped.changed() => break,
+                accepted = listener.accept() => {
+                    let Ok((tcp, _peer)) = accepted else { continue };
+                    let _ = tcp.set_nodelay(true);
+                    let acceptor = acceptor.clone();
+                    let service = TowerToHyperService::new(app.clone());
+                    let limits = limits.clone();
+                    let watcher = graceful.watcher();
+                    tokio::spawn(async move {
+                        let Ok(Ok(tls)) = tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await else {
+                            return;
+                        };
+                        let connection = hyper::server::conn::http1::Builder::new()
+                            .timer(TokioTimer::new())
+                            .header_read_timeout(limits.header_timeout)
+                            .serve_connection(TokioIo::new(tls), service);
+                        let _ = watcher.watch(connection).await;
+                    });
+                }
+            }
+        }
+        drop(listener);
+        let _ = tokio::time::timeout(limits.shutdown_grace, graceful.shutdown()).await;
+        store.close().await;
+    });
+    Ok(RunningServer { addr, stop, task })
+}
