@@ -2,4 +2,5 @@
 //! sync and verification of what the store hands out.
 
 pub mod config;
+pub mod http;
 pub mod verify;
