@@ -347,11 +347,17 @@ impl StoreClient {
     }
 
     async fn get_json<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T, StoreError> {
-        let (_, bytes) = self.send(Method::GET, path, Vec::new(), None, false).await?;
+        let (_, bytes) = self
+            .send(Method::GET, path, Vec::new(), None, false)
+            .await?;
         self.json(path, &bytes)
     }
 
-    fn json<T: for<'de> Deserialize<'de>>(&self, path: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    fn json<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+        bytes: &[u8],
+    ) -> Result<T, StoreError> {
         serde_json::from_slice(bytes).map_err(|e| self.protocol(path, e.to_string()))
     }
 
@@ -374,7 +380,13 @@ impl StoreClient {
     pub async fn submit(&self, envelope: Vec<u8>) -> Result<Receipt, StoreError> {
         let path = "/v1/entries";
         let (status, bytes) = self
-            .send(Method::POST, path, envelope, Some("application/json"), false)
+            .send(
+                Method::POST,
+                path,
+                envelope,
+                Some("application/json"),
+                false,
+            )
             .await?;
         let mut receipt: Receipt = self.json(path, &bytes)?;
         receipt.created = status == StatusCode::CREATED;
@@ -470,7 +482,9 @@ impl StoreClient {
     /// `GET /v1/evidence/{digest}`, checked against the digest.
     pub async fn get_evidence(&self, digest: &Digest) -> Result<Vec<u8>, StoreError> {
         let path = format!("/v1/evidence/{digest}");
-        let (_, bytes) = self.send(Method::GET, &path, Vec::new(), None, false).await?;
+        let (_, bytes) = self
+            .send(Method::GET, &path, Vec::new(), None, false)
+            .await?;
         if Digest::of(&bytes) != *digest {
             return Err(self.protocol(&path, "the blob does not match its digest".to_owned()));
         }
