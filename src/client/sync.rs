@@ -377,8 +377,7 @@ pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<Verifie
     // The size to fetch comes from the signed checkpoint; a bad signature is
     // judged (and reported) by the pure core below.
     let size = SignedCheckpoint::parse_and_verify(&served, &config.log_vkey)
-        .map(|c| c.checkpoint().size)
-        .unwrap_or(0);
+        .map_or(0, |c| c.checkpoint().size);
     let entries = client.entries(0, size).await?;
     let served_policy = match client.policy().await {
         Ok(view) => Some(view.document),
