@@ -6,6 +6,7 @@
 mod key;
 mod messages;
 mod policy;
+mod store;
 mod verify;
 
 use std::path::PathBuf;
@@ -30,6 +31,21 @@ pub enum CommandError {
     /// Bad input or usage: exit 2.
     #[error(transparent)]
     Input(#[from] anyhow::Error),
+    /// The store could not be reached: exit 3.
+    #[error("{0}")]
+    Unreachable(String),
+}
+
+impl From<crate::keys::file::KeyFileError> for CommandError {
+    fn from(error: crate::keys::file::KeyFileError) -> Self {
+        Self::Input(anyhow::Error::new(error))
+    }
+}
+
+impl From<crate::paths::NoHomeError> for CommandError {
+    fn from(error: crate::paths::NoHomeError) -> Self {
+        Self::Input(anyhow::Error::new(error))
+    }
 }
 
 impl CommandError {
@@ -37,6 +53,7 @@ impl CommandError {
         match self {
             Self::Refused(_) => exit::REFUSED,
             Self::Input(_) => exit::INPUT,
+            Self::Unreachable(_) => exit::UNREACHABLE,
         }
     }
 }
@@ -54,6 +71,9 @@ pub type CommandResult = Result<(), CommandError>;
                   3 store unreachable."
 )]
 pub struct Cli {
+    /// Client configuration file [default: <config dir>/config.toml]
+    #[arg(long, global = true, env = "TOLLGATE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -68,6 +88,41 @@ enum Command {
     Policy(policy::PolicyCommand),
     /// Verify a signed statement (a DSSE envelope) against a policy, offline.
     Verify(verify::VerifyArgs),
+    /// Create a key, a starter policy and a client configuration to fill in.
+    Init {
+        /// Your operator name (used for a new key).
+        #[arg(long, default_value = "you")]
+        name: String,
+        /// Replace an existing key and configuration.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Request promotions.
+    #[command(subcommand)]
+    Promote(store::PromoteCommand),
+    /// Submit gate results.
+    #[command(subcommand)]
+    Gate(store::GateCommand),
+    /// Submit environment snapshots.
+    #[command(subcommand)]
+    Snapshot(store::SnapshotCommand),
+    /// Report a deployment of a promotion or a rollback.
+    Deployed(store::DeployedArgs),
+    /// Approve a promotion (signed, bound to what your verified log shows).
+    Approve(store::DecideArgs),
+    /// Reject a promotion.
+    Reject(store::DecideArgs),
+    /// Withdraw one of your decisions (admins may withdraw any).
+    Revoke(store::RevokeArgs),
+    /// Waive a gate for a promotion, for a limited time.
+    Waive(store::WaiveArgs),
+    /// Roll a service back in an environment.
+    Rollback(store::RollbackArgs),
+    /// Readiness and blockers, from your own verified fold of the log.
+    Status(store::StatusArgs),
+    /// Verify the log, show its checkpoint, or print an inclusion proof.
+    #[command(subcommand)]
+    Log(store::LogCommand),
 }
 
 /// Where the private key lives: `--key`, else `TOLLGATE_KEY`, else the data directory.
@@ -90,10 +145,23 @@ impl KeyPath {
 /// Parses the process arguments, runs the command and returns the exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    let config = cli.config.as_deref();
     let result = match cli.command {
         Command::Key(command) => key::run(command),
-        Command::Policy(command) => policy::run(&command),
+        Command::Policy(command) => policy::run(&command, config),
         Command::Verify(args) => verify::run(&args),
+        Command::Init { name, force } => store::init(config, &name, force),
+        Command::Promote(command) => store::promote(config, command),
+        Command::Gate(command) => store::gate(config, command),
+        Command::Snapshot(command) => store::snapshot(config, command),
+        Command::Deployed(args) => store::deployed(config, &args),
+        Command::Approve(args) => store::approve_or_reject(config, &args, true),
+        Command::Reject(args) => store::approve_or_reject(config, &args, false),
+        Command::Revoke(args) => store::revoke(config, &args),
+        Command::Waive(args) => store::waive(config, &args),
+        Command::Rollback(args) => store::rollback(config, &args),
+        Command::Status(args) => store::status(config, &args),
+        Command::Log(command) => store::log(config, &command),
     };
     match result {
         Ok(()) => ExitCode::from(exit::SUCCESS),
@@ -101,6 +169,7 @@ pub fn run() -> ExitCode {
             match &error {
                 CommandError::Refused(reason) => eprintln!("{}", messages::refused(reason)),
                 CommandError::Input(e) => eprintln!("{}", messages::error(e)),
+                CommandError::Unreachable(e) => eprintln!("{}", messages::unreachable(e)),
             }
             ExitCode::from(error.exit_code())
         }

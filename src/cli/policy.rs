@@ -16,10 +16,25 @@ pub enum PolicyCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Add your signature to FILE.signed, a DSSE envelope of the policy
+    /// statement for FILE (created if missing). Each admin runs it in turn.
+    Sign {
+        /// The policy document (TOML).
+        file: PathBuf,
+        #[command(flatten)]
+        key: super::KeyPath,
+    },
+    /// Submit a signed policy (FILE.signed) to the store.
+    Submit {
+        /// The signed policy envelope written by `policy sign`.
+        file: PathBuf,
+    },
 }
 
-pub fn run(command: &PolicyCommand) -> CommandResult {
+pub fn run(command: &PolicyCommand, config: Option<&std::path::Path>) -> CommandResult {
     match command {
+        PolicyCommand::Sign { file, key } => sign(file, &key.resolve()?),
+        PolicyCommand::Submit { file } => super::store::policy_submit(config, file),
         PolicyCommand::Check { file, json } => match policy::check_file(file) {
             Ok(policy) => {
                 if *json {
@@ -63,4 +78,46 @@ pub fn run(command: &PolicyCommand) -> CommandResult {
             }
         },
     }
+}
+
+/// `policy sign FILE`: creates or extends `FILE.signed`.
+fn sign(file: &std::path::Path, key_path: &std::path::Path) -> CommandResult {
+    use anyhow::Context as _;
+
+    use crate::envelope::Envelope;
+    use crate::statement::Statement;
+
+    let policy = policy::check_file(file).map_err(|e| {
+        anyhow::anyhow!("{e}\nthe policy is not valid; run `tollgate policy check`")
+    })?;
+    let signer = crate::keys::file::read(key_path)?;
+    let mut out = file.as_os_str().to_owned();
+    out.push(".signed");
+    let out = PathBuf::from(out);
+    let statement = Statement::policy(policy.version, policy.document());
+    let payload = statement.to_payload();
+    let keyid = signer.public().key_id().to_string();
+    let envelope = match std::fs::read(&out) {
+        Ok(bytes) => {
+            let mut envelope = Envelope::from_json(&bytes)
+                .with_context(|| format!("{} is not a signed policy envelope", out.display()))?;
+            if envelope.unverified_payload() != payload.as_slice() {
+                return Err(anyhow::anyhow!(messages::signed_policy_differs(&out, file)).into());
+            }
+            envelope.add_signature(signer.signing_key(), &keyid);
+            envelope
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => signer.sign_statement(payload),
+        Err(e) => {
+            return Err(anyhow::Error::new(e)
+                .context(format!("cannot read {}", out.display()))
+                .into());
+        }
+    };
+    crate::client::sync::write_atomic(&out, &envelope.to_json()).map_err(anyhow::Error::new)?;
+    println!(
+        "{}",
+        messages::policy_signed(&out, &policy, envelope.signatures().len())
+    );
+    Ok(())
 }

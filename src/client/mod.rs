@@ -1,4 +1,7 @@
-//! The client side of the audit store: verifying what the store hands out.
-//! (The HTTPS client, sync, local cache and outbox build on [`verify`].)
+//! The client side of the audit store: configuration, the HTTPS client,
+//! sync and verification of what the store hands out.
 
+pub mod config;
+pub mod http;
+pub mod sync;
 pub mod verify;

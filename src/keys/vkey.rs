@@ -109,9 +109,10 @@ impl FromStr for NoteVerifierKey {
 
     fn from_str(text: &str) -> Result<Self, VkeyError> {
         let bad = || VkeyError::BadFormat(text.to_owned());
-        let mut parts = text.split('+');
-        let (Some(name), Some(id_hex), Some(key_b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
+        // Standard base64 may itself contain `+`: split off the name and the
+        // id only, as Go's `note.NewVerifier` does.
+        let mut parts = text.splitn(3, '+');
+        let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
         else {
             return Err(bad());
         };
@@ -135,6 +136,17 @@ impl FromStr for NoteVerifierKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_whose_base64_contains_plus_parse() {
+        // Regression: a vkey was split on every `+`, so about one key in
+        // seven (those with `+` in the base64) could not be read back.
+        for _ in 0..64 {
+            let signer = Signer::generate("audit.example.com/tollgate");
+            let vkey = NoteVerifierKey::of_signer(&signer).unwrap();
+            assert_eq!(vkey.to_string().parse::<NoteVerifierKey>().unwrap(), vkey);
+        }
+    }
 
     const SPEC_VKEY: &str = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k";
 

@@ -1,0 +1,366 @@
+//! The client configuration, `config.toml` in the config directory (or the
+//! file given with `--config`):
+//!
+//! ```toml
+//! store = "https://127.0.0.1:8443"
+//! pin = "sha256:<hex of the server certificate DER>"   # or: ca = "ca.pem"
+//! key = "/home/alice/.local/share/tollgate/keys/operator.key"  # optional
+//! log_vkey = "audit.example.com/tollgate+1a2b3c4d+AV…"
+//! policy_digest = "sha256:…"   # the genesis policy pinned at enrolment
+//! ```
+//!
+//! Relative `ca` and `key` paths are read relative to the config file. Every
+//! error names the file, the field, the problem and the fix.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::digest::Digest;
+use crate::keys::vkey::NoteVerifierKey;
+
+/// The file name inside the config directory.
+pub const FILE_NAME: &str = "config.toml";
+
+/// How the client authenticates the store's TLS certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trust {
+    /// Certificates chaining to the CA certificates in this PEM file.
+    Ca(PathBuf),
+    /// Exactly the end-entity certificate with this SHA-256 (of its DER).
+    Pin([u8; 32]),
+}
+
+/// A validated client configuration.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// The store's base URL, `https://host[:port]` (no trailing slash).
+    pub store: String,
+    pub trust: Trust,
+    /// The private key file that signs requests and statements.
+    pub key: PathBuf,
+    /// The log's checkpoint verifier key.
+    pub log_vkey: NoteVerifierKey,
+    /// The digest of the first (genesis) policy, pinned at enrolment.
+    pub policy_digest: Digest,
+}
+
+/// Why the configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "{path}: no client configuration there; run `tollgate init` to create one, or pass --config FILE"
+    )]
+    Missing { path: PathBuf },
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not valid TOML: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("{path}: `{field}` {problem}; {fix}")]
+    Field {
+        path: PathBuf,
+        field: &'static str,
+        problem: String,
+        fix: String,
+    },
+    #[error("{0}")]
+    NoHome(#[from] crate::paths::NoHomeError),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    store: Option<String>,
+    ca: Option<String>,
+    pin: Option<String>,
+    key: Option<String>,
+    log_vkey: Option<String>,
+    policy_digest: Option<String>,
+}
+
+/// The default configuration file: `<config dir>/config.toml`.
+pub fn default_path() -> Result<PathBuf, ConfigError> {
+    Ok(crate::paths::config_dir()?.join(FILE_NAME))
+}
+
+/// Reads the configuration from `path`, or from the default location.
+pub fn load(path: Option<&Path>) -> Result<ClientConfig, ConfigError> {
+    let path = match path {
+        Some(path) => path.to_path_buf(),
+        None => default_path()?,
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ConfigError::Missing { path });
+        }
+        Err(source) => return Err(ConfigError::Read { path, source }),
+    };
+    parse(&text, &path)
+}
+
+/// Parses configuration text; `path` names the file in errors and anchors
+/// relative paths.
+pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+        path: path.to_path_buf(),
+        message: e.to_string().trim_end().to_owned(),
+    })?;
+    let field = |field: &'static str, problem: String, fix: &str| ConfigError::Field {
+        path: path.to_path_buf(),
+        field,
+        problem,
+        fix: fix.to_owned(),
+    };
+    let required = |field_name: &'static str, value: Option<String>, fix: &str| {
+        value
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| field(field_name, "is missing".to_owned(), fix))
+    };
+    let base = path.parent().unwrap_or_else(|| Path::new("."));
+    let resolve = |p: &str| {
+        let p = Path::new(p);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            base.join(p)
+        }
+    };
+
+    let store = required(
+        "store",
+        raw.store,
+        "set it to the store's URL, e.g. store = \"https://127.0.0.1:8443\"",
+    )?;
+    let store = store.trim_end_matches('/').to_owned();
+    let Some(rest) = store.strip_prefix("https://") else {
+        return Err(field(
+            "store",
+            format!("is {store:?}, which is not an https:// URL"),
+            "the store only speaks HTTPS; use https://HOST:PORT",
+        ));
+    };
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ', '@']) {
+        return Err(field(
+            "store",
+            format!("is {store:?}; expected https://HOST[:PORT] with no path"),
+            "remove the path, e.g. store = \"https://store.example.com:8443\"",
+        ));
+    }
+    if placeholder(&store) {
+        return Err(field(
+            "store",
+            "still holds the placeholder".to_owned(),
+            "set it to the URL the store printed when it started",
+        ));
+    }
+
+    let trust = match (raw.ca, raw.pin) {
+        (Some(_), Some(_)) => {
+            return Err(field(
+                "ca",
+                "and `pin` are both set".to_owned(),
+                "keep exactly one: `ca` for a CA-issued certificate, `pin` for a self-signed one",
+            ));
+        }
+        (None, None) => {
+            return Err(field(
+                "pin",
+                "is missing (and so is `ca`)".to_owned(),
+                "set pin = \"sha256:…\" to the fingerprint the store printed, or ca = \"FILE.pem\"",
+            ));
+        }
+        (Some(ca), None) => Trust::Ca(resolve(&ca)),
+        (None, Some(pin)) => Trust::Pin(parse_pin(&pin).map_err(|problem| {
+            field(
+                "pin",
+                problem,
+                "copy the `sha256:<64 hex>` fingerprint `tollgate serve` printed",
+            )
+        })?),
+    };
+
+    let key = match raw.key {
+        Some(key) => resolve(&key),
+        None => crate::paths::default_key_file()?,
+    };
+
+    let vkey_text = required(
+        "log_vkey",
+        raw.log_vkey,
+        "copy the log's verifier key (`<origin>+<id>+<key>`) that the store printed",
+    )?;
+    let log_vkey = vkey_text.parse::<NoteVerifierKey>().map_err(|e| {
+        field(
+            "log_vkey",
+            format!("is not usable: {e}"),
+            "copy the log's verifier key exactly as the store printed it",
+        )
+    })?;
+
+    let digest_text = required(
+        "policy_digest",
+        raw.policy_digest,
+        "set it to the digest of the first policy (`tollgate policy check FILE` prints it)",
+    )?;
+    let policy_digest = digest_text.parse::<Digest>().map_err(|e| {
+        field(
+            "policy_digest",
+            format!("is not usable: {e}"),
+            "copy the digest `tollgate policy check FILE` prints for the first policy",
+        )
+    })?;
+
+    Ok(ClientConfig {
+        path: path.to_path_buf(),
+        store,
+        trust,
+        key,
+        log_vkey,
+        policy_digest,
+    })
+}
+
+fn placeholder(text: &str) -> bool {
+    text.contains("FILL") || text.contains('<')
+}
+
+/// Parses `sha256:<64 hex>` (colons between hex pairs and uppercase are
+/// accepted, as certificate tools print them).
+pub fn parse_pin(text: &str) -> Result<[u8; 32], String> {
+    let Some(hex_part) = text.strip_prefix("sha256:") else {
+        return Err(format!("is {text:?}; it must start with `sha256:`"));
+    };
+    let cleaned: String = hex_part.chars().filter(|c| *c != ':').collect();
+    let bytes = hex::decode(cleaned.to_ascii_lowercase())
+        .map_err(|_| format!("is {text:?}; expected 64 hex characters after `sha256:`"))?;
+    bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| format!("has {} bytes; a SHA-256 fingerprint has 32", b.len()))
+}
+
+/// The `pin` text for a certificate fingerprint.
+pub fn pin_text(fingerprint: &[u8; 32]) -> String {
+    format!("sha256:{}", hex::encode(fingerprint))
+}
+
+/// A starter configuration with placeholders for `tollgate init`.
+pub fn template(key: &Path, policy_digest: &Digest) -> String {
+    format!(
+        "# tollgate client configuration. Fill in the FILL-ME values from what\n\
+         # `tollgate serve` printed when it started (or ask whoever runs the store).\n\n\
+         # The audit store's URL (HTTPS only).\n\
+         store = \"https://FILL-ME:8443\"\n\n\
+         # Trust: exactly one of `pin` (the SHA-256 of the store's certificate,\n\
+         # for a self-signed store) or `ca` (a PEM file of CA certificates).\n\
+         pin = \"sha256:FILL-ME\"\n\
+         # ca = \"ca.pem\"\n\n\
+         # Your private key (signs requests and statements).\n\
+         key = {key:?}\n\n\
+         # The log's checkpoint verifier key, `<origin>+<key id>+<base64 key>`.\n\
+         log_vkey = \"FILL-ME\"\n\n\
+         # The digest of the first policy of this log. Pinned: a store that\n\
+         # presents another genesis policy is refused.\n\
+         policy_digest = \"{policy_digest}\"\n",
+        key = key.display().to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Signer;
+
+    fn vkey() -> String {
+        let signer = Signer::generate("audit.example.com/tollgate");
+        NoteVerifierKey::of_signer(&signer).unwrap().to_string()
+    }
+
+    fn good(trust: &str) -> String {
+        format!(
+            "store = \"https://127.0.0.1:8443/\"\n{trust}\nkey = \"me.key\"\nlog_vkey = \"{}\"\npolicy_digest = \"{}\"\n",
+            vkey(),
+            Digest::of(b"policy")
+        )
+    }
+
+    fn err(text: &str) -> String {
+        parse(text, Path::new("/etc/tg/config.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn a_complete_config_parses() {
+        let pin = format!("pin = \"sha256:{}\"", "ab".repeat(32));
+        let config = parse(&good(&pin), Path::new("/etc/tg/config.toml")).unwrap();
+        assert_eq!(config.store, "https://127.0.0.1:8443");
+        assert_eq!(config.trust, Trust::Pin([0xab; 32]));
+        assert_eq!(config.key, Path::new("/etc/tg/me.key"));
+        assert_eq!(config.policy_digest, Digest::of(b"policy"));
+        let config = parse(&good("ca = \"ca.pem\""), Path::new("/etc/tg/config.toml")).unwrap();
+        assert_eq!(config.trust, Trust::Ca(PathBuf::from("/etc/tg/ca.pem")));
+    }
+
+    #[test]
+    fn errors_name_file_field_problem_and_fix() {
+        let e = err(&good("ca = \"a.pem\"\npin = \"sha256:00\""));
+        assert!(
+            e.starts_with("/etc/tg/config.toml: `ca` and `pin` are both set; keep exactly one"),
+            "{e}"
+        );
+        let e = err(&good(""));
+        assert!(e.contains("`pin` is missing (and so is `ca`)"), "{e}");
+        let e = err(&good("pin = \"sha256:abcd\""));
+        assert!(
+            e.contains("`pin` has 2 bytes; a SHA-256 fingerprint has 32"),
+            "{e}"
+        );
+        let e = err(&good("pin = \"md5:abcd\""));
+        assert!(e.contains("it must start with `sha256:`"), "{e}");
+        let e =
+            err(&good("pin = \"sha256:FILL-ME\"").replace("https://127.0.0.1:8443/", "http://x"));
+        assert!(
+            e.contains("`store` is \"http://x\", which is not an https:// URL"),
+            "{e}"
+        );
+        let e = err(&good("ca = \"c.pem\"").replace("127.0.0.1:8443/", "x/api"));
+        assert!(
+            e.contains("expected https://HOST[:PORT] with no path"),
+            "{e}"
+        );
+        let e = err(&good("ca = \"c.pem\"").replace("log_vkey = \"", "log_vkey = \"x"));
+        assert!(e.contains("`log_vkey` is not usable"), "{e}");
+        let e =
+            err(&good("ca = \"c.pem\"").replace("policy_digest = \"sha256:", "policy_digest = \""));
+        assert!(e.contains("`policy_digest` is not usable"), "{e}");
+        let e = err("store = \"https://a\"\nca = \"c.pem\"\nlog_vkey = \"\"\n");
+        assert!(
+            e.contains("`log_vkey` is missing; copy the log's verifier key"),
+            "{e}"
+        );
+        let e = err("store = \"https://a\"\nunknown = 1\n");
+        assert!(e.contains("not valid TOML") && e.contains("unknown"), "{e}");
+    }
+
+    #[test]
+    fn the_template_names_what_to_fill() {
+        let text = template(Path::new("/k/operator.key"), &Digest::of(b"p"));
+        let e = err(&text);
+        assert!(e.contains("`store` still holds the placeholder"), "{e}");
+        let missing = load(Some(Path::new("/nonexistent/tollgate/config.toml"))).unwrap_err();
+        assert!(missing.to_string().contains("run `tollgate init`"));
+    }
+
+    #[test]
+    fn pins_accept_colon_separated_uppercase() {
+        let colons = (0..32).map(|_| "AB").collect::<Vec<_>>().join(":");
+        assert_eq!(parse_pin(&format!("sha256:{colons}")).unwrap(), [0xab; 32]);
+        assert_eq!(pin_text(&[0xab; 32]), format!("sha256:{}", "ab".repeat(32)));
+    }
+}

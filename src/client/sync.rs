@@ -1,0 +1,418 @@
+//! Sync and `log verify`: download the whole log, verify every entry under
+//! the policy chain that starts at the pinned genesis policy, recompute the
+//! root, compare it with the checkpoint signed by the log key, check the
+//! checkpoint against the one saved last time, and only then save the new
+//! one and fold the entries locally. The store's derived views are never
+//! used.
+//!
+//! [`verify_log_snapshot`] is the pure core (testable with logs built in
+//! memory); [`sync`] fetches, calls it, and writes the checkpoint or the
+//! alarm evidence.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use super::config::ClientConfig;
+use super::http::{StoreClient, StoreError};
+use crate::digest::Digest;
+use crate::envelope::Envelope;
+use crate::keys::vkey::NoteVerifierKey;
+use crate::ledger::{Accepted, Hash, SignedCheckpoint, check_checkpoint, leaf_hash, root_of};
+use crate::policy::Policy;
+use crate::policy::rotation::verify_successor;
+use crate::state::{Folder, KeyRing, State, VerifiedEntry};
+use crate::statement::Predicate;
+
+/// Everything needed to judge one view of the log.
+#[derive(Debug, Clone, Copy)]
+pub struct LogInputs<'a> {
+    pub log_vkey: &'a NoteVerifierKey,
+    /// The pinned digest of the genesis policy.
+    pub policy_digest: Digest,
+    /// The policy document `GET /v1/policy` returned, if any (used as the
+    /// genesis only when its digest is the pinned one and the log carries
+    /// no policy statement of its own).
+    pub served_policy: Option<&'a str>,
+    /// The signed checkpoint as served.
+    pub checkpoint: &'a [u8],
+    /// Every entry, from index 0 to the checkpoint's size.
+    pub entries: &'a [Vec<u8>],
+    /// The checkpoint saved by the last successful sync, if any.
+    pub trusted: Option<&'a [u8]>,
+    /// The consistency proof from the trusted size to the new size.
+    pub consistency: &'a [Hash],
+}
+
+/// A log view that verified.
+#[derive(Debug, Clone)]
+pub struct VerifiedLog {
+    pub checkpoint: SignedCheckpoint,
+    pub accepted: Accepted,
+    pub entries: Vec<VerifiedEntry>,
+    pub genesis: Arc<Policy>,
+    /// The fold of every entry, under the policy in force at each point; its
+    /// policy is the latest accepted one.
+    pub folder: Folder,
+}
+
+impl VerifiedLog {
+    pub fn policy(&self) -> &Arc<Policy> {
+        self.folder.policy()
+    }
+
+    pub fn state_at(&self, now: OffsetDateTime) -> State {
+        self.folder.state_at(now)
+    }
+}
+
+/// The log does not match what was promised: evidence for an ALARM.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{summary}")]
+pub struct Mismatch {
+    /// One line.
+    pub summary: String,
+    /// The self-contained evidence report.
+    pub report: String,
+}
+
+/// Why a sync failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The log misbehaved; the evidence was written to `evidence`.
+    #[error("ALARM: {summary}; evidence written to {evidence}", evidence = .evidence.display())]
+    Alarm { summary: String, evidence: PathBuf },
+    /// Local files could not be read or written.
+    #[error("{path}: cannot {action}: {source}", path = .path.display())]
+    Local {
+        path: PathBuf,
+        action: &'static str,
+        source: std::io::Error,
+    },
+    /// The checkpoint saved earlier no longer verifies under `log_vkey`.
+    #[error(
+        "{path}: the saved checkpoint does not verify under the configured log_vkey ({problem}); \
+         if the log key was rotated on purpose, move the file away and run `tollgate log verify` again",
+        path = .path.display()
+    )]
+    SavedCheckpoint { path: PathBuf, problem: String },
+    #[error("{0}")]
+    NoHome(#[from] crate::paths::NoHomeError),
+}
+
+fn mismatch(summary: String, checkpoint: &[u8], detail: &str) -> Mismatch {
+    let mut report = String::new();
+    let _ = writeln!(report, "SECURITY ERROR");
+    let _ = writeln!(report, "reason: {summary}");
+    let _ = writeln!(report);
+    if !detail.is_empty() {
+        let _ = writeln!(report, "{detail}");
+        let _ = writeln!(report);
+    }
+    let _ = writeln!(report, "checkpoint served by the store:");
+    for line in String::from_utf8_lossy(checkpoint).lines() {
+        let _ = writeln!(report, "  {line}");
+    }
+    Mismatch { summary, report }
+}
+
+/// The policy document an envelope carries, without verifying it (the
+/// caller checks the document against a pinned digest before trusting it).
+fn unverified_policy_document(bytes: &[u8]) -> Option<String> {
+    let envelope = Envelope::from_json(bytes).ok()?;
+    let statement: serde_json::Value =
+        serde_json::from_slice(envelope.unverified_payload()).ok()?;
+    if statement.get("predicateType")?.as_str()? != crate::statement::predicate_type::POLICY {
+        return None;
+    }
+    Some(
+        statement
+            .get("predicate")?
+            .get("document")?
+            .as_str()?
+            .to_owned(),
+    )
+}
+
+/// Judges one view of the log; pure.
+pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismatch> {
+    let served = inputs.checkpoint;
+    let checkpoint = SignedCheckpoint::parse_and_verify(served, inputs.log_vkey).map_err(|e| {
+        mismatch(
+            format!("the store's checkpoint does not verify under the log key: {e}"),
+            served,
+            &format!("log key: {}", inputs.log_vkey),
+        )
+    })?;
+    let size = checkpoint.checkpoint().size;
+    if inputs.entries.len() as u64 != size {
+        return Err(mismatch(
+            format!(
+                "the store served {} entries for a checkpoint of size {size}",
+                inputs.entries.len()
+            ),
+            served,
+            "",
+        ));
+    }
+
+    // The genesis policy: the log's first policy statement, else the served
+    // policy; either way its digest must be the pinned one.
+    let first_policy = inputs
+        .entries
+        .iter()
+        .enumerate()
+        .find_map(|(i, bytes)| unverified_policy_document(bytes).map(|d| (i, d)));
+    let genesis_text = match (&first_policy, inputs.served_policy) {
+        (Some((_, document)), _) => document.clone(),
+        (None, Some(document)) => document.to_owned(),
+        (None, None) => {
+            return Err(mismatch(
+                "neither the log nor the store presents a policy".to_owned(),
+                served,
+                "",
+            ));
+        }
+    };
+    let genesis =
+        Policy::pinned(&genesis_text, "genesis policy", inputs.policy_digest).map_err(|e| {
+            mismatch(
+                format!(
+                    "the genesis policy is not the pinned one ({})",
+                    inputs.policy_digest
+                ),
+                served,
+                &format!(
+                    "{e}\ngenesis policy presented ({}):\n{genesis_text}",
+                    Digest::of(genesis_text.as_bytes())
+                ),
+            )
+        })?;
+    let genesis = Arc::new(genesis);
+
+    // Verify every entry under the policy in force at its position.
+    let mut folder = Folder::new(Arc::clone(&genesis));
+    let mut verified: Vec<VerifiedEntry> = Vec::with_capacity(inputs.entries.len());
+    let mut position = 0usize;
+    while position < inputs.entries.len() {
+        let ring = KeyRing::of(folder.policy());
+        let results = ring.verify_all(position as u64, &inputs.entries[position..]);
+        let mut next_position = inputs.entries.len();
+        for (offset, result) in results.into_iter().enumerate() {
+            let index = position + offset;
+            let entry = result.map_err(|e| {
+                mismatch(
+                    format!(
+                        "log entry {index} does not verify under policy version {}: {e}",
+                        folder.policy().version
+                    ),
+                    served,
+                    &format!(
+                        "entry {index} (base64): {}",
+                        crate::encoding::encode(&inputs.entries[index])
+                    ),
+                )
+            })?;
+            if let Predicate::Policy(predicate) = &entry.statement.predicate {
+                let is_genesis_restated = predicate.document_digest == genesis.digest()
+                    && folder.policy().digest() == genesis.digest()
+                    && first_policy.as_ref().is_some_and(|(i, _)| *i == index);
+                if !is_genesis_restated {
+                    let envelope = Envelope::from_json(&inputs.entries[index])
+                        .map_err(|e| mismatch(format!("policy entry {index}: {e}"), served, ""))?;
+                    let next = verify_successor(folder.policy(), &envelope).map_err(|e| {
+                        mismatch(
+                            format!(
+                                "policy entry {index} is not a valid successor of version {}: {e}",
+                                folder.policy().version
+                            ),
+                            served,
+                            &format!("policy document presented:\n{}", predicate.document),
+                        )
+                    })?;
+                    folder.apply_all(std::iter::once(&entry));
+                    verified.push(entry);
+                    folder.set_policy(Arc::new(next));
+                    next_position = index + 1;
+                    break;
+                }
+            }
+            folder.apply_all(std::iter::once(&entry));
+            verified.push(entry);
+        }
+        position = next_position;
+    }
+
+    let leaves: Vec<Hash> = inputs.entries.iter().map(|e| leaf_hash(e)).collect();
+    let root = root_of(&leaves);
+    if root != checkpoint.checkpoint().root {
+        return Err(mismatch(
+            "the entries the store served do not hash to the root it signed".to_owned(),
+            served,
+            &format!(
+                "recomputed root over {size} entries: {}",
+                crate::encoding::encode(&root)
+            ),
+        ));
+    }
+
+    let trusted = match inputs.trusted {
+        Some(bytes) => Some(
+            SignedCheckpoint::parse_and_verify(bytes, inputs.log_vkey).map_err(|e| {
+                mismatch(
+                    format!("the saved checkpoint does not verify: {e}"),
+                    served,
+                    "",
+                )
+            })?,
+        ),
+        None => None,
+    };
+    let accepted =
+        check_checkpoint(trusted.as_ref(), &checkpoint, inputs.consistency).map_err(|alarm| {
+            Mismatch {
+                summary: alarm.reason.to_string(),
+                report: alarm.report(),
+            }
+        })?;
+
+    Ok(VerifiedLog {
+        checkpoint,
+        accepted,
+        entries: verified,
+        genesis,
+        folder,
+    })
+}
+
+/// Where the last verified checkpoint of `origin` is kept.
+pub fn checkpoint_path(origin: &str) -> Result<PathBuf, SyncError> {
+    let name: String = origin
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c == ':' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    Ok(crate::paths::data_dir()?
+        .join("checkpoints")
+        .join(format!("{name}.note")))
+}
+
+/// Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync dir.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SyncError> {
+    let local = |action| {
+        move |source| SyncError::Local {
+            path: path.to_path_buf(),
+            action,
+            source,
+        }
+    };
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir).map_err(local("create the directory of"))?;
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    {
+        let mut file = std::fs::File::create(&tmp).map_err(local("create a temporary file for"))?;
+        file.write_all(bytes).map_err(local("write"))?;
+        file.sync_all().map_err(local("fsync"))?;
+    }
+    std::fs::rename(&tmp, path).map_err(local("rename into place"))?;
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// Writes the alarm evidence to `<data dir>/evidence/alarm-<unix>.txt`.
+pub fn write_evidence(mismatch: &Mismatch, now: OffsetDateTime) -> Result<PathBuf, SyncError> {
+    let dir = crate::paths::data_dir()?.join("evidence");
+    let mut path = dir.join(format!("alarm-{}.txt", now.unix_timestamp()));
+    let mut n = 1;
+    while path.exists() {
+        path = dir.join(format!("alarm-{}-{n}.txt", now.unix_timestamp()));
+        n += 1;
+    }
+    write_atomic(&path, mismatch.report.as_bytes())?;
+    Ok(path)
+}
+
+/// Fetches the log, verifies it and saves the checkpoint; on a mismatch
+/// writes evidence and returns [`SyncError::Alarm`].
+pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<VerifiedLog, SyncError> {
+    let origin = config.log_vkey.name().to_owned();
+    let saved_path = checkpoint_path(&origin)?;
+    let trusted = match std::fs::read(&saved_path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => {
+            return Err(SyncError::Local {
+                path: saved_path,
+                action: "read",
+                source,
+            });
+        }
+    };
+    let trusted_size = match &trusted {
+        Some(bytes) => Some(
+            SignedCheckpoint::parse_and_verify(bytes, &config.log_vkey)
+                .map_err(|e| SyncError::SavedCheckpoint {
+                    path: saved_path.clone(),
+                    problem: e.to_string(),
+                })?
+                .checkpoint()
+                .size,
+        ),
+        None => None,
+    };
+
+    let served = client.checkpoint().await?;
+    // The size to fetch comes from the signed checkpoint; a bad signature is
+    // judged (and reported) by the pure core below.
+    let size = SignedCheckpoint::parse_and_verify(&served, &config.log_vkey)
+        .map_or(0, |c| c.checkpoint().size);
+    let entries = client.entries(0, size).await?;
+    let served_policy = match client.policy().await {
+        Ok(view) => Some(view.document),
+        Err(e) if e.is_unreachable() => return Err(e.into()),
+        Err(_) => None,
+    };
+    let consistency = match trusted_size {
+        Some(old) if old > 0 && old < size => client.consistency_proof(old, size).await?,
+        _ => Vec::new(),
+    };
+    let inputs = LogInputs {
+        log_vkey: &config.log_vkey,
+        policy_digest: config.policy_digest,
+        served_policy: served_policy.as_deref(),
+        checkpoint: &served,
+        entries: &entries,
+        trusted: trusted.as_deref(),
+        consistency: &consistency,
+    };
+    match verify_log_snapshot(&inputs) {
+        Ok(log) => {
+            if log.accepted != Accepted::Same {
+                write_atomic(&saved_path, log.checkpoint.as_bytes())?;
+            }
+            Ok(log)
+        }
+        Err(mismatch) => {
+            let evidence = write_evidence(&mismatch, OffsetDateTime::now_utc())?;
+            Err(SyncError::Alarm {
+                summary: mismatch.summary,
+                evidence,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
