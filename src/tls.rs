@@ -18,7 +18,11 @@ use crate::digest::Digest;
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     #[error("{path}: cannot {action}: {source}")]
-    Io { path: PathBuf, action: &'static str, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        source: std::io::Error,
+    },
     #[error("{path}: no PEM certificate found; pass the server certificate chain in PEM form")]
     NoCertificate { path: PathBuf },
     #[error("{path}: no PEM private key found (PKCS#8, PKCS#1 or SEC1)")]
@@ -39,11 +43,19 @@ pub struct Identity {
 impl Identity {
     /// Reads a PEM certificate chain and a PEM private key.
     pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Self, TlsError> {
-        let cert_pem = fs::read(cert)
-            .map_err(|source| TlsError::Io { path: cert.into(), action: "read", source })?;
-        let key_pem = fs::read(key)
-            .map_err(|source| TlsError::Io { path: key.into(), action: "read", source })?;
-        let chain: Vec<_> = CertificateDer::pem_slice_iter(&cert_pem).filter_map(Result::ok).collect();
+        let cert_pem = fs::read(cert).map_err(|source| TlsError::Io {
+            path: cert.into(),
+            action: "read",
+            source,
+        })?;
+        let key_pem = fs::read(key).map_err(|source| TlsError::Io {
+            path: key.into(),
+            action: "read",
+            source,
+        })?;
+        let chain: Vec<_> = CertificateDer::pem_slice_iter(&cert_pem)
+            .filter_map(Result::ok)
+            .collect();
         if chain.is_empty() {
             return Err(TlsError::NoCertificate { path: cert.into() });
         }
@@ -54,7 +66,9 @@ impl Identity {
 
     /// The SHA-256 fingerprint of the end-entity certificate (what clients pin).
     pub fn fingerprint(&self) -> Digest {
-        self.chain.first().map_or_else(Digest::default, |c| Digest::of(c.as_ref()))
+        self.chain
+            .first()
+            .map_or_else(Digest::default, |c| Digest::of(c.as_ref()))
     }
 
     /// A rustls server configuration: TLS 1.2+, ring provider, HTTP/1.1.
@@ -83,19 +97,32 @@ pub fn self_signed(data_dir: &Path, extra_names: &[String]) -> Result<(Identity,
     if cert_path.exists() && key_path.exists() {
         return Ok((Identity::from_pem_files(&cert_path, &key_path)?, false));
     }
-    let mut names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
+    let mut names = vec![
+        "localhost".to_owned(),
+        "127.0.0.1".to_owned(),
+        "::1".to_owned(),
+    ];
     names.extend(extra_names.iter().cloned());
     let generated = rcgen::generate_simple_self_signed(names)?;
     let dir = cert_path.parent().unwrap_or(data_dir);
-    fs::create_dir_all(dir)
-        .map_err(|source| TlsError::Io { path: dir.into(), action: "create", source })?;
+    fs::create_dir_all(dir).map_err(|source| TlsError::Io {
+        path: dir.into(),
+        action: "create",
+        source,
+    })?;
     write_private(&key_path, generated.signing_key.serialize_pem().as_bytes())?;
     write_private(&cert_path, generated.cert.pem().as_bytes())?;
     Ok((Identity::from_pem_files(&cert_path, &key_path)?, true))
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TlsError> {
-    let io = |action| move |source| TlsError::Io { path: path.into(), action, source };
+    let io = |action| {
+        move |source| TlsError::Io {
+            path: path.into(),
+            action,
+            source,
+        }
+    };
     let tmp = path.with_extension("tmp");
     let _ = fs::remove_file(&tmp);
     let mut options = fs::OpenOptions::new();

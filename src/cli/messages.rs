@@ -79,7 +79,11 @@ pub fn serving(
     vkey: &NoteVerifierKey,
     policy_digest: &crate::digest::Digest,
 ) -> String {
-    let cert = if generated { "self-signed, generated now" } else { "loaded" };
+    let cert = if generated {
+        "self-signed, generated now"
+    } else {
+        "loaded"
+    };
     format!(
         "tollgate store for {origin}\n\
          listening:   https://{addr}\n\
