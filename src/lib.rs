@@ -17,3 +17,4 @@ pub mod paths;
 pub mod policy;
 pub mod state;
 pub mod statement;
+pub mod store;
