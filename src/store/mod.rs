@@ -193,19 +193,17 @@ impl Store {
         let checkpoint = if let Some(checkpoint) = checkpoint {
             checkpoint
         } else {
-            {
-                // Entries without a checkpoint (or a new log): sign one.
-                let checkpoint = SignedCheckpoint::sign(
-                    &Checkpoint {
-                        origin: loader.work.policy.origin.clone(),
-                        size,
-                        root: loader.tree.root(),
-                    },
-                    &log_signer,
-                )?;
-                storage.put_checkpoint(size, checkpoint.as_bytes()).await?;
-                checkpoint
-            }
+            // Entries without a checkpoint (or a new log): sign one.
+            let checkpoint = SignedCheckpoint::sign(
+                &Checkpoint {
+                    origin: loader.work.policy.origin.clone(),
+                    size,
+                    root: loader.tree.root(),
+                },
+                &log_signer,
+            )?;
+            storage.put_checkpoint(size, checkpoint.as_bytes()).await?;
+            checkpoint
         };
         tracing::info!(size, database = %database, policy_version = loader.work.policy.version, "audit store opened");
 
