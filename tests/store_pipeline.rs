@@ -74,6 +74,30 @@ impl Db {
         }
     }
 
+    /// Runs SQL statements behind the store's back (one per string).
+    async fn execute(&self, sqlite: &[&str], postgres: &[&str]) {
+        match (&self.database, &self.pg) {
+            (DatabaseUrl::Sqlite(path), _) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
+                let mut conn = sqlx::SqliteConnection::connect_with(&options)
+                    .await
+                    .unwrap();
+                for sql in sqlite {
+                    sqlx::query(sql).execute(&mut conn).await.unwrap();
+                }
+            }
+            (DatabaseUrl::Postgres { .. }, Some((url, schema))) => {
+                let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+                let options = options.options([("search_path", schema.as_str())]);
+                let mut conn = sqlx::PgConnection::connect_with(&options).await.unwrap();
+                for sql in postgres {
+                    sqlx::query(sql).execute(&mut conn).await.unwrap();
+                }
+            }
+            _ => unreachable!(),
+        }
+    }
+
     /// Rewrites one stored entry behind the store's back.
     async fn tamper(&self, index: i64, body: &[u8], leaf: Option<&[u8]>) {
         match (&self.database, &self.pg) {
@@ -161,6 +185,7 @@ on_both_databases!(
     two_stores_on_one_database_keep_one_log,
     policy_rotation_needs_the_admin_threshold,
     tampering_behind_the_store_stops_it_from_starting,
+    a_failed_commit_is_unavailable_and_forgotten,
     evidence_is_verified_and_bounded,
 );
 
@@ -736,4 +761,68 @@ async fn evidence_is_verified_and_bounded(db: Db) {
     assert_eq!((r.status(), r.code()), (400, "bad_media_type"));
     assert_eq!(store.checkpoint().checkpoint().size, 0);
     store.close().await;
+}
+
+async fn a_failed_commit_is_unavailable_and_forgotten(db: Db) {
+    let mut world = World::new();
+    let log = Signer::generate(ORIGIN);
+    let store = open(&db, &world, &log).await;
+    let mut sent = 0;
+    world.through("app", Digest::of(b"app-6"), "dev");
+    flush(&store, &world, &mut sent).await;
+    let before = store.checkpoint();
+    let state = store.state(world.clock);
+
+    // The database starts refusing writes to the log.
+    db.execute(
+        &["CREATE TRIGGER refuse BEFORE INSERT ON entries BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"],
+        &[
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$",
+            "CREATE TRIGGER refuse BEFORE INSERT ON entries FOR EACH ROW EXECUTE FUNCTION refuse()",
+        ],
+    )
+    .await;
+    let promotion = world.request("ci-main", "app", Digest::of(b"app-7"), None, "dev");
+    let bytes = world.envelopes.last().unwrap().to_json();
+    let failed = store
+        .submit(bytes.clone(), world.clock)
+        .await
+        .expect_err("the commit failed, so the entry is not accepted");
+    assert_eq!(
+        (failed.status(), failed.code()),
+        (503, "unavailable"),
+        "{failed}"
+    );
+    assert_eq!(
+        store.checkpoint(),
+        before,
+        "nothing unacknowledged is published"
+    );
+    assert_eq!(store.state(world.clock), state);
+    // A gate result for the promotion that failed to commit is unknown.
+    world.gate(promotion, "unit-tests", GateStatus::Pass);
+    let gate_bytes = world.envelopes.last().unwrap().to_json();
+    let r = store
+        .submit(gate_bytes.clone(), world.clock)
+        .await
+        .expect_err("refused");
+    assert!(
+        r.code() == "unavailable" || r.code() == "invalid_entry",
+        "{r}"
+    );
+
+    // The database recovers: the same entry lands at the next index.
+    db.execute(
+        &["DROP TRIGGER refuse"],
+        &["DROP TRIGGER refuse ON entries", "DROP FUNCTION refuse()"],
+    )
+    .await;
+    let receipt = store.submit(bytes.clone(), world.clock).await.unwrap();
+    assert_eq!(receipt.index, before.checkpoint().size);
+    assert!(!receipt.existed);
+    check_receipt(&receipt, &bytes, &log);
+    let receipt = store.submit(gate_bytes.clone(), world.clock).await.unwrap();
+    check_receipt(&receipt, &gate_bytes, &log);
+    store.close().await;
+    open(&db, &world, &log).await.close().await;
 }
