@@ -62,6 +62,13 @@ impl Folder {
         &self.policy
     }
 
+    /// Continues the fold under the next policy version, once the caller
+    /// has accepted it (`policy::rotation::verify_successor`): entries after
+    /// a policy entry are judged by the policy it installs.
+    pub fn set_policy(&mut self, policy: Arc<Policy>) {
+        self.policy = policy;
+    }
+
     /// The state before readiness is evaluated (see [`super::evaluate`]).
     pub fn raw_state(&self) -> &State {
         &self.state

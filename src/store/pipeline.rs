@@ -213,14 +213,19 @@ pub(super) fn check_clock(
     Ok(())
 }
 
-/// The committer's fold: every entry of the log in memory (verified), the
-/// policy in force and its key ring, and the fold under that policy.
+/// The committer's fold: the policy in force, its key ring, the fold, and
+/// the log size it covers.
+///
+/// A policy rotation changes the policy for the entries after it; earlier
+/// entries keep the effect they had (`Folder::set_policy`), exactly as
+/// clients fold the log, so the store refuses what clients would not count
+/// and nothing else. Approvals bound to an older policy then show as stale.
 #[derive(Debug)]
 pub(super) struct Work {
     pub policy: Arc<Policy>,
     pub ring: Arc<KeyRing>,
     pub folder: Folder,
-    pub entries: Vec<Arc<VerifiedEntry>>,
+    pub size: u64,
     pub policy_entries: Vec<u64>,
 }
 
@@ -232,58 +237,63 @@ pub(super) struct Loader {
     pub ids: HashMap<Digest, u64>,
 }
 
+/// An entry newly known to be committed, and the policy it installed (if
+/// it is a policy rotation).
+#[derive(Debug)]
+struct Appended {
+    entry: VerifiedEntry,
+    leaf: Hash,
+    installs: Option<Arc<Policy>>,
+}
+
 impl Work {
     pub fn new(genesis: Arc<Policy>) -> Self {
         Self {
             ring: Arc::new(KeyRing::of(&genesis)),
             folder: Folder::new(genesis.clone()),
             policy: genesis,
-            entries: Vec::new(),
+            size: 0,
             policy_entries: Vec::new(),
         }
     }
 
-    pub fn size(&self) -> u64 {
-        self.entries.len() as u64
-    }
-
-    /// Makes `next` the policy in force and refolds every entry under it.
-    fn rotate(&mut self, next: Policy) {
+    /// Makes `next` the policy in force for the entries that follow.
+    fn rotate(&mut self, index: u64, next: Policy) -> Arc<Policy> {
         self.policy = Arc::new(next);
         self.ring = Arc::new(KeyRing::of(&self.policy));
-        self.folder = Folder::new(self.policy.clone());
-        self.folder
-            .apply_all(self.entries.iter().map(std::convert::AsRef::as_ref));
+        self.folder.set_policy(self.policy.clone());
+        self.policy_entries.push(index);
+        self.policy.clone()
     }
 
     /// Records an entry that is already committed (loading, catching up).
     /// Its policy rotation must verify; fold refusals are recorded as
-    /// ignored, like every client's fold does. Returns whether the policy
-    /// changed.
-    fn replay(&mut self, entry: VerifiedEntry, body: &[u8]) -> Result<bool, String> {
-        let entry = Arc::new(entry);
+    /// ignored, as every client's fold does. Returns the policy it
+    /// installed, if any.
+    fn replay(
+        &mut self,
+        entry: &VerifiedEntry,
+        body: &[u8],
+    ) -> Result<Option<Arc<Policy>>, String> {
         let before = self.folder.raw_state().ignored.len();
-        self.folder.apply_all(std::iter::once(entry.as_ref()));
+        self.folder.apply_all(std::iter::once(entry));
         if let Some(ignored) = self.folder.raw_state().ignored.get(before) {
             tracing::warn!(index = entry.index, reason = %ignored.reason, "a committed entry does not count under the current rules");
         }
-        let index = entry.index;
-        let is_policy = matches!(entry.statement.predicate, Predicate::Policy(_));
-        self.entries.push(entry);
-        if is_policy {
-            let envelope = Envelope::from_json(body).map_err(|e| e.to_string())?;
-            let next = verify_successor(&self.policy, &envelope)
-                .map_err(|e| format!("its policy change is not valid: {e}"))?;
-            self.policy_entries.push(index);
-            self.rotate(next);
+        self.size = entry.index + 1;
+        if !matches!(entry.statement.predicate, Predicate::Policy(_)) {
+            return Ok(None);
         }
-        Ok(is_policy)
+        let envelope = Envelope::from_json(body).map_err(|e| e.to_string())?;
+        let next = verify_successor(&self.policy, &envelope)
+            .map_err(|e| format!("its policy change is not valid: {e}"))?;
+        Ok(Some(self.rotate(entry.index, next)))
     }
 
-    /// Validates a new entry at `index` (the end of the log) and records it,
-    /// or refuses it without changing anything. Returns whether the policy
-    /// changed.
-    fn admit(&mut self, job: &mut Job, index: u64) -> Result<bool, Refused> {
+    /// Validates a new entry at the end of the log and records it, or
+    /// refuses it without changing anything.
+    fn admit(&mut self, job: &mut Job) -> Result<Appended, Refused> {
+        let index = self.size;
         let mut entry = match job.entry.take() {
             Some(entry) if job.verified_under == self.policy.digest() => entry,
             // The policy changed since the submitter's check: verify again
@@ -301,21 +311,18 @@ impl Work {
             _ => None,
         };
         self.folder.apply(&entry).map_err(Refused::from_refusal)?;
-        self.entries.push(Arc::new(entry));
-        match next {
-            Some(next) => {
-                self.policy_entries.push(index);
-                self.rotate(next);
-                Ok(true)
-            }
-            None => Ok(false),
-        }
+        self.size = index + 1;
+        let installs = next.map(|next| self.rotate(index, next));
+        Ok(Appended {
+            entry,
+            leaf: job.leaf,
+            installs,
+        })
     }
 
     /// Forgets everything not published (after a failed commit).
     fn reset(&mut self, published: &Published) {
-        let size = usize::try_from(published.size()).unwrap_or(usize::MAX);
-        self.entries.truncate(size);
+        self.size = published.size();
         self.policy = published.policy.clone();
         self.ring = published.ring.clone();
         self.folder = published.folder.clone();
@@ -334,29 +341,23 @@ impl Loader {
 
     /// Loads committed entries starting at `first` (see [`load_rows`]).
     pub fn load(&mut self, rows: Vec<StoredEntry>, first: u64) -> Result<(), StoreError> {
-        let (loaded, _) = load_rows(&mut self.work, rows, first)?;
-        for (id, index, leaf) in loaded {
-            self.tree.append(leaf);
-            self.ids.insert(id, index);
+        for appended in load_rows(&mut self.work, rows, first)? {
+            self.tree.append(appended.leaf);
+            self.ids.insert(appended.entry.id, appended.entry.index);
         }
         Ok(())
     }
 }
 
-/// A loaded entry's id, index and leaf hash.
-type Loaded = (Digest, u64, Hash);
-
 /// Verifies committed entries starting at `first` (the current size) and
 /// folds them into `work`: contiguous indexes, stored id and leaf hash agree
 /// with the body, the signature verifies under the policy in force at that
-/// point, policy changes verify against the version before. Returns each
-/// entry's id, index and leaf hash, and whether the policy changed.
+/// point, policy changes verify against the version before.
 fn load_rows(
     work: &mut Work,
     rows: Vec<StoredEntry>,
     first: u64,
-) -> Result<(Vec<Loaded>, bool), StoreError> {
-    let mut rotated = false;
+) -> Result<Vec<Appended>, StoreError> {
     let mut loaded = Vec::with_capacity(rows.len());
     let mut bodies = Vec::with_capacity(rows.len());
     let mut columns = Vec::with_capacity(rows.len());
@@ -396,17 +397,22 @@ fn load_rows(
                     "the stored entry id is not the id of the stored envelope".into(),
                 ));
             }
-            loaded.push((entry.id, index, leaf));
-            if work.replay(entry, &bodies[i]).map_err(corrupt)? {
+            let installs = work.replay(&entry, &bodies[i]).map_err(corrupt)?;
+            let rotated = installs.is_some();
+            loaded.push(Appended {
+                entry,
+                leaf,
+                installs,
+            });
+            if rotated {
                 // Later entries are verified under the new policy.
-                rotated = true;
                 next = i + 1;
                 break;
             }
         }
         pos = next;
     }
-    Ok((loaded, rotated))
+    Ok(loaded)
 }
 
 /// How one job of a batch ended.
@@ -462,7 +468,7 @@ pub(super) async fn run(shared: Arc<Shared>, mut work: Work, mut queue: mpsc::Re
 /// Picks up entries another store instance committed while this one is idle.
 async fn refresh_idle(shared: &Shared, work: &mut Work) {
     match shared.storage.size().await {
-        Ok(size) if size > work.size() => commit_batch(shared, work, Vec::new()).await,
+        Ok(size) if size > work.size => commit_batch(shared, work, Vec::new()).await,
         Ok(_) => {}
         Err(error) => tracing::warn!(%error, "cannot check the database for new entries"),
     }
@@ -518,29 +524,23 @@ async fn try_commit(
 ) -> Result<(), StoreError> {
     let mut tx = shared.storage.begin_append().await?;
     let committed = tx.size().await?;
-    let base = work.size();
+    let base = work.size;
     if committed < base {
         return Err(StoreError::EntriesMissing {
             entries: committed,
             checkpoint: base,
         });
     }
-    let mut new_ids: Vec<(Digest, u64)> = Vec::new();
-    let mut new_leaves: Vec<Hash> = Vec::new();
-    let mut rotated = false;
+    // Newly committed entries, in log order: another instance's, then ours.
+    let mut appended: Vec<Appended> = Vec::new();
     if committed > base {
         // Another instance appended: take its entries first, so this batch
         // is validated after them and indexed after them.
         let rows = tx.entries_from(base).await?;
-        let (loaded, changed) = load_rows(work, rows, base)?;
-        rotated |= changed;
-        for (id, index, leaf) in loaded {
-            new_ids.push((id, index));
-            new_leaves.push(leaf);
-        }
+        appended = load_rows(work, rows, base)?;
         tracing::info!(
             from = base,
-            to = work.size(),
+            to = work.size,
             "loaded entries appended by another store instance"
         );
     }
@@ -548,7 +548,10 @@ async fn try_commit(
     let mut accepted = Vec::new();
     {
         let published = read(&shared.published);
-        let mut pending: HashMap<Digest, u64> = new_ids.iter().copied().collect();
+        let mut pending: HashMap<Digest, u64> = appended
+            .iter()
+            .map(|a| (a.entry.id, a.entry.index))
+            .collect();
         for (i, job) in jobs.iter_mut().enumerate() {
             let known = pending
                 .get(&job.entry_id)
@@ -557,14 +560,12 @@ async fn try_commit(
                 outcomes.push(Outcome::Existed(index));
                 continue;
             }
-            let index = work.size();
-            match work.admit(job, index) {
-                Ok(changed) => {
-                    rotated |= changed;
+            match work.admit(job) {
+                Ok(entry) => {
+                    let index = entry.entry.index;
                     pending.insert(job.entry_id, index);
-                    new_ids.push((job.entry_id, index));
-                    new_leaves.push(job.leaf);
-                    accepted.push(i);
+                    accepted.push((i, index));
+                    appended.push(entry);
                     outcomes.push(Outcome::Accepted(index));
                 }
                 Err(refused) => outcomes.push(Outcome::Refused(refused)),
@@ -572,15 +573,15 @@ async fn try_commit(
         }
     }
 
-    if new_leaves.is_empty() {
+    if appended.is_empty() {
         tx.rollback().await?;
         return Ok(());
     }
-    let size = work.size();
+    let size = work.size;
     let root = {
         let mut published = write(&shared.published);
-        for leaf in &new_leaves {
-            published.tree.append(*leaf);
+        for entry in &appended {
+            published.tree.append(entry.leaf);
         }
         published
             .tree
@@ -600,11 +601,7 @@ async fn try_commit(
     )?;
     let rows: Vec<NewEntry<'_>> = accepted
         .iter()
-        .zip(outcomes.iter().filter_map(|o| match o {
-            Outcome::Accepted(index) => Some(*index),
-            _ => None,
-        }))
-        .map(|(&i, index)| NewEntry {
+        .map(|&(i, index)| NewEntry {
             index,
             entry_id: jobs[i].entry_id.as_bytes(),
             leaf_hash: &jobs[i].leaf,
@@ -618,22 +615,24 @@ async fn try_commit(
 
     {
         let mut published = write(&shared.published);
-        let first_new = usize::try_from(published.size()).unwrap_or(usize::MAX);
+        let mut rotated = false;
+        for Appended {
+            entry, installs, ..
+        } in appended
+        {
+            published.folder.apply_all(std::iter::once(&entry));
+            published.ids.insert(entry.id, entry.index);
+            if let Some(policy) = installs {
+                published.folder.set_policy(policy);
+                rotated = true;
+            }
+        }
         if rotated {
             published.policy = work.policy.clone();
             published.ring = work.ring.clone();
             published.key_ids = key_ids(&work.policy);
-            let mut folder = Folder::new(work.policy.clone());
-            folder.apply_all(work.entries.iter().map(std::convert::AsRef::as_ref));
-            published.folder = folder;
-        } else {
-            let entries = work.entries.get(first_new..).unwrap_or_default();
-            published
-                .folder
-                .apply_all(entries.iter().map(std::convert::AsRef::as_ref));
+            published.policy_entries.clone_from(&work.policy_entries);
         }
-        published.ids.extend(new_ids);
-        published.policy_entries.clone_from(&work.policy_entries);
         published.checkpoint = checkpoint.clone();
     }
     let _ = shared.events.send(checkpoint);
