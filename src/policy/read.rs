@@ -340,15 +340,15 @@ impl Reader<'_> {
         self.fields(table, "", &TOP_FIELDS);
         let mut draft = Draft::default();
 
-        if let Some(v) = self.required(table, &(0..0), "", "version") {
-            if let Some(n) = self.integer(v, "version") {
-                if n < 1 {
-                    self.report(v.span(), msg::version_zero());
-                } else if let Ok(n) = u64::try_from(n) {
-                    draft.version = Some(n);
-                } else {
-                    self.report(v.span(), msg::number_too_large("version", &n.to_string()));
-                }
+        if let Some(v) = self.required(table, &(0..0), "", "version")
+            && let Some(n) = self.integer(v, "version")
+        {
+            if n < 1 {
+                self.report(v.span(), msg::version_zero());
+            } else if let Ok(n) = u64::try_from(n) {
+                draft.version = Some(n);
+            } else {
+                self.report(v.span(), msg::number_too_large("version", &n.to_string()));
             }
         }
         if let Some(v) = self.required(table, &(0..0), "", "origin") {

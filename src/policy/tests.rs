@@ -64,7 +64,7 @@ fn the_example_parses_into_the_documented_model() {
             }
         ]
     );
-    assert_eq!(prod.approval_ttl, Some(Duration::from_secs(24 * 3600)));
+    assert_eq!(prod.approval_ttl, Some(Duration::from_hours(24)));
     assert_eq!(prod.freeze[0].from, datetime!(2026-12-20 00:00 UTC));
     assert_eq!(prod.freeze[0].reason, "year-end");
     assert!(prod.freeze[0].contains(datetime!(2026-12-25 12:00 UTC)));
@@ -86,7 +86,7 @@ fn the_example_parses_into_the_documented_model() {
         Some(WaiverRule {
             role: "security".into(),
             count: 1,
-            max_ttl: Duration::from_secs(72 * 3600)
+            max_ttl: Duration::from_hours(72)
         })
     );
     assert!(sast.settings.contains_key("block_on"));
@@ -98,7 +98,7 @@ fn the_example_parses_into_the_documented_model() {
     assert_eq!(licenses.settings["allow"].as_array().unwrap().len(), 4);
     assert_eq!(
         licenses.waivable_by.as_ref().unwrap().max_ttl,
-        Duration::from_secs(7 * 24 * 3600)
+        Duration::from_hours(168)
     );
     for env in p.environments.values() {
         for gate in &env.gates {
@@ -305,7 +305,7 @@ fn timestamps_may_be_toml_datetimes_and_durations_take_units() {
                 freeze = [{ from = 2026-12-20T00:00:00+01:00, to = \"2027-01-04T00:00:00Z\", reason = \"r\" }]\n";
     let p = Policy::parse(&doc(&[("alice", a)], rest), "p.toml").unwrap();
     let prod = p.environment("prod").unwrap();
-    assert_eq!(prod.approval_ttl, Some(Duration::from_secs(5400)));
+    assert_eq!(prod.approval_ttl, Some(Duration::from_mins(90)));
     assert_eq!(prod.freeze[0].from, datetime!(2026-12-19 23:00 UTC));
 }
 

@@ -172,14 +172,12 @@ impl Directory<'_> {
 fn check(draft: &Draft, problems: &mut Problems) {
     let directory = check_directory(draft, problems);
 
-    if let Some(admins) = &draft.admins {
-        if let Some(role) = &admins.role {
-            if directory.role_exists(role, "admins.role", problems) {
-                if let Some(threshold) = &admins.threshold {
-                    directory.reachable(&[&role.value], threshold, "admins", "threshold", problems);
-                }
-            }
-        }
+    if let Some(admins) = &draft.admins
+        && let Some(role) = &admins.role
+        && directory.role_exists(role, "admins.role", problems)
+        && let Some(threshold) = &admins.threshold
+    {
+        directory.reachable(&[&role.value], threshold, "admins", "threshold", problems);
     }
 
     for signer in &draft.signers {
@@ -200,14 +198,12 @@ fn check(draft: &Draft, problems: &mut Problems) {
 
     for gate in &draft.gates {
         let path = format!("gates.{}.waivable_by", gate.name.value);
-        if let Some(waiver) = &gate.waivable_by {
-            if let Some(role) = &waiver.role {
-                if directory.role_exists(role, &format!("{path}.role"), problems) {
-                    if let Some(count) = &waiver.count {
-                        directory.reachable(&[&role.value], count, &path, "count", problems);
-                    }
-                }
-            }
+        if let Some(waiver) = &gate.waivable_by
+            && let Some(role) = &waiver.role
+            && directory.role_exists(role, &format!("{path}.role"), problems)
+            && let Some(count) = &waiver.count
+        {
+            directory.reachable(&[&role.value], count, &path, "count", problems);
         }
     }
 }
@@ -282,13 +278,13 @@ fn check_environment(
     problems: &mut Problems,
 ) {
     let path = format!("environments.{}", env.name.value);
-    if let Some(after) = &env.after {
-        if !environments.contains(after.value.as_str()) {
-            problems.push(
-                after.span.clone(),
-                msg::unknown_after(&format!("{path}.after"), &after.value),
-            );
-        }
+    if let Some(after) = &env.after
+        && !environments.contains(after.value.as_str())
+    {
+        problems.push(
+            after.span.clone(),
+            msg::unknown_after(&format!("{path}.after"), &after.value),
+        );
     }
     for (i, gate) in env.gates.iter().enumerate() {
         let gate_path = format!("{path}.gates[{i}]");
@@ -317,28 +313,23 @@ fn check_environment(
             continue;
         }
         required.insert(&role.value, i);
-        if directory.role_exists(role, &format!("{item}.role"), problems) {
-            if let Some(count) = &approval.count {
-                if directory.reachable(&[&role.value], count, &item, "count", problems) {
-                    reachable.push((role.value.as_str(), count.value));
-                }
-            }
+        if directory.role_exists(role, &format!("{item}.role"), problems)
+            && let Some(count) = &approval.count
+            && directory.reachable(&[&role.value], count, &item, "count", problems)
+        {
+            reachable.push((role.value.as_str(), count.value));
         }
     }
     // Only meaningful once every requirement is sound on its own.
     if reachable.len() > 1 && reachable.len() == env.approvals.len() {
         let (filled, needed) = directory.jointly_reachable(&reachable);
-        if filled < needed {
-            if let Some(role) = env.approvals.first().and_then(|a| a.role.as_ref()) {
-                problems.push(
-                    role.span.clone(),
-                    msg::approvals_not_jointly_reachable(
-                        &format!("{path}.approvals"),
-                        needed,
-                        filled,
-                    ),
-                );
-            }
+        if filled < needed
+            && let Some(role) = env.approvals.first().and_then(|a| a.role.as_ref())
+        {
+            problems.push(
+                role.span.clone(),
+                msg::approvals_not_jointly_reachable(&format!("{path}.approvals"), needed, filled),
+            );
         }
     }
     if let Some(rollback) = &env.rollback {
