@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The audit store's core (`tollgate::store`): append pipeline, receipts,
 //! refusals, reopen, group commit, two instances on one database, policy
 //! rotation, tamper detection and evidence — every scenario on SQLite (a
