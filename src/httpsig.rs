@@ -90,18 +90,18 @@ impl AuthError {
     /// A stable machine-readable code (the `error` field of the JSON body).
     pub fn code(&self) -> &'static str {
         match self {
-            Self::MissingHeader(_) => "missing-header",
-            Self::Malformed { .. } => "malformed-signature",
-            Self::MissingComponent(_) => "missing-component",
-            Self::MissingParam(_) => "missing-signature-param",
-            Self::AbsentComponent(_) => "absent-component",
-            Self::UnsupportedAlg(_) => "unsupported-alg",
-            Self::UnsupportedDigest => "unsupported-digest",
-            Self::DigestMismatch => "content-digest-mismatch",
-            Self::UnknownKey(_) => "unknown-key",
-            Self::BadSignature => "bad-signature",
-            Self::Skew { .. } => "clock-skew",
-            Self::Expired(_) => "signature-expired",
+            Self::MissingHeader(_) => "missing_header",
+            Self::Malformed { .. } => "malformed_signature",
+            Self::MissingComponent(_) => "missing_component",
+            Self::MissingParam(_) => "missing_signature_param",
+            Self::AbsentComponent(_) => "absent_component",
+            Self::UnsupportedAlg(_) => "unsupported_alg",
+            Self::UnsupportedDigest => "unsupported_digest",
+            Self::DigestMismatch => "content_digest_mismatch",
+            Self::UnknownKey(_) => "unknown_key",
+            Self::BadSignature => "bad_signature",
+            Self::Skew { .. } => "clock_skew",
+            Self::Expired(_) => "signature_expired",
         }
     }
 

@@ -18,4 +18,5 @@ pub mod paths;
 pub mod policy;
 pub mod state;
 pub mod statement;
+pub mod store;
 pub mod tls;

@@ -6,6 +6,7 @@
 mod key;
 mod messages;
 mod policy;
+mod serve;
 mod store;
 mod verify;
 
@@ -88,6 +89,8 @@ enum Command {
     Policy(policy::PolicyCommand),
     /// Verify a signed statement (a DSSE envelope) against a policy, offline.
     Verify(verify::VerifyArgs),
+    /// Run the audit store over HTTPS (SQLite by default, or PostgreSQL).
+    Serve(serve::ServeArgs),
     /// Create a key, a starter policy and a client configuration to fill in.
     Init {
         /// Your operator name (used for a new key).
@@ -150,6 +153,7 @@ pub fn run() -> ExitCode {
         Command::Key(command) => key::run(command),
         Command::Policy(command) => policy::run(&command, config),
         Command::Verify(args) => verify::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::Init { name, force } => store::init(config, &name, force),
         Command::Promote(command) => store::promote(config, command),
         Command::Gate(command) => store::gate(config, command),

@@ -26,6 +26,9 @@ pub struct ServeArgs {
     /// `postgres://…` for PostgreSQL, or a SQLite file path [default: <data dir>/store.db]
     #[arg(long, value_name = "URL")]
     database: Option<String>,
+    /// PostgreSQL schema to keep this store's tables in (created if missing).
+    #[arg(long, value_name = "NAME", requires = "database")]
+    schema: Option<String>,
     /// The genesis policy (version 1), pinned by clients at enrolment.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
@@ -48,6 +51,7 @@ pub struct ServeArgs {
 struct ServeFile {
     listen: Option<SocketAddr>,
     database: Option<String>,
+    schema: Option<String>,
     policy: Option<PathBuf>,
     cert: Option<PathBuf>,
     key: Option<PathBuf>,
@@ -81,11 +85,15 @@ fn log_key(data_dir: &Path, origin: &str) -> anyhow::Result<Signer> {
 }
 
 pub fn run(args: &ServeArgs) -> CommandResult {
+    serve(args).map_err(Into::into)
+}
+
+fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let from_file = match &args.config {
         Some(path) => read_serve_file(path)?,
         None => ServeFile::default(),
     };
-    let data_dir = paths::data_dir().map_err(anyhow::Error::from)?;
+    let data_dir = paths::data_dir()?;
     std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
     let policy_path = args
         .policy
@@ -102,8 +110,12 @@ pub fn run(args: &ServeArgs) -> CommandResult {
         ),
     };
     let database = match args.database.clone().or(from_file.database) {
-        Some(url) => DatabaseUrl::parse(&url)?,
+        Some(url) => DatabaseUrl::parse(&url),
         None => DatabaseUrl::Sqlite(data_dir.join("store.db")),
+    };
+    let database = match args.schema.clone().or(from_file.schema) {
+        Some(schema) => database.with_schema(&schema),
+        None => database,
     };
     let listen = args.listen.or(from_file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8443)));
     let mut limits = Limits::default();
@@ -111,7 +123,7 @@ pub fn run(args: &ServeArgs) -> CommandResult {
         limits.rate_per_key = rate;
     }
     let signer = log_key(&data_dir, &policy.origin)?;
-    let vkey = NoteVerifierKey::of_signer(&signer).map_err(anyhow::Error::from)?;
+    let vkey = NoteVerifierKey::of_signer(&signer)?;
     let policy_digest = policy.digest();
     let origin = policy.origin.clone();
 

@@ -276,7 +276,7 @@ fn stale_and_future_requests_are_refused() {
             ..
         }
     ));
-    assert_eq!((err.status(), err.code()), (401, "clock-skew"));
+    assert_eq!((err.status(), err.code()), (401, "clock_skew"));
     let early = f.now - Duration::minutes(6);
     assert!(matches!(
         f.verify_with(&headers, "POST", URI, BODY, early),
@@ -298,7 +298,7 @@ fn unknown_keys_are_refused() {
         err,
         AuthError::UnknownKey(other.signer.public().key_id().to_string())
     );
-    assert_eq!((err.status(), err.code()), (401, "unknown-key"));
+    assert_eq!((err.status(), err.code()), (401, "unknown_key"));
 }
 
 fn sign_custom(f: &Fixture, params: &SignatureParams, body: &[u8]) -> Vec<(&'static str, String)> {
@@ -400,7 +400,7 @@ fn missing_and_malformed_headers_are_refused() {
             .collect();
         let err = f.verify(&without).unwrap_err();
         assert_eq!(err, AuthError::MissingHeader(name));
-        assert_eq!((err.status(), err.code()), (400, "missing-header"));
+        assert_eq!((err.status(), err.code()), (400, "missing_header"));
     }
     let mut bad = headers.clone();
     replace(&mut bad, "signature", "tollgate=:AAAA:");

@@ -310,3 +310,49 @@ impl World {
         self.decide(who, artifact, d)
     }
 }
+
+/// Helpers for the store tests: build and sign statements without adding
+/// them to the world's log (the store decides whether they are accepted).
+impl World {
+    /// Signs `statement` as `who` without appending it anywhere.
+    pub fn sign(&self, who: &str, statement: &Statement) -> Envelope {
+        self.signers[who].sign_statement(statement.to_payload())
+    }
+
+    /// A promotion request at the current clock, not appended.
+    pub fn request_statement(
+        &self,
+        service: &str,
+        artifact: Digest,
+        from: Option<&str>,
+        to: &str,
+    ) -> Statement {
+        Statement::about(
+            service,
+            artifact,
+            Predicate::PromotionRequest(PromotionRequest {
+                service: service.into(),
+                version: format!("v-{}", artifact.short()),
+                from: from.map(Into::into),
+                to: to.into(),
+                source: SourceRef {
+                    repo: "git@example.com:app.git".into(),
+                    commit: "0a1b2c".into(),
+                },
+                release_notes: None,
+                requested_at: self.clock,
+                nonce: new_nonce(),
+            }),
+        )
+    }
+
+    /// An approval statement by the current view, not appended.
+    pub fn approval_statement(&self, role: &str, promotion: Digest) -> Statement {
+        let decision = self.decision(role, DecisionAction::Approve { promotion });
+        Statement::about(
+            "app",
+            self.artifact_of(promotion),
+            Predicate::Decision(decision),
+        )
+    }
+}

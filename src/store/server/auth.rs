@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
@@ -19,7 +19,7 @@ use super::error::ApiError;
 use crate::httpsig;
 
 /// How far a request's `created` may be from the store's clock.
-pub const MAX_REQUEST_SKEW: Duration = Duration::from_secs(300);
+pub const MAX_REQUEST_SKEW: time::Duration = time::Duration::minutes(5);
 
 /// The operator a request was signed by, put in the request's extensions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +47,7 @@ impl AuthMemory {
     /// refused for skew anyway.
     fn remember_nonce(&self, key_id: &str, nonce: &str, created: i64, now: i64) -> bool {
         let Ok(mut nonces) = self.nonces.lock() else { return false };
-        let horizon = i64::try_from(MAX_REQUEST_SKEW.as_secs()).unwrap_or(300) * 2;
+        let horizon = MAX_REQUEST_SKEW.whole_seconds() * 2;
         if nonces.len() > 100_000 {
             nonces.retain(|_, seen| now - *seen <= horizon);
         }
@@ -128,13 +128,12 @@ async fn check(state: &AppState, request: Request) -> Result<Request, ApiError> 
         })?;
     let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
     let target_uri = format!("https://{host}{path_and_query}");
-    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let store = &state.store;
     let now = OffsetDateTime::now_utc();
     let verified = httpsig::verify_request(
         parts.method.as_str(),
         &target_uri,
-        header,
+        httpsig::header_lookup(&parts.headers),
         &bytes,
         |key_id| store.operator_for_key_id(key_id).map(|(_, key)| *key.verifying_key()),
         now,

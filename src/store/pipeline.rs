@@ -1,0 +1,640 @@
+//! The append pipeline (DESIGN §4) after the checks a submitter's own task
+//! can make (strict parse, signature, clock skew; see `Store::submit`): one
+//! committer task takes whatever submissions are queued (up to `max_batch`),
+//! catches up with entries another store instance committed, validates the
+//! batch in order against the in-memory fold, writes the accepted entries
+//! and the new signed checkpoint in ONE transaction, and only after the
+//! commit answers each submitter and publishes the new checkpoint.
+//!
+//! Two copies of the fold exist: the committer's private [`Work`] (where a
+//! batch is tried) and the [`Published`] one readers see, which only ever
+//! holds committed entries. If a commit fails, `Work` is reset to
+//! `Published`, and the next transaction re-reads the database's size, so an
+//! append whose commit did succeed after all is loaded back from the
+//! database rather than remembered.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use super::Receipt;
+use super::error::{Refused, StoreError};
+use super::storage::{NewEntry, Storage, StoredEntry};
+use crate::digest::Digest;
+use crate::envelope::{Envelope, EnvelopeError};
+use crate::keys::vkey::NoteVerifierKey;
+use crate::keys::{PublicKey, Signer};
+use crate::ledger::{Checkpoint, Hash, MerkleTree, SignedCheckpoint, TreeError, leaf_hash};
+use crate::policy::{Policy, verify_successor};
+use crate::state::{EntryError, Folder, KeyRing, VerifiedEntry};
+use crate::statement::{Predicate, Statement};
+
+/// Entries verified at once (in parallel) while loading the log.
+const VERIFY_CHUNK: usize = 4096;
+
+/// How often an idle committer looks for entries another instance appended.
+const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
+
+pub(super) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// State shared by the `Store` handles and the committer.
+#[derive(Debug)]
+pub(super) struct Shared {
+    pub storage: Storage,
+    pub log_signer: Signer,
+    pub log_key: NoteVerifierKey,
+    pub max_batch: usize,
+    pub max_clock_skew: Duration,
+    pub published: RwLock<Published>,
+    pub events: broadcast::Sender<SignedCheckpoint>,
+}
+
+/// What readers see: committed entries only (the tree may briefly hold
+/// leaves of a batch being committed; readers never look past the
+/// checkpoint's size).
+#[derive(Debug)]
+pub(super) struct Published {
+    pub policy: Arc<Policy>,
+    pub ring: Arc<KeyRing>,
+    pub key_ids: HashMap<String, (String, PublicKey)>,
+    pub folder: Folder,
+    pub tree: MerkleTree,
+    pub checkpoint: SignedCheckpoint,
+    pub ids: HashMap<Digest, u64>,
+    pub policy_entries: Vec<u64>,
+}
+
+/// Key id (`PublicKey::key_id`) → operator, for request authentication.
+pub(super) fn key_ids(policy: &Policy) -> HashMap<String, (String, PublicKey)> {
+    policy
+        .operators
+        .values()
+        .map(|op| (op.key.key_id().to_string(), (op.name.clone(), op.key)))
+        .collect()
+}
+
+impl Published {
+    pub fn size(&self) -> u64 {
+        self.checkpoint.checkpoint().size
+    }
+
+    pub fn receipt(&self, index: u64, entry_id: Digest, existed: bool) -> Result<Receipt, Refused> {
+        let inclusion_proof = self
+            .tree
+            .inclusion_proof(index, self.size())
+            .map_err(|e| Refused::Unavailable(format!("the receipt could not be built: {e}")))?;
+        Ok(Receipt {
+            index,
+            entry_id,
+            inclusion_proof,
+            checkpoint: self.checkpoint.clone(),
+            existed,
+        })
+    }
+
+    /// Proofs are answered only for trees a checkpoint was published for.
+    pub fn check_size(&self, size: u64) -> Result<(), TreeError> {
+        let len = self.size();
+        if size > len {
+            return Err(TreeError::SizeBeyondTree { size, len });
+        }
+        Ok(())
+    }
+}
+
+/// A submission that passed the checks its own task can make.
+#[derive(Debug)]
+pub(super) struct Job {
+    pub entry_id: Digest,
+    /// Verified under the policy whose digest is `verified_under`.
+    pub entry: Option<VerifiedEntry>,
+    pub verified_under: Digest,
+    pub envelope: Envelope,
+    pub bytes: Vec<u8>,
+    pub leaf: Hash,
+    pub now: OffsetDateTime,
+    pub reply: oneshot::Sender<Result<Receipt, Refused>>,
+}
+
+#[derive(Debug)]
+pub(super) enum Command {
+    Submit(Box<Job>),
+    /// Finish what is queued before this, then stop.
+    Shutdown,
+}
+
+/// Why an envelope failed to parse, as a refusal.
+pub(super) fn refuse_envelope(error: EnvelopeError) -> Refused {
+    match error {
+        EnvelopeError::TooLarge(size) => Refused::TooLarge {
+            what: "entry",
+            size,
+            limit: crate::envelope::MAX_ENVELOPE_BYTES,
+        },
+        other => Refused::Malformed(other),
+    }
+}
+
+/// Why a parsed envelope did not verify under `policy`, as a refusal. The
+/// key id hints only choose between "bad signature" and "unknown signer".
+pub(super) fn refuse_entry(error: EntryError, envelope: &Envelope, policy: &Policy) -> Refused {
+    match error {
+        EntryError::Envelope(EnvelopeError::NoValidSignature) => {
+            let hinted = envelope.signatures().iter().find_map(|s| {
+                policy
+                    .operators
+                    .values()
+                    .find(|op| op.key.key_id().to_string() == s.keyid)
+            });
+            match hinted {
+                Some(op) => Refused::BadSignature {
+                    signer: op.name.clone(),
+                },
+                None => Refused::UnknownSigner {
+                    hints: envelope
+                        .signatures()
+                        .iter()
+                        .map(|s| {
+                            if s.keyid.is_empty() {
+                                "(none)".to_owned()
+                            } else {
+                                s.keyid.chars().take(16).collect()
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                },
+            }
+        }
+        EntryError::Envelope(other) => refuse_envelope(other),
+        EntryError::Statement(e) => Refused::InvalidStatement(e),
+    }
+}
+
+/// The statement's own time, if it carries one.
+fn statement_time(statement: &Statement) -> Option<(&'static str, OffsetDateTime)> {
+    match &statement.predicate {
+        Predicate::PromotionRequest(p) => Some(("requested_at", p.requested_at)),
+        Predicate::GateResult(g) => Some(("produced_at", g.produced_at)),
+        Predicate::Snapshot(s) => Some(("captured_at", s.captured_at)),
+        Predicate::Decision(d) => Some(("issued_at", d.issued_at)),
+        Predicate::Deployment(d) => Some(("at", d.at)),
+        Predicate::Policy(_) => None,
+    }
+}
+
+/// Refuses a statement whose time is more than `max` away from `now`.
+pub(super) fn check_clock(
+    statement: &Statement,
+    now: OffsetDateTime,
+    max: Duration,
+) -> Result<(), Refused> {
+    let Some((field, at)) = statement_time(statement) else {
+        return Ok(());
+    };
+    let max_skew = time::Duration::try_from(max).unwrap_or(time::Duration::MAX);
+    if (at - now).abs() > max_skew {
+        return Err(Refused::ClockSkew {
+            field,
+            at,
+            now,
+            max_secs: max.as_secs(),
+        });
+    }
+    Ok(())
+}
+
+/// The committer's fold: the policy in force, its key ring, the fold, and
+/// the log size it covers.
+///
+/// A policy rotation changes the policy for the entries after it; earlier
+/// entries keep the effect they had (`Folder::set_policy`), exactly as
+/// clients fold the log, so the store refuses what clients would not count
+/// and nothing else. Approvals bound to an older policy then show as stale.
+#[derive(Debug)]
+pub(super) struct Work {
+    pub policy: Arc<Policy>,
+    pub ring: Arc<KeyRing>,
+    pub folder: Folder,
+    pub size: u64,
+    pub policy_entries: Vec<u64>,
+}
+
+/// Loading state: the fold, the tree and the entry ids.
+#[derive(Debug)]
+pub(super) struct Loader {
+    pub work: Work,
+    pub tree: MerkleTree,
+    pub ids: HashMap<Digest, u64>,
+}
+
+/// An entry newly known to be committed, and the policy it installed (if
+/// it is a policy rotation).
+#[derive(Debug)]
+struct Appended {
+    entry: VerifiedEntry,
+    leaf: Hash,
+    installs: Option<Arc<Policy>>,
+}
+
+impl Work {
+    pub fn new(genesis: Arc<Policy>) -> Self {
+        Self {
+            ring: Arc::new(KeyRing::of(&genesis)),
+            folder: Folder::new(genesis.clone()),
+            policy: genesis,
+            size: 0,
+            policy_entries: Vec::new(),
+        }
+    }
+
+    /// Makes `next` the policy in force for the entries that follow.
+    fn rotate(&mut self, index: u64, next: Policy) -> Arc<Policy> {
+        self.policy = Arc::new(next);
+        self.ring = Arc::new(KeyRing::of(&self.policy));
+        self.folder.set_policy(self.policy.clone());
+        self.policy_entries.push(index);
+        self.policy.clone()
+    }
+
+    /// Records an entry that is already committed (loading, catching up).
+    /// Its policy rotation must verify; fold refusals are recorded as
+    /// ignored, as every client's fold does. Returns the policy it
+    /// installed, if any.
+    fn replay(
+        &mut self,
+        entry: &VerifiedEntry,
+        body: &[u8],
+    ) -> Result<Option<Arc<Policy>>, String> {
+        let before = self.folder.raw_state().ignored.len();
+        self.folder.apply_all(std::iter::once(entry));
+        if let Some(ignored) = self.folder.raw_state().ignored.get(before) {
+            tracing::warn!(index = entry.index, reason = %ignored.reason, "a committed entry does not count under the current rules");
+        }
+        self.size = entry.index + 1;
+        if !matches!(entry.statement.predicate, Predicate::Policy(_)) {
+            return Ok(None);
+        }
+        let envelope = Envelope::from_json(body).map_err(|e| e.to_string())?;
+        let next = verify_successor(&self.policy, &envelope)
+            .map_err(|e| format!("its policy change is not valid: {e}"))?;
+        Ok(Some(self.rotate(entry.index, next)))
+    }
+
+    /// Validates a new entry at the end of the log and records it, or
+    /// refuses it without changing anything.
+    fn admit(&mut self, job: &mut Job) -> Result<Appended, Refused> {
+        let index = self.size;
+        let mut entry = match job.entry.take() {
+            Some(entry) if job.verified_under == self.policy.digest() => entry,
+            // The policy changed since the submitter's check: verify again
+            // under the policy in force now.
+            _ => self
+                .ring
+                .verify_envelope(index, &job.envelope)
+                .map_err(|e| refuse_entry(e, &job.envelope, &self.policy))?,
+        };
+        entry.index = index;
+        let next = match entry.statement.predicate {
+            Predicate::Policy(_) => Some(
+                verify_successor(&self.policy, &job.envelope).map_err(Refused::PolicyRotation)?,
+            ),
+            _ => None,
+        };
+        self.folder.apply(&entry).map_err(Refused::from_refusal)?;
+        self.size = index + 1;
+        let installs = next.map(|next| self.rotate(index, next));
+        Ok(Appended {
+            entry,
+            leaf: job.leaf,
+            installs,
+        })
+    }
+
+    /// Forgets everything not published (after a failed commit).
+    fn reset(&mut self, published: &Published) {
+        self.size = published.size();
+        self.policy = published.policy.clone();
+        self.ring = published.ring.clone();
+        self.folder = published.folder.clone();
+        self.policy_entries.clone_from(&published.policy_entries);
+    }
+}
+
+impl Loader {
+    pub fn new(genesis: Arc<Policy>) -> Self {
+        Self {
+            work: Work::new(genesis),
+            tree: MerkleTree::new(),
+            ids: HashMap::new(),
+        }
+    }
+
+    /// Loads committed entries starting at `first` (see [`load_rows`]).
+    pub fn load(&mut self, rows: Vec<StoredEntry>, first: u64) -> Result<(), StoreError> {
+        for appended in load_rows(&mut self.work, rows, first)? {
+            self.tree.append(appended.leaf);
+            self.ids.insert(appended.entry.id, appended.entry.index);
+        }
+        Ok(())
+    }
+}
+
+/// Verifies committed entries starting at `first` (the current size) and
+/// folds them into `work`: contiguous indexes, stored id and leaf hash agree
+/// with the body, the signature verifies under the policy in force at that
+/// point, policy changes verify against the version before.
+fn load_rows(
+    work: &mut Work,
+    rows: Vec<StoredEntry>,
+    first: u64,
+) -> Result<Vec<Appended>, StoreError> {
+    let mut loaded = Vec::with_capacity(rows.len());
+    let mut bodies = Vec::with_capacity(rows.len());
+    let mut columns = Vec::with_capacity(rows.len());
+    for (offset, row) in rows.into_iter().enumerate() {
+        let expected = first + offset as u64;
+        if row.index != expected {
+            return Err(StoreError::Gap {
+                expected,
+                found: row.index,
+            });
+        }
+        bodies.push(row.body);
+        columns.push((row.entry_id, row.leaf_hash));
+    }
+    let mut pos = 0;
+    while pos < bodies.len() {
+        let end = bodies.len().min(pos + VERIFY_CHUNK);
+        let results = work.ring.verify_all(first + pos as u64, &bodies[pos..end]);
+        let mut next = end;
+        for (offset, result) in results.into_iter().enumerate() {
+            let i = pos + offset;
+            let index = first + i as u64;
+            let corrupt = |problem: String| StoreError::CorruptEntry { index, problem };
+            let entry = result.map_err(|e| {
+                corrupt(format!(
+                    "it does not verify under the policy in force at that point ({e})"
+                ))
+            })?;
+            let leaf = leaf_hash(&bodies[i]);
+            if leaf.as_slice() != columns[i].1.as_slice() {
+                return Err(corrupt(
+                    "the stored body does not hash to the stored leaf hash".into(),
+                ));
+            }
+            if entry.id.as_bytes().as_slice() != columns[i].0.as_slice() {
+                return Err(corrupt(
+                    "the stored entry id is not the id of the stored envelope".into(),
+                ));
+            }
+            let installs = work.replay(&entry, &bodies[i]).map_err(corrupt)?;
+            let rotated = installs.is_some();
+            loaded.push(Appended {
+                entry,
+                leaf,
+                installs,
+            });
+            if rotated {
+                // Later entries are verified under the new policy.
+                next = i + 1;
+                break;
+            }
+        }
+        pos = next;
+    }
+    Ok(loaded)
+}
+
+/// How one job of a batch ended.
+#[derive(Debug)]
+enum Outcome {
+    Accepted(u64),
+    Existed(u64),
+    Refused(Refused),
+}
+
+/// The committer task: runs until `Shutdown` or until every `Store` handle
+/// is gone, then answers anything left in the queue as unavailable.
+pub(super) async fn run(shared: Arc<Shared>, mut work: Work, mut queue: mpsc::Receiver<Command>) {
+    let mut refresh = tokio::time::interval(REFRESH_INTERVAL);
+    refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let first = tokio::select! {
+            command = queue.recv() => command,
+            _ = refresh.tick() => {
+                refresh_idle(&shared, &mut work).await;
+                continue;
+            }
+        };
+        let mut stop = false;
+        let mut jobs = Vec::new();
+        match first {
+            None | Some(Command::Shutdown) => stop = true,
+            Some(Command::Submit(job)) => jobs.push(*job),
+        }
+        // Group commit: everything already queued, without waiting.
+        while !stop && jobs.len() < shared.max_batch {
+            match queue.try_recv() {
+                Ok(Command::Submit(job)) => jobs.push(*job),
+                Ok(Command::Shutdown) => stop = true,
+                Err(_) => break,
+            }
+        }
+        if !jobs.is_empty() {
+            commit_batch(&shared, &mut work, jobs).await;
+        }
+        if stop {
+            break;
+        }
+    }
+    queue.close();
+    while let Ok(command) = queue.try_recv() {
+        if let Command::Submit(job) = command {
+            let _ = job.reply.send(Err(Refused::shutting_down()));
+        }
+    }
+}
+
+/// Picks up entries another store instance committed while this one is idle.
+async fn refresh_idle(shared: &Shared, work: &mut Work) {
+    match shared.storage.size().await {
+        Ok(size) if size > work.size => commit_batch(shared, work, Vec::new()).await,
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "cannot check the database for new entries"),
+    }
+}
+
+/// Runs one batch and answers every job of it.
+async fn commit_batch(shared: &Shared, work: &mut Work, mut jobs: Vec<Job>) {
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    match try_commit(shared, work, &mut jobs, &mut outcomes).await {
+        Ok(()) => {
+            let published = read(&shared.published);
+            for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                let answer = match outcome {
+                    Outcome::Accepted(index) => published.receipt(index, job.entry_id, false),
+                    Outcome::Existed(index) => published.receipt(index, job.entry_id, true),
+                    Outcome::Refused(refused) => Err(refused),
+                };
+                let _ = job.reply.send(answer);
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, batch = jobs.len(), "append failed; the batch is refused as unavailable and memory is reset to the last commit");
+            {
+                let mut published = write(&shared.published);
+                let size = published.size();
+                if published.tree.len() > size {
+                    let tree = &published.tree;
+                    let leaves: Vec<Hash> = (0..size).filter_map(|i| tree.leaf(i)).collect();
+                    published.tree = MerkleTree::from_leaf_hashes(leaves);
+                }
+                work.reset(&published);
+            }
+            // Every submitter of the batch is told to retry: even a refusal
+            // may have depended on an entry of this batch that is now gone.
+            for job in jobs {
+                let _ = job.reply.send(Err(Refused::unavailable_commit()));
+            }
+        }
+    }
+}
+
+fn unix_ms(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// One transaction: lock, catch up, validate, write entries and checkpoint,
+/// commit, publish. On error nothing is published.
+async fn try_commit(
+    shared: &Shared,
+    work: &mut Work,
+    jobs: &mut [Job],
+    outcomes: &mut Vec<Outcome>,
+) -> Result<(), StoreError> {
+    let mut tx = shared.storage.begin_append().await?;
+    let committed = tx.size().await?;
+    let base = work.size;
+    if committed < base {
+        return Err(StoreError::EntriesMissing {
+            entries: committed,
+            checkpoint: base,
+        });
+    }
+    // Newly committed entries, in log order: another instance's, then ours.
+    let mut appended: Vec<Appended> = Vec::new();
+    if committed > base {
+        // Another instance appended: take its entries first, so this batch
+        // is validated after them and indexed after them.
+        let rows = tx.entries_from(base).await?;
+        appended = load_rows(work, rows, base)?;
+        tracing::info!(
+            from = base,
+            to = work.size,
+            "loaded entries appended by another store instance"
+        );
+    }
+
+    let mut accepted = Vec::new();
+    {
+        let published = read(&shared.published);
+        let mut pending: HashMap<Digest, u64> = appended
+            .iter()
+            .map(|a| (a.entry.id, a.entry.index))
+            .collect();
+        for (i, job) in jobs.iter_mut().enumerate() {
+            let known = pending
+                .get(&job.entry_id)
+                .or_else(|| published.ids.get(&job.entry_id));
+            if let Some(&index) = known {
+                outcomes.push(Outcome::Existed(index));
+                continue;
+            }
+            match work.admit(job) {
+                Ok(entry) => {
+                    let index = entry.entry.index;
+                    pending.insert(job.entry_id, index);
+                    accepted.push((i, index));
+                    appended.push(entry);
+                    outcomes.push(Outcome::Accepted(index));
+                }
+                Err(refused) => outcomes.push(Outcome::Refused(refused)),
+            }
+        }
+    }
+
+    if appended.is_empty() {
+        tx.rollback().await?;
+        return Ok(());
+    }
+    let size = work.size;
+    let root = {
+        let mut published = write(&shared.published);
+        for entry in &appended {
+            published.tree.append(entry.leaf);
+        }
+        published
+            .tree
+            .root_at(size)
+            .map_err(|e| StoreError::CorruptEntry {
+                index: size,
+                problem: e.to_string(),
+            })?
+    };
+    let checkpoint = SignedCheckpoint::sign(
+        &Checkpoint {
+            origin: work.policy.origin.clone(),
+            size,
+            root,
+        },
+        &shared.log_signer,
+    )?;
+    let rows: Vec<NewEntry<'_>> = accepted
+        .iter()
+        .map(|&(i, index)| NewEntry {
+            index,
+            entry_id: jobs[i].entry_id.as_bytes(),
+            leaf_hash: &jobs[i].leaf,
+            body: &jobs[i].bytes,
+            accepted_at_ms: unix_ms(jobs[i].now),
+        })
+        .collect();
+    tx.insert_entries(&rows).await?;
+    tx.put_checkpoint(size, checkpoint.as_bytes()).await?;
+    tx.commit().await?;
+
+    {
+        let mut published = write(&shared.published);
+        let mut rotated = false;
+        for Appended {
+            entry, installs, ..
+        } in appended
+        {
+            published.folder.apply_all(std::iter::once(&entry));
+            published.ids.insert(entry.id, entry.index);
+            if let Some(policy) = installs {
+                published.folder.set_policy(policy);
+                rotated = true;
+            }
+        }
+        if rotated {
+            published.policy = work.policy.clone();
+            published.ring = work.ring.clone();
+            published.key_ids = key_ids(&work.policy);
+            published.policy_entries.clone_from(&work.policy_entries);
+        }
+        published.checkpoint = checkpoint.clone();
+    }
+    let _ = shared.events.send(checkpoint);
+    Ok(())
+}

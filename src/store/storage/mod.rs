@@ -1,0 +1,567 @@
+//! The store's database: SQLite (one file in the data directory, WAL,
+//! `synchronous=FULL`) or PostgreSQL (for several store instances behind a
+//! load balancer), with the same tables and embedded migrations.
+//!
+//! Every query is a plain `sqlx::query` with binds; each backend spells its
+//! placeholders its own way, so each query is written once per backend here
+//! and nowhere else. Appends go through [`AppendTx`], which holds the
+//! database-wide append lock (`BEGIN IMMEDIATE` on SQLite, a transaction-level
+//! advisory lock on PostgreSQL) from the moment it is opened to its commit.
+
+mod url;
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Connection as _, Postgres, QueryBuilder, Sqlite, Transaction};
+
+pub use url::DatabaseUrl;
+
+use super::error::StoreError;
+
+/// Migrations, embedded in the binary; one list per backend, same versions.
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "audit store",
+    include_str!("../migrations/sqlite/0001_audit_store.sql"),
+)];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "audit store",
+    include_str!("../migrations/postgres/0001_audit_store.sql"),
+)];
+
+/// The migrations of one backend as a sqlx migration source. (`sqlx::migrate!`
+/// needs sqlx's `macros` feature, which this crate does not enable; this
+/// embeds the same files with `include_str!`.)
+#[derive(Debug)]
+struct Embedded(&'static [(i64, &'static str, &'static str)]);
+
+impl MigrationSource<'static> for Embedded {
+    fn resolve(self) -> BoxFuture<'static, Result<Vec<Migration>, sqlx::error::BoxDynError>> {
+        let migrations = self
+            .0
+            .iter()
+            .map(|(version, description, sql)| {
+                Migration::new(
+                    *version,
+                    Cow::Borrowed(*description),
+                    MigrationType::Simple,
+                    Cow::Borrowed(*sql),
+                    false,
+                )
+            })
+            .collect();
+        Box::pin(async move { Ok(migrations) })
+    }
+}
+
+/// Key of the PostgreSQL advisory lock that serialises appends: "toll" and
+/// a hash of the schema, so isolated schemas do not wait for each other.
+const APPEND_LOCK: &str = "SELECT pg_advisory_xact_lock(1953459308, hashtext(current_schema()))";
+
+/// How long SQLite waits for a lock held by another connection.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Rows per multi-row INSERT (well under either backend's bind limit).
+const INSERT_CHUNK: usize = 100;
+
+/// One stored log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEntry {
+    pub index: u64,
+    pub entry_id: Vec<u8>,
+    pub leaf_hash: Vec<u8>,
+    pub body: Vec<u8>,
+}
+
+/// One entry to insert.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEntry<'a> {
+    pub index: u64,
+    pub entry_id: &'a [u8],
+    pub leaf_hash: &'a [u8],
+    pub body: &'a [u8],
+    pub accepted_at_ms: i64,
+}
+
+/// A connection pool to one of the two backends.
+#[derive(Debug, Clone)]
+pub enum Storage {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| StoreError::Database { action, source }
+}
+
+fn to_i64(value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError::OutOfRange(value))
+}
+
+fn to_u64(value: i64) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| StoreError::NegativeValue(value))
+}
+
+type EntryRow = (i64, Vec<u8>, Vec<u8>, Vec<u8>);
+
+fn stored(rows: Vec<EntryRow>) -> Result<Vec<StoredEntry>, StoreError> {
+    rows.into_iter()
+        .map(|(index, entry_id, leaf_hash, body)| {
+            Ok(StoredEntry {
+                index: to_u64(index)?,
+                entry_id,
+                leaf_hash,
+                body,
+            })
+        })
+        .collect()
+}
+
+impl Storage {
+    /// Connects (creating the SQLite file or the PostgreSQL schema if
+    /// needed) and applies the embedded migrations.
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        let storage = match url {
+            DatabaseUrl::Sqlite(path) => Self::Sqlite(connect_sqlite(path).await?),
+            DatabaseUrl::Postgres { url, schema } => {
+                Self::Postgres(connect_postgres(url, schema.as_deref()).await?)
+            }
+        };
+        storage.migrate().await?;
+        Ok(storage)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(pool) => {
+                let migrator = Migrator::new(Embedded(SQLITE_MIGRATIONS)).await?;
+                migrator.run(pool).await?;
+            }
+            Self::Postgres(pool) => {
+                let migrator = Migrator::new(Embedded(POSTGRES_MIGRATIONS)).await?;
+                migrator.run(pool).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite(pool) => pool.close().await,
+            Self::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// A pinned fact, if set.
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let action = "read the store's settings";
+        match self {
+            Self::Sqlite(pool) => sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+                .bind(key)
+                .fetch_optional(pool)
+                .await
+                .map_err(db(action)),
+            Self::Postgres(pool) => sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+                .bind(key)
+                .fetch_optional(pool)
+                .await
+                .map_err(db(action)),
+        }
+    }
+
+    /// Pins a fact unless it is already set; returns the value in force.
+    pub async fn pin_meta(&self, key: &str, value: &str) -> Result<String, StoreError> {
+        let action = "record the store's settings";
+        match self {
+            Self::Sqlite(pool) => {
+                sqlx::query(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(key)
+                .bind(value)
+                .execute(pool)
+                .await
+                .map_err(db(action))?;
+            }
+            Self::Postgres(pool) => {
+                sqlx::query(
+                    "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                )
+                .bind(key)
+                .bind(value)
+                .execute(pool)
+                .await
+                .map_err(db(action))?;
+            }
+        }
+        Ok(self.meta(key).await?.unwrap_or_else(|| value.to_owned()))
+    }
+
+    /// Number of entries (one past the highest index).
+    pub async fn size(&self) -> Result<u64, StoreError> {
+        let action = "count the log entries";
+        let max: Option<i64> = match self {
+            Self::Sqlite(pool) => sqlx::query_scalar("SELECT MAX(idx) FROM entries")
+                .fetch_one(pool)
+                .await
+                .map_err(db(action))?,
+            Self::Postgres(pool) => sqlx::query_scalar("SELECT MAX(idx) FROM entries")
+                .fetch_one(pool)
+                .await
+                .map_err(db(action))?,
+        };
+        max.map_or(Ok(0), |m| to_u64(m).map(|m| m + 1))
+    }
+
+    /// Entries with `start <= idx < end`, in index order.
+    pub async fn entries(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, StoreError> {
+        let action = "read log entries";
+        let (start, end) = (to_i64(start)?, to_i64(end)?);
+        let rows: Vec<EntryRow> = match self {
+            Self::Sqlite(pool) => sqlx::query_as(
+                "SELECT idx, entry_id, leaf_hash, body FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+            )
+            .bind(start)
+            .bind(end)
+            .fetch_all(pool)
+            .await
+            .map_err(db(action))?,
+            Self::Postgres(pool) => sqlx::query_as(
+                "SELECT idx, entry_id, leaf_hash, body FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+            )
+            .bind(start)
+            .bind(end)
+            .fetch_all(pool)
+            .await
+            .map_err(db(action))?,
+        };
+        stored(rows)
+    }
+
+    /// The checkpoint of the largest size, as (size, signed note bytes).
+    pub async fn latest_checkpoint(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let action = "read the latest checkpoint";
+        let row: Option<(i64, Vec<u8>)> = match self {
+            Self::Sqlite(pool) => {
+                sqlx::query_as("SELECT size, body FROM checkpoints ORDER BY size DESC LIMIT 1")
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(db(action))?
+            }
+            Self::Postgres(pool) => {
+                sqlx::query_as("SELECT size, body FROM checkpoints ORDER BY size DESC LIMIT 1")
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(db(action))?
+            }
+        };
+        row.map(|(size, body)| Ok((to_u64(size)?, body)))
+            .transpose()
+    }
+
+    /// Stores a checkpoint unless one of that size exists (signatures are
+    /// deterministic, so a second instance would write the same bytes).
+    pub async fn put_checkpoint(&self, size: u64, body: &[u8]) -> Result<(), StoreError> {
+        let action = "record a checkpoint";
+        let size = to_i64(size)?;
+        let _rows = match self {
+            Self::Sqlite(pool) => sqlx::query(
+                "INSERT INTO checkpoints (size, body) VALUES (?, ?) ON CONFLICT (size) DO NOTHING",
+            )
+            .bind(size)
+            .bind(body)
+            .execute(pool)
+            .await
+            .map_err(db(action))?
+            .rows_affected(),
+            Self::Postgres(pool) => sqlx::query(
+                "INSERT INTO checkpoints (size, body) VALUES ($1, $2) ON CONFLICT (size) DO NOTHING",
+            )
+            .bind(size)
+            .bind(body)
+            .execute(pool)
+            .await
+            .map_err(db(action))?
+            .rows_affected(),
+        };
+        Ok(())
+    }
+
+    /// Stores an evidence blob; `false` when one with this digest exists.
+    pub async fn put_evidence(
+        &self,
+        digest: &[u8],
+        media_type: &str,
+        body: &[u8],
+        stored_at_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let action = "store an evidence blob";
+        let done = match self {
+            Self::Sqlite(pool) => sqlx::query(
+                "INSERT INTO evidence (digest, media_type, body, stored_at) VALUES (?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING",
+            )
+            .bind(digest)
+            .bind(media_type)
+            .bind(body)
+            .bind(stored_at_ms)
+            .execute(pool)
+            .await
+            .map_err(db(action))?
+            .rows_affected(),
+            Self::Postgres(pool) => sqlx::query(
+                "INSERT INTO evidence (digest, media_type, body, stored_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
+            )
+            .bind(digest)
+            .bind(media_type)
+            .bind(body)
+            .bind(stored_at_ms)
+            .execute(pool)
+            .await
+            .map_err(db(action))?
+            .rows_affected(),
+        };
+        Ok(done == 1)
+    }
+
+    pub async fn get_evidence(
+        &self,
+        digest: &[u8],
+    ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        let action = "read an evidence blob";
+        match self {
+            Self::Sqlite(pool) => {
+                sqlx::query_as("SELECT media_type, body FROM evidence WHERE digest = ?")
+                    .bind(digest)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(db(action))
+            }
+            Self::Postgres(pool) => {
+                sqlx::query_as("SELECT media_type, body FROM evidence WHERE digest = $1")
+                    .bind(digest)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(db(action))
+            }
+        }
+    }
+
+    /// Opens an append transaction holding the append lock.
+    pub async fn begin_append(&self) -> Result<AppendTx, StoreError> {
+        let action = "start an append transaction";
+        match self {
+            Self::Sqlite(pool) => {
+                // IMMEDIATE takes the write lock now, so the size read below
+                // cannot change before the commit.
+                let tx = pool
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map_err(db(action))?;
+                Ok(AppendTx::Sqlite(tx))
+            }
+            Self::Postgres(pool) => {
+                let mut tx = pool.begin().await.map_err(db(action))?;
+                sqlx::query(APPEND_LOCK)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db("take the append lock"))?;
+                Ok(AppendTx::Postgres(tx))
+            }
+        }
+    }
+}
+
+async fn connect_sqlite(path: &Path) -> Result<SqlitePool, StoreError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .foreign_keys(true);
+    SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Connect {
+            database: path.display().to_string(),
+            source,
+        })
+}
+
+async fn connect_postgres(url: &str, schema: Option<&str>) -> Result<PgPool, StoreError> {
+    let redacted = url::redact(url);
+    let connect = |source| StoreError::Connect {
+        database: redacted.clone(),
+        source,
+    };
+    let mut options: PgConnectOptions = url.parse().map_err(connect)?;
+    if let Some(schema) = schema {
+        if !url::is_valid_schema(schema) {
+            return Err(StoreError::BadSchema(schema.to_owned()));
+        }
+        let mut conn = sqlx::PgConnection::connect_with(&options)
+            .await
+            .map_err(connect)?;
+        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+            .execute(&mut conn)
+            .await
+            .map_err(db("create the database schema"))?;
+        conn.close().await.map_err(connect)?;
+        options = options.options([("search_path", schema)]);
+    }
+    PgPoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .map_err(connect)
+}
+
+/// An open append transaction that holds the append lock until commit.
+#[derive(Debug)]
+pub enum AppendTx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl AppendTx {
+    /// The log size as committed (this transaction holds the append lock,
+    /// so nobody else can change it before the commit).
+    pub async fn size(&mut self) -> Result<u64, StoreError> {
+        let action = "count the log entries";
+        let max: Option<i64> = match self {
+            Self::Sqlite(tx) => sqlx::query_scalar("SELECT MAX(idx) FROM entries")
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(db(action))?,
+            Self::Postgres(tx) => sqlx::query_scalar("SELECT MAX(idx) FROM entries")
+                .fetch_one(&mut **tx)
+                .await
+                .map_err(db(action))?,
+        };
+        max.map_or(Ok(0), |m| to_u64(m).map(|m| m + 1))
+    }
+
+    /// Entries from `start` to the end, in index order.
+    pub async fn entries_from(&mut self, start: u64) -> Result<Vec<StoredEntry>, StoreError> {
+        let action = "read entries appended by another store instance";
+        let start = to_i64(start)?;
+        let rows: Vec<EntryRow> = match self {
+            Self::Sqlite(tx) => sqlx::query_as(
+                "SELECT idx, entry_id, leaf_hash, body FROM entries WHERE idx >= ? ORDER BY idx",
+            )
+            .bind(start)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db(action))?,
+            Self::Postgres(tx) => sqlx::query_as(
+                "SELECT idx, entry_id, leaf_hash, body FROM entries WHERE idx >= $1 ORDER BY idx",
+            )
+            .bind(start)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db(action))?,
+        };
+        stored(rows)
+    }
+
+    pub async fn insert_entries(&mut self, entries: &[NewEntry<'_>]) -> Result<(), StoreError> {
+        let action = "write log entries";
+        for chunk in entries.chunks(INSERT_CHUNK) {
+            let rows = chunk
+                .iter()
+                .map(|e| Ok((to_i64(e.index)?, e)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            match self {
+                Self::Sqlite(tx) => {
+                    let mut query = QueryBuilder::<Sqlite>::new(
+                        "INSERT INTO entries (idx, entry_id, leaf_hash, body, accepted_at) ",
+                    );
+                    query.push_values(&rows, |mut row, (index, e)| {
+                        row.push_bind(*index)
+                            .push_bind(e.entry_id)
+                            .push_bind(e.leaf_hash)
+                            .push_bind(e.body)
+                            .push_bind(e.accepted_at_ms);
+                    });
+                    query.build().execute(&mut **tx).await.map_err(db(action))?;
+                }
+                Self::Postgres(tx) => {
+                    let mut query = QueryBuilder::<Postgres>::new(
+                        "INSERT INTO entries (idx, entry_id, leaf_hash, body, accepted_at) ",
+                    );
+                    query.push_values(&rows, |mut row, (index, e)| {
+                        row.push_bind(*index)
+                            .push_bind(e.entry_id)
+                            .push_bind(e.leaf_hash)
+                            .push_bind(e.body)
+                            .push_bind(e.accepted_at_ms);
+                    });
+                    query.build().execute(&mut **tx).await.map_err(db(action))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores the checkpoint of the tree this transaction commits.
+    pub async fn put_checkpoint(&mut self, size: u64, body: &[u8]) -> Result<(), StoreError> {
+        let action = "record a checkpoint";
+        let size = to_i64(size)?;
+        let _rows = match self {
+            Self::Sqlite(tx) => sqlx::query(
+                "INSERT INTO checkpoints (size, body) VALUES (?, ?) ON CONFLICT (size) DO NOTHING",
+            )
+            .bind(size)
+            .bind(body)
+            .execute(&mut **tx)
+            .await
+            .map_err(db(action))?
+            .rows_affected(),
+            Self::Postgres(tx) => sqlx::query(
+                "INSERT INTO checkpoints (size, body) VALUES ($1, $2) ON CONFLICT (size) DO NOTHING",
+            )
+            .bind(size)
+            .bind(body)
+            .execute(&mut **tx)
+            .await
+            .map_err(db(action))?
+            .rows_affected(),
+        };
+        Ok(())
+    }
+
+    /// Commits durably (SQLite `synchronous=FULL`; PostgreSQL's default
+    /// `synchronous_commit`).
+    pub async fn commit(self) -> Result<(), StoreError> {
+        let action = "commit the append";
+        match self {
+            Self::Sqlite(tx) => tx.commit().await.map_err(db(action)),
+            Self::Postgres(tx) => tx.commit().await.map_err(db(action)),
+        }
+    }
+
+    /// Ends the transaction without writing.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        let action = "end the append transaction";
+        match self {
+            Self::Sqlite(tx) => tx.rollback().await.map_err(db(action)),
+            Self::Postgres(tx) => tx.rollback().await.map_err(db(action)),
+        }
+    }
+}
