@@ -61,8 +61,10 @@ struct ServeFile {
 }
 
 fn read_serve_file(path: &Path) -> anyhow::Result<ServeFile> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("{} is not a valid serve configuration", path.display()))
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str(&text)
+        .with_context(|| format!("{} is not a valid serve configuration", path.display()))
 }
 
 /// The log's signing key: created once in the data directory, named after
@@ -94,15 +96,18 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         None => ServeFile::default(),
     };
     let data_dir = paths::data_dir()?;
-    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
-    let policy_path = args
-        .policy
-        .clone()
-        .or(from_file.policy)
-        .context("no policy given; pass --policy FILE (the genesis policy, see `tollgate policy check`)")?;
-    let policy: Policy = policy::check_file(&policy_path)
-        .map_err(|e| anyhow::anyhow!("{e}\nthe policy is not valid; run `tollgate policy check`"))?;
-    let identity = match (args.cert.clone().or(from_file.cert), args.key.clone().or(from_file.key)) {
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let policy_path = args.policy.clone().or(from_file.policy).context(
+        "no policy given; pass --policy FILE (the genesis policy, see `tollgate policy check`)",
+    )?;
+    let policy: Policy = policy::check_file(&policy_path).map_err(|e| {
+        anyhow::anyhow!("{e}\nthe policy is not valid; run `tollgate policy check`")
+    })?;
+    let identity = match (
+        args.cert.clone().or(from_file.cert),
+        args.key.clone().or(from_file.key),
+    ) {
         (Some(cert), Some(key)) => (Identity::from_pem_files(&cert, &key)?, false),
         _ if args.self_signed || from_file.self_signed => tls::self_signed(&data_dir, &[])?,
         _ => anyhow::bail!(
@@ -117,7 +122,10 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         Some(schema) => database.with_schema(&schema),
         None => database,
     };
-    let listen = args.listen.or(from_file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8443)));
+    let listen = args
+        .listen
+        .or(from_file.listen)
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8443)));
     let mut limits = Limits::default();
     if let Some(rate) = args.rate_limit.or(from_file.rate_limit) {
         limits.rate_per_key = rate;
@@ -127,13 +135,24 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let policy_digest = policy.digest();
     let origin = policy.origin.clone();
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let store = Store::open(StoreConfig::new(database.clone(), policy, signer)).await?;
         let running = server::start(store, &identity.0, listen, limits).await?;
         println!(
             "{}",
-            messages::serving(&origin, running.addr, &database.to_string(), &identity.0.fingerprint(), identity.1, &vkey, &policy_digest)
+            messages::serving(
+                &origin,
+                running.addr,
+                &database.to_string(),
+                &identity.0.fingerprint(),
+                identity.1,
+                &vkey,
+                &policy_digest
+            )
         );
         wait_for_signal().await;
         eprintln!("{}", messages::SHUTTING_DOWN);

@@ -97,6 +97,8 @@ pub struct PolicyView {
     pub document: String,
     /// Log indexes of the accepted policy statements, in order.
     pub entries: Vec<u64>,
+    /// The genesis policy document (version 1), where the chain starts.
+    pub genesis: String,
 }
 
 /// `PUT /v1/evidence/{digest}`

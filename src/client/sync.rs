@@ -161,16 +161,16 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
         ));
     }
 
-    // The genesis policy: the log's first policy statement, else the served
-    // policy; either way its digest must be the pinned one.
+    // The genesis policy: the one the store serves as genesis, else the log's
+    // first policy statement; either way its digest must be the pinned one.
     let first_policy = inputs
         .entries
         .iter()
         .enumerate()
         .find_map(|(i, bytes)| unverified_policy_document(bytes).map(|d| (i, d)));
     let genesis_text = match (&first_policy, inputs.served_policy) {
-        (Some((_, document)), _) => document.clone(),
-        (None, Some(document)) => document.to_owned(),
+        (_, Some(document)) => document.to_owned(),
+        (Some((_, document)), None) => document.clone(),
         (None, None) => {
             return Err(mismatch(
                 "neither the log nor the store presents a policy".to_owned(),
@@ -380,7 +380,7 @@ pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<Verifie
         .map_or(0, |c| c.checkpoint().size);
     let entries = client.entries(0, size).await?;
     let served_policy = match client.policy().await {
-        Ok(view) => Some(view.document),
+        Ok(view) => Some(view.genesis),
         Err(e) if e.is_unreachable() => return Err(e.into()),
         Err(_) => None,
     };

@@ -407,7 +407,7 @@ fn missing_and_malformed_headers_are_refused() {
     assert_eq!(f.verify(&bad).unwrap_err().status(), 400);
     let mut bad = headers.clone();
     replace(&mut bad, "signature-input", "tollgate=\"not a list\"");
-    assert_eq!(f.verify(&bad).unwrap_err().code(), "malformed-signature");
+    assert_eq!(f.verify(&bad).unwrap_err().code(), "malformed_signature");
     let mut relabelled = headers;
     replace(&mut relabelled, "signature", "other=:AAAA:");
     assert_eq!(

@@ -117,14 +117,24 @@ pub fn sign(log_key: &Signer, body: &[u8]) -> String {
 
 /// Checks a hook signature with the log's public key (what receivers do).
 pub fn verify(log_key: &crate::keys::PublicKey, body: &[u8], header: &str) -> bool {
-    let Some(sig_b64) = header.split(", ").find_map(|part| part.strip_prefix("sig=")) else {
+    let Some(sig_b64) = header
+        .split(", ")
+        .find_map(|part| part.strip_prefix("sig="))
+    else {
         return false;
     };
-    let Ok(bytes) = encoding::decode_standard(sig_b64) else { return false };
-    let Ok(bytes) = <[u8; 64]>::try_from(bytes.as_slice()) else { return false };
+    let Ok(bytes) = encoding::decode_standard(sig_b64) else {
+        return false;
+    };
+    let Ok(bytes) = <[u8; 64]>::try_from(bytes.as_slice()) else {
+        return false;
+    };
     let mut message = SIGNED_PREFIX.to_vec();
     message.extend_from_slice(body);
-    log_key.verifying_key().verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&bytes)).is_ok()
+    log_key
+        .verifying_key()
+        .verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&bytes))
+        .is_ok()
 }
 
 /// The wait before attempt `attempt` (1-based; the first attempt does not wait).

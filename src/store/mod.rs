@@ -111,6 +111,8 @@ struct Inner {
     queue: mpsc::Sender<Command>,
     committer: tokio::sync::Mutex<Option<JoinHandle<()>>>,
     closed: AtomicBool,
+    /// The genesis policy clients pinned; served so they can start the chain.
+    genesis: Arc<Policy>,
 }
 
 impl Store {
@@ -147,7 +149,7 @@ impl Store {
         // every checkpoint read now is covered by the entries read next.
         let stored = storage.latest_checkpoint().await?;
         let genesis = Arc::new(genesis_policy);
-        let mut loader = Loader::new(genesis);
+        let mut loader = Loader::new(Arc::clone(&genesis));
         let mut pos = 0;
         loop {
             let rows = storage.entries(pos, pos + LOAD_PAGE).await?;
@@ -238,8 +240,14 @@ impl Store {
                 queue,
                 committer: tokio::sync::Mutex::new(Some(committer)),
                 closed: AtomicBool::new(false),
+                genesis,
             }),
         })
+    }
+
+    /// The genesis policy (version 1), the start of the policy chain.
+    pub fn genesis_policy(&self) -> Arc<Policy> {
+        Arc::clone(&self.inner.genesis)
     }
 
     fn shared(&self) -> &Shared {

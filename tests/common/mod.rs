@@ -7,6 +7,8 @@
     clippy::format_push_string
 )]
 
+pub mod served;
+
 use std::collections::BTreeMap;
 
 use time::macros::datetime;

@@ -31,17 +31,30 @@ fn hashes(proof: &[Hash]) -> Vec<String> {
 
 fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     query.map(|Query(q)| q).map_err(|e| {
-        ApiError::bad_request("bad_query", format!("the query string is invalid: {e}"), "see the API description in DESIGN.md §4")
+        ApiError::bad_request(
+            "bad_query",
+            format!("the query string is invalid: {e}"),
+            "see the API description in DESIGN.md §4",
+        )
     })
 }
 
 fn refused(error: &crate::store::Refused) -> ApiError {
-    ApiError::new(error.status(), error.code(), error.to_string(), error.remediation())
+    ApiError::new(
+        error.status(),
+        error.code(),
+        error.to_string(),
+        error.remediation(),
+    )
 }
 
 pub async fn checkpoint(State(state): State<AppState>) -> Response {
     let note = state.store.checkpoint();
-    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note.as_bytes().to_vec()).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        note.as_bytes().to_vec(),
+    )
+        .into_response()
 }
 
 pub async fn submit(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
@@ -50,7 +63,11 @@ pub async fn submit(State(state): State<AppState>, body: Bytes) -> Result<Respon
         .submit(body.to_vec(), OffsetDateTime::now_utc())
         .await
         .map_err(|e| refused(&e))?;
-    let status = if receipt.existed { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if receipt.existed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     let text = String::from_utf8_lossy(receipt.checkpoint.as_bytes()).into_owned();
     let body = json!({
         "index": receipt.index,
@@ -81,7 +98,11 @@ pub async fn entries(
             format!("ask for start < end ≤ {size}, at most {MAX_PAGE} at a time"),
         ));
     }
-    let bodies = state.store.entries(start, end).await.map_err(|e| ApiError::internal(e.to_string()))?;
+    let bodies = state
+        .store
+        .entries(start, end)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     let list: Vec<Value> = bodies
         .iter()
         .zip(start..)
@@ -103,9 +124,15 @@ pub async fn inclusion(
 ) -> Result<Json<Value>, ApiError> {
     let InclusionQuery { index, size } = query(q)?;
     let proof = state.store.inclusion_proof(index, size).map_err(|e| {
-        ApiError::bad_request("bad_range", e.to_string(), "ask for index < size ≤ the checkpoint's size")
+        ApiError::bad_request(
+            "bad_range",
+            e.to_string(),
+            "ask for index < size ≤ the checkpoint's size",
+        )
     })?;
-    Ok(Json(json!({ "index": index, "size": size, "proof": hashes(&proof) })))
+    Ok(Json(
+        json!({ "index": index, "size": size, "proof": hashes(&proof) }),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,9 +148,15 @@ pub async fn consistency(
 ) -> Result<Json<Value>, ApiError> {
     let ConsistencyQuery { from, to } = query(q)?;
     let proof = state.store.consistency_proof(from, to).map_err(|e| {
-        ApiError::bad_request("bad_range", e.to_string(), "ask for from ≤ to ≤ the checkpoint's size")
+        ApiError::bad_request(
+            "bad_range",
+            e.to_string(),
+            "ask for from ≤ to ≤ the checkpoint's size",
+        )
     })?;
-    Ok(Json(json!({ "from": from, "to": to, "proof": hashes(&proof) })))
+    Ok(Json(
+        json!({ "from": from, "to": to, "proof": hashes(&proof) }),
+    ))
 }
 
 pub async fn policy(State(state): State<AppState>) -> Json<Value> {
@@ -133,6 +166,7 @@ pub async fn policy(State(state): State<AppState>) -> Json<Value> {
         "digest": policy.digest().to_string(),
         "document": policy.document(),
         "entries": state.store.policy_entries(),
+        "genesis": state.store.genesis_policy().document(),
     }))
 }
 
@@ -188,11 +222,18 @@ pub async fn promotions(State(state): State<AppState>) -> Json<Value> {
 
 fn parse_digest(text: &str) -> Result<Digest, ApiError> {
     text.parse::<Digest>().map_err(|e| {
-        ApiError::bad_request("bad_digest", e.to_string(), "name it as sha256:<64 lowercase hex>")
+        ApiError::bad_request(
+            "bad_digest",
+            e.to_string(),
+            "name it as sha256:<64 lowercase hex>",
+        )
     })
 }
 
-pub async fn promotion(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn promotion(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let id = parse_digest(&id)?;
     let view = state.store.state(OffsetDateTime::now_utc());
     view.promotions
@@ -210,7 +251,9 @@ pub async fn put_evidence(
 ) -> Result<Response, ApiError> {
     let digest = parse_digest(&digest)?;
     let policy = state.store.policy();
-    if !policy.may_sign("gate-result", &caller.operator) && !policy.may_sign("snapshot", &caller.operator) {
+    if !policy.may_sign("gate-result", &caller.operator)
+        && !policy.may_sign("snapshot", &caller.operator)
+    {
         return Err(ApiError::forbidden(
             format!("{} may not upload evidence", caller.operator),
             "evidence is uploaded by the roles that may sign gate results or snapshots",
@@ -226,15 +269,35 @@ pub async fn put_evidence(
         .put_evidence(digest, &media_type, &body)
         .await
         .map_err(|e| refused(&e))?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(json!({ "digest": digest.to_string(), "size": body.len() }))).into_response())
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({ "digest": digest.to_string(), "size": body.len() })),
+    )
+        .into_response())
 }
 
-pub async fn get_evidence(State(state): State<AppState>, Path(digest): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_evidence(
+    State(state): State<AppState>,
+    Path(digest): Path<String>,
+) -> Result<Response, ApiError> {
     let digest = parse_digest(&digest)?;
-    match state.store.get_evidence(&digest).await.map_err(|e| ApiError::internal(e.to_string()))? {
-        Some((media_type, body)) => Ok(([(header::CONTENT_TYPE, media_type)], body).into_response()),
-        None => Err(ApiError::not_found(format!("no evidence {digest} in the store"))),
+    match state
+        .store
+        .get_evidence(&digest)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+    {
+        Some((media_type, body)) => {
+            Ok(([(header::CONTENT_TYPE, media_type)], body).into_response())
+        }
+        None => Err(ApiError::not_found(format!(
+            "no evidence {digest} in the store"
+        ))),
     }
 }
 
@@ -242,9 +305,13 @@ pub async fn events(State(state): State<AppState>) -> Response {
     let stream = BroadcastStream::new(state.store.subscribe()).filter_map(|item| async move {
         let checkpoint = item.ok()?;
         let text = String::from_utf8_lossy(checkpoint.as_bytes()).into_owned();
-        Some(Ok::<_, std::convert::Infallible>(Event::default().event("checkpoint").data(text)))
+        Some(Ok::<_, std::convert::Infallible>(
+            Event::default().event("checkpoint").data(text),
+        ))
     });
-    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 pub async fn not_found() -> ApiError {

@@ -46,22 +46,29 @@ impl AuthMemory {
     /// than twice the skew window are forgotten: their requests would be
     /// refused for skew anyway.
     fn remember_nonce(&self, key_id: &str, nonce: &str, created: i64, now: i64) -> bool {
-        let Ok(mut nonces) = self.nonces.lock() else { return false };
+        let Ok(mut nonces) = self.nonces.lock() else {
+            return false;
+        };
         let horizon = MAX_REQUEST_SKEW.whole_seconds() * 2;
         if nonces.len() > 100_000 {
             nonces.retain(|_, seen| now - *seen <= horizon);
         }
-        nonces.insert((key_id.to_owned(), nonce.to_owned()), created).is_none()
+        nonces
+            .insert((key_id.to_owned(), nonce.to_owned()), created)
+            .is_none()
     }
 
     /// Takes a token from the key's bucket (`rate` per second, burst 2×rate).
     fn admit(&self, key_id: &str, rate: u32) -> bool {
-        let Ok(mut buckets) = self.buckets.lock() else { return false };
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return false;
+        };
         let now = Instant::now();
         let burst = f64::from(rate) * 2.0;
-        let bucket = buckets
-            .entry(key_id.to_owned())
-            .or_insert(Bucket { tokens: burst, refilled: now });
+        let bucket = buckets.entry(key_id.to_owned()).or_insert(Bucket {
+            tokens: burst,
+            refilled: now,
+        });
         let elapsed = now.duration_since(bucket.refilled).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * f64::from(rate)).min(burst);
         bucket.refilled = now;
@@ -124,7 +131,11 @@ async fn check(state: &AppState, request: Request) -> Result<Request, ApiError> 
         .map(str::to_owned)
         .or_else(|| parts.uri.authority().map(ToString::to_string))
         .ok_or_else(|| {
-            ApiError::bad_request("missing_host", "the request has no Host header", "send a Host header")
+            ApiError::bad_request(
+                "missing_host",
+                "the request has no Host header",
+                "send a Host header",
+            )
         })?;
     let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
     let target_uri = format!("https://{host}{path_and_query}");
@@ -135,21 +146,38 @@ async fn check(state: &AppState, request: Request) -> Result<Request, ApiError> 
         &target_uri,
         httpsig::header_lookup(&parts.headers),
         &bytes,
-        |key_id| store.operator_for_key_id(key_id).map(|(_, key)| *key.verifying_key()),
+        |key_id| {
+            store
+                .operator_for_key_id(key_id)
+                .map(|(_, key)| *key.verifying_key())
+        },
         now,
         MAX_REQUEST_SKEW,
     )
     .map_err(|e| ApiError::new(e.status(), e.code(), e.to_string(), e.remediation()))?;
-    let (operator, _) = store
-        .operator_for_key_id(&verified.keyid)
-        .ok_or_else(|| ApiError::new(401, "unknown_key", "the signing key is not in the policy", "ask a policy admin to add your key"))?;
+    let (operator, _) = store.operator_for_key_id(&verified.keyid).ok_or_else(|| {
+        ApiError::new(
+            401,
+            "unknown_key",
+            "the signing key is not in the policy",
+            "ask a policy admin to add your key",
+        )
+    })?;
     if !state.auth.admit(&verified.keyid, state.limits.rate_per_key) {
         return Err(ApiError::rate_limited());
     }
-    if !state.auth.remember_nonce(&verified.keyid, &verified.nonce, verified.created, now.unix_timestamp()) {
+    if !state.auth.remember_nonce(
+        &verified.keyid,
+        &verified.nonce,
+        verified.created,
+        now.unix_timestamp(),
+    ) {
         return Err(ApiError::replayed_nonce());
     }
     let mut request = Request::from_parts(parts, Body::from(bytes));
-    request.extensions_mut().insert(Caller { operator, key_id: verified.keyid });
+    request.extensions_mut().insert(Caller {
+        operator,
+        key_id: verified.keyid,
+    });
     Ok(request)
 }

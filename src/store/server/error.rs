@@ -15,7 +15,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: u16, code: &'static str, message: impl Into<String>, remediation: impl Into<String>) -> Self {
+    pub fn new(
+        status: u16,
+        code: &'static str,
+        message: impl Into<String>,
+        remediation: impl Into<String>,
+    ) -> Self {
         Self {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
             code,
@@ -24,12 +29,21 @@ impl ApiError {
         }
     }
 
-    pub fn bad_request(code: &'static str, message: impl Into<String>, remediation: impl Into<String>) -> Self {
+    pub fn bad_request(
+        code: &'static str,
+        message: impl Into<String>,
+        remediation: impl Into<String>,
+    ) -> Self {
         Self::new(400, code, message, remediation)
     }
 
     pub fn not_found(what: impl Into<String>) -> Self {
-        Self::new(404, "not_found", what, "check the path; the API lives under /v1")
+        Self::new(
+            404,
+            "not_found",
+            what,
+            "check the path; the API lives under /v1",
+        )
     }
 
     pub fn too_large(limit: usize) -> Self {
@@ -42,11 +56,21 @@ impl ApiError {
     }
 
     pub fn slow_client() -> Self {
-        Self::new(408, "request_timeout", "the request body did not arrive in time", "retry on a better connection")
+        Self::new(
+            408,
+            "request_timeout",
+            "the request body did not arrive in time",
+            "retry on a better connection",
+        )
     }
 
     pub fn rate_limited() -> Self {
-        Self::new(429, "rate_limited", "too many requests for this key", "slow down and retry after a second")
+        Self::new(
+            429,
+            "rate_limited",
+            "too many requests for this key",
+            "slow down and retry after a second",
+        )
     }
 
     pub fn forbidden(message: impl Into<String>, remediation: impl Into<String>) -> Self {
@@ -63,7 +87,12 @@ impl ApiError {
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(503, "unavailable", message, "the store could not complete the request; retry shortly")
+        Self::new(
+            503,
+            "unavailable",
+            message,
+            "the store could not complete the request; retry shortly",
+        )
     }
 }
 
@@ -76,7 +105,9 @@ impl IntoResponse for ApiError {
         });
         let mut response = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::TOO_MANY_REQUESTS {
-            response.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("1"));
+            response
+                .headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("1"));
         }
         response
     }

@@ -68,7 +68,10 @@ pub struct AppState {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot listen on {addr}: {source}; choose another --listen address")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Tls(#[from] TlsError),
 }
@@ -83,10 +86,16 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/policy", get(api::policy))
         .route("/v1/promotions", get(api::promotions))
         .route("/v1/promotions/{id}", get(api::promotion))
-        .route("/v1/evidence/{digest}", get(api::get_evidence).put(api::put_evidence))
+        .route(
+            "/v1/evidence/{digest}",
+            get(api::get_evidence).put(api::put_evidence),
+        )
         .route("/v1/events", get(api::events))
         .fallback(api::not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .with_state(state)
 }
 
@@ -115,11 +124,22 @@ pub async fn start(
     limits: Limits,
 ) -> Result<RunningServer, ServeError> {
     let acceptor = TlsAcceptor::from(identity.server_config()?);
-    let listener =
-        TcpListener::bind(listen).await.map_err(|source| ServeError::Bind { addr: listen, source })?;
-    let addr = listener.local_addr().map_err(|source| ServeError::Bind { addr: listen, source })?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+        addr: listen,
+        source,
+    })?;
     let limits = Arc::new(limits);
-    let state = AppState { store: store.clone(), limits: limits.clone(), auth: Arc::default() };
+    let state = AppState {
+        store: store.clone(),
+        limits: limits.clone(),
+        auth: Arc::default(),
+    };
     let app = router(state);
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {

@@ -1,0 +1,239 @@
+//! A real `tollgate serve` process for end-to-end tests: the release binary's
+//! sibling debug binary, real HTTPS on 127.0.0.1, SQLite or PostgreSQL, and
+//! personas with their own key files and client configurations.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use tollgate::keys::file;
+
+use super::World;
+
+/// Which database a served store uses.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite,
+    Postgres { url: String, schema: String },
+}
+
+impl Db {
+    /// Both databases; PostgreSQL from `TOLLGATE_TEST_DATABASE_URL`, which CI
+    /// sets. Missing it is a failure, never a silent skip.
+    pub fn both() -> Vec<Db> {
+        vec![Db::Sqlite, Db::postgres()]
+    }
+
+    pub fn postgres() -> Db {
+        let url = std::env::var("TOLLGATE_TEST_DATABASE_URL").expect(
+            "TOLLGATE_TEST_DATABASE_URL is not set; run the tests through .ci/run or set it to postgres://postgres@127.0.0.1:5432/test",
+        );
+        let schema = format!("tge2e_{}", tollgate::statement::new_nonce());
+        Db::Postgres { url, schema }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Db::Sqlite => "sqlite",
+            Db::Postgres { .. } => "postgres",
+        }
+    }
+}
+
+/// A running store and everything a client needs to reach it.
+pub struct Served {
+    pub dir: tempfile::TempDir,
+    pub db: Db,
+    pub policy_file: PathBuf,
+    child: Option<Child>,
+    pub addr: String,
+    pub pin: String,
+    pub vkey: String,
+    pub policy_digest: String,
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_tollgate")
+}
+
+impl Served {
+    pub fn start(world: &World, db: Db) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let policy_file = dir.path().join("policy.toml");
+        std::fs::write(&policy_file, world.policy.document()).unwrap();
+        for (name, signer) in &world.signers {
+            let persona = dir.path().join("people").join(name);
+            file::write(&persona.join("key"), signer, false).unwrap();
+        }
+        let mut served = Self {
+            dir,
+            db,
+            policy_file,
+            child: None,
+            addr: String::new(),
+            pin: String::new(),
+            vkey: String::new(),
+            policy_digest: String::new(),
+        };
+        served.launch("127.0.0.1:0");
+        for name in world.signers.keys() {
+            served.write_config(name);
+        }
+        served
+    }
+
+    pub fn server_data(&self) -> PathBuf {
+        self.dir.path().join("server")
+    }
+
+    fn launch(&mut self, listen: &str) {
+        let mut command = Command::new(bin());
+        command
+            .args(["serve", "--self-signed", "--listen", listen, "--policy"])
+            .arg(&self.policy_file)
+            .env("TOLLGATE_DATA_DIR", self.server_data())
+            .env("TOLLGATE_CONFIG_DIR", self.dir.path().join("server-config"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(self.dir.path().join("server.log"))
+                    .unwrap(),
+            ));
+        if let Db::Postgres { url, schema } = &self.db {
+            command.args(["--database", url, "--schema", schema]);
+        }
+        let mut child = command.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let value = |line: &str, key: &str| {
+            line.strip_prefix(key)
+                .map(|rest| rest.trim().trim_matches('"').to_owned())
+        };
+        loop {
+            let Some(Ok(line)) = lines.next() else {
+                let log =
+                    std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default();
+                panic!("tollgate serve exited before it was ready:\n{log}");
+            };
+            if let Some(v) = value(&line, "store = ") {
+                self.addr = v.trim_start_matches("https://").to_owned();
+            } else if let Some(v) = value(&line, "pin = ") {
+                self.pin = v;
+            } else if let Some(v) = value(&line, "log_vkey = ") {
+                self.vkey = v;
+            } else if let Some(v) = value(&line, "policy_digest = ") {
+                self.policy_digest = v;
+                break;
+            }
+        }
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        self.child = Some(child);
+    }
+
+    fn persona_dir(&self, name: &str) -> PathBuf {
+        self.dir.path().join("people").join(name)
+    }
+
+    fn write_config(&self, name: &str) {
+        let persona = self.persona_dir(name);
+        let config = format!(
+            "store = \"https://{}\"\npin = \"{}\"\nkey = \"{}\"\nlog_vkey = \"{}\"\npolicy_digest = \"{}\"\n",
+            self.addr,
+            self.pin,
+            persona.join("key").display(),
+            self.vkey,
+            self.policy_digest
+        );
+        std::fs::create_dir_all(persona.join("config")).unwrap();
+        std::fs::write(persona.join("config").join("config.toml"), config).unwrap();
+    }
+
+    /// Runs the CLI as `persona`.
+    pub fn run(&self, persona: &str, args: &[&str]) -> Output {
+        let dir = self.persona_dir(persona);
+        Command::new(bin())
+            .args(args)
+            .env("TOLLGATE_CONFIG_DIR", dir.join("config"))
+            .env("TOLLGATE_DATA_DIR", dir.join("data"))
+            .env_remove("TOLLGATE_KEY")
+            .env_remove("TOLLGATE_CONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// Runs the CLI as `persona` and expects exit code `code`.
+    pub fn expect(&self, code: i32, persona: &str, args: &[&str]) -> String {
+        let out = self.run(persona, args);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "`tollgate {}` as {persona} ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}",
+            args.join(" "),
+            self.db.name()
+        );
+        format!("{stdout}{stderr}")
+    }
+
+    /// The `entry id:` a submitting command printed.
+    pub fn entry_id(output: &str) -> String {
+        output
+            .lines()
+            .find_map(|l| l.strip_prefix("entry id:").map(|v| v.trim().to_owned()))
+            .unwrap_or_else(|| panic!("no entry id in:\n{output}"))
+    }
+
+    /// kill -9: no shutdown, no flush.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("server is running");
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        child.wait().unwrap()
+    }
+
+    /// Starts the same store again on the same address.
+    pub fn restart(&mut self) {
+        let addr = self.addr.clone();
+        self.launch(&addr);
+    }
+
+    pub fn data_path(&self, persona: &str) -> PathBuf {
+        self.persona_dir(persona).join("data")
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        self.kill9();
+        if let Db::Postgres { url, schema } = &self.db {
+            let _ = Command::new("psql")
+                .arg(url)
+                .args(["-qc", &format!("DROP SCHEMA IF EXISTS {schema} CASCADE")])
+                .output();
+        }
+    }
+}

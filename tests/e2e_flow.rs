@@ -1,0 +1,288 @@
+//! The full promotion flow, driven through the CLI against a running
+//! `tollgate serve` over real HTTPS, on SQLite and on PostgreSQL: CI requests
+//! and submits gates and a snapshot, two operators with distinct roles
+//! approve, readiness flips, deployments are recorded, and a rollback works.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::World;
+use common::served::{Db, Served};
+use tollgate::digest::Digest;
+
+fn digest(name: &str) -> String {
+    Digest::of(name.as_bytes()).to_string()
+}
+
+/// Requests `artifact` into `to` and returns the promotion id.
+fn request(s: &Served, artifact: &str, version: &str, from: Option<&str>, to: &str) -> String {
+    let d = digest(artifact);
+    let mut args = vec![
+        "promote",
+        "request",
+        "--service",
+        "payments",
+        "--version",
+        version,
+        "--digest",
+        &d,
+        "--to",
+        to,
+    ];
+    if let Some(from) = from {
+        args.extend(["--from", from]);
+    }
+    args.extend([
+        "--repo",
+        "git@example.com:payments.git",
+        "--commit",
+        "4f2a9c1",
+    ]);
+    Served::entry_id(&s.expect(0, "ci-main", &args))
+}
+
+fn pass(s: &Served, promotion: &str, gate: &str) {
+    s.expect(
+        0,
+        "ci-main",
+        &[
+            "gate",
+            "submit",
+            promotion,
+            "--gate",
+            gate,
+            "--status",
+            "pass",
+            "--summary",
+            "all green",
+        ],
+    );
+}
+
+fn deployed(s: &Served, id: &str) {
+    s.expect(0, "ci-main", &["deployed", id, "--status", "succeeded"]);
+}
+
+/// Takes `artifact` from dev through staging into prod.
+fn ship(s: &Served, artifact: &str, version: &str) -> String {
+    let dev = request(s, artifact, version, None, "dev");
+    pass(s, &dev, "unit-tests");
+    deployed(s, &dev);
+    let staging = request(s, artifact, version, Some("dev"), "staging");
+    pass(s, &staging, "unit-tests");
+    s.expect(
+        0,
+        "alice",
+        &[
+            "approve",
+            &staging,
+            "--role",
+            "release-manager",
+            "--rationale",
+            "staging soak is clean",
+        ],
+    );
+    deployed(s, &staging);
+    let prod = request(s, artifact, version, Some("staging"), "prod");
+    pass(s, &prod, "unit-tests");
+    pass(s, &prod, "sast");
+    prod
+}
+
+fn full_flow(db: Db) {
+    let world = World::new();
+    let s = Served::start(&world, db);
+
+    // Evidence travels with a gate result.
+    let dev = request(&s, "payments-1.0.0", "1.0.0", None, "dev");
+    let report = s.path().join("junit.xml");
+    std::fs::write(&report, "<testsuite tests=\"3\" failures=\"0\"/>").unwrap();
+    s.expect(
+        0,
+        "ci-main",
+        &[
+            "gate",
+            "submit",
+            &dev,
+            "--gate",
+            "unit-tests",
+            "--status",
+            "pass",
+            "--summary",
+            "3 tests",
+            report.to_str().unwrap(),
+        ],
+    );
+    deployed(&s, &dev);
+
+    let staging = request(&s, "payments-1.0.0", "1.0.0", Some("dev"), "staging");
+    pass(&s, &staging, "unit-tests");
+    s.expect(
+        0,
+        "alice",
+        &[
+            "approve",
+            &staging,
+            "--role",
+            "release-manager",
+            "--rationale",
+            "staging soak is clean",
+        ],
+    );
+    deployed(&s, &staging);
+
+    let prod = request(&s, "payments-1.0.0", "1.0.0", Some("staging"), "prod");
+    pass(&s, &prod, "unit-tests");
+    pass(&s, &prod, "sast");
+    let snapshot = s.path().join("snapshot.json");
+    std::fs::write(
+        &snapshot,
+        format!(r#"{{"artifact":"{}","config":{{"replicas":3}},"flags":{{"new-checkout":false}},"dependencies":{{"openssl":"3.0.13"}},"secret_fingerprints":{{}}}}"#, digest("payments-0.9.0")),
+    )
+    .unwrap();
+    s.expect(
+        0,
+        "ci-main",
+        &[
+            "snapshot",
+            "submit",
+            "--env",
+            "prod",
+            "--service",
+            "payments",
+            snapshot.to_str().unwrap(),
+        ],
+    );
+
+    // Blocked until two people with distinct roles approve.
+    let blocked = s.expect(1, "alice", &["status", &prod]);
+    assert!(
+        blocked.contains("needs 1 more approval from role release-manager"),
+        "{blocked}"
+    );
+    assert!(
+        blocked.contains("needs 1 more approval from role security"),
+        "{blocked}"
+    );
+
+    // The requester's pipeline key cannot approve, and alice cannot claim security.
+    let wrong_role = s.expect(
+        1,
+        "alice",
+        &[
+            "approve",
+            &prod,
+            "--role",
+            "security",
+            "--rationale",
+            "lgtm",
+        ],
+    );
+    assert!(
+        wrong_role.contains("does not hold role `security`"),
+        "{wrong_role}"
+    );
+
+    s.expect(
+        0,
+        "alice",
+        &[
+            "approve",
+            &prod,
+            "--role",
+            "release-manager",
+            "--rationale",
+            "release notes reviewed",
+        ],
+    );
+    let half = s.expect(1, "dana", &["status", &prod]);
+    assert!(!half.contains("from role release-manager"), "{half}");
+    s.expect(
+        0,
+        "dana",
+        &[
+            "approve",
+            &prod,
+            "--role",
+            "security",
+            "--rationale",
+            "SAST clean, SBOM licences allowed",
+        ],
+    );
+    let ready = s.expect(0, "carol", &["status", &prod]);
+    assert!(ready.contains("ready"), "{ready}");
+    deployed(&s, &prod);
+
+    // A second release reaches prod, then on-call rolls back to the first.
+    let prod2 = ship(&s, "payments-1.1.0", "1.1.0");
+    s.expect(
+        0,
+        "erin",
+        &[
+            "approve",
+            &prod2,
+            "--role",
+            "release-manager",
+            "--rationale",
+            "ok",
+        ],
+    );
+    s.expect(
+        0,
+        "bob",
+        &["approve", &prod2, "--role", "security", "--rationale", "ok"],
+    );
+    deployed(&s, &prod2);
+    let rollback = s.expect(
+        0,
+        "carol",
+        &[
+            "rollback",
+            "--env",
+            "prod",
+            "--service",
+            "payments",
+            "--role",
+            "oncall",
+            "--rationale",
+            "p99 latency doubled after 1.1.0",
+        ],
+    );
+    assert!(
+        rollback.contains(&Digest::of(b"payments-1.0.0").short()),
+        "rolls back to the last known good:\n{rollback}"
+    );
+    let rollback_id = Served::entry_id(&rollback);
+    deployed(&s, &rollback_id);
+
+    // Anyone can verify the whole log, and it folds to the same story.
+    let out = s.run("bob", &["log", "verify", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verified: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verified["verified"], true);
+    assert_eq!(
+        verified["size"], 29,
+        "every statement of the flow is in the log: {verified}"
+    );
+    assert_eq!(
+        verified["ignored_entries"], 0,
+        "the store accepted nothing the fold refuses"
+    );
+    let status = s.expect(0, "bob", &["status", "--json"]);
+    assert!(status.contains(&prod2), "{status}");
+}
+
+#[test]
+fn full_flow_on_sqlite() {
+    full_flow(Db::Sqlite);
+}
+
+#[test]
+fn full_flow_on_postgres() {
+    full_flow(Db::postgres());
+}
