@@ -7,8 +7,10 @@
 mod common;
 
 use common::World;
+use common::receiver::Receiver;
 use common::served::{Db, Served};
 use tollgate::digest::Digest;
+use tollgate::keys::vkey::NoteVerifierKey;
 
 fn digest(name: &str) -> String {
     Digest::of(name.as_bytes()).to_string()
@@ -89,9 +91,35 @@ fn ship(s: &Served, artifact: &str, version: &str) -> String {
     prod
 }
 
+fn wait_for_event(hooks: &Receiver, event: &str) -> common::receiver::Received {
+    for _ in 0..150 {
+        if let Some(found) = hooks.received().into_iter().find(|r| r.event == event) {
+            return found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!(
+        "no `{event}` notification within 15 s; got {:?}",
+        hooks
+            .received()
+            .iter()
+            .map(|r| &r.event)
+            .collect::<Vec<_>>()
+    );
+}
+
 fn full_flow(db: Db) {
     let world = World::new();
-    let s = Served::start(&world, db);
+    // The receiver refuses its first delivery: the store must retry.
+    let hooks = Receiver::start(1);
+    let s = Served::start_with(
+        &world,
+        db,
+        &format!(
+            "[[hooks]]\nurl = \"{}\"\npin = \"{}\"\n",
+            hooks.url, hooks.pin
+        ),
+    );
 
     // Evidence travels with a gate result.
     let dev = request(&s, "payments-1.0.0", "1.0.0", None, "dev");
@@ -211,6 +239,15 @@ fn full_flow(db: Db) {
     );
     let ready = s.expect(0, "carol", &["status", &prod]);
     assert!(ready.contains("ready"), "{ready}");
+    let event = format!("promotion-ready:{prod}");
+    let received = wait_for_event(&hooks, &event);
+    let log_key: NoteVerifierKey = s.vkey.parse().unwrap();
+    assert!(
+        tollgate::store::hooks::verify(log_key.key(), &received.body, &received.signature),
+        "the notification is signed by the log key"
+    );
+    let body: serde_json::Value = serde_json::from_slice(&received.body).unwrap();
+    assert_eq!(body["notification"]["environment"], "prod");
     deployed(&s, &prod);
 
     // A second release reaches prod, then on-call rolls back to the first.
@@ -253,6 +290,7 @@ fn full_flow(db: Db) {
         "rolls back to the last known good:\n{rollback}"
     );
     let rollback_id = Served::entry_id(&rollback);
+    wait_for_event(&hooks, &format!("rollback-accepted:{rollback_id}"));
     deployed(&s, &rollback_id);
 
     // Anyone can verify the whole log, and it folds to the same story.

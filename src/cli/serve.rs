@@ -7,10 +7,12 @@ use anyhow::Context as _;
 use serde::Deserialize;
 
 use super::{CommandResult, messages};
+use crate::client::config::{Trust, parse_pin};
 use crate::keys::vkey::NoteVerifierKey;
 use crate::keys::{Signer, file};
 use crate::paths;
 use crate::policy::{self, Policy};
+use crate::store::hooks::{HookDispatcher, HookReceiver};
 use crate::store::server::{self, Limits};
 use crate::store::{DatabaseUrl, Store, StoreConfig};
 use crate::tls::{self, Identity};
@@ -58,6 +60,33 @@ struct ServeFile {
     #[serde(default)]
     self_signed: bool,
     rate_limit: Option<u32>,
+    /// Deploy-hook receivers: `[[hooks]] url = "https://…"` with `pin` or `ca`.
+    #[serde(default)]
+    hooks: Vec<HookFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HookFile {
+    url: String,
+    pin: Option<String>,
+    ca: Option<PathBuf>,
+}
+
+fn hook_receivers(hooks: &[HookFile]) -> anyhow::Result<Vec<HookReceiver>> {
+    hooks
+        .iter()
+        .map(|hook| {
+            let trust = match (&hook.pin, &hook.ca) {
+                (Some(pin), None) => Trust::Pin(
+                    parse_pin(pin).map_err(|e| anyhow::anyhow!("hook {}: `pin` {e}", hook.url))?,
+                ),
+                (None, Some(ca)) => Trust::Ca(ca.clone()),
+                _ => anyhow::bail!("hook {}: give exactly one of `pin` or `ca`", hook.url),
+            };
+            Ok(HookReceiver::new(&hook.url, &trust)?)
+        })
+        .collect()
 }
 
 fn read_serve_file(path: &Path) -> anyhow::Result<ServeFile> {
@@ -130,6 +159,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     if let Some(rate) = args.rate_limit.or(from_file.rate_limit) {
         limits.rate_per_key = rate;
     }
+    let receivers = hook_receivers(&from_file.hooks)?;
     let signer = log_key(&data_dir, &policy.origin)?;
     let vkey = NoteVerifierKey::of_signer(&signer)?;
     let policy_digest = policy.digest();
@@ -141,6 +171,11 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let store = Store::open(StoreConfig::new(database.clone(), policy, signer)).await?;
+        let hooks = if receivers.is_empty() {
+            None
+        } else {
+            Some(HookDispatcher::start(store.clone(), receivers).await?)
+        };
         let running = server::start(store, &identity.0, listen, limits).await?;
         println!(
             "{}",
@@ -156,6 +191,9 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         );
         wait_for_signal().await;
         eprintln!("{}", messages::SHUTTING_DOWN);
+        if let Some(hooks) = hooks {
+            hooks.stop().await;
+        }
         running.shutdown().await;
         eprintln!("{}", messages::STOPPED);
         Ok::<(), anyhow::Error>(())

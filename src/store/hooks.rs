@@ -168,3 +168,154 @@ mod tests {
         assert_eq!(backoff(20), Duration::from_secs(64));
     }
 }
+
+/// Why a hook receiver is not usable.
+#[derive(Debug, thiserror::Error)]
+pub enum HookConfigError {
+    #[error("hook url `{0}` is not https://; deploy hooks are only sent over HTTPS")]
+    NotHttps(String),
+    #[error("hook `{url}`: {problem}")]
+    Trust { url: String, problem: String },
+}
+
+/// One HTTPS receiver of deploy hooks and the client that trusts it.
+#[derive(Debug, Clone)]
+pub struct HookReceiver {
+    pub url: String,
+    client: reqwest::Client,
+}
+
+impl HookReceiver {
+    pub fn new(url: &str, trust: &crate::client::config::Trust) -> Result<Self, HookConfigError> {
+        if !url.starts_with("https://") {
+            return Err(HookConfigError::NotHttps(url.to_owned()));
+        }
+        let problem = |problem: String| HookConfigError::Trust {
+            url: url.to_owned(),
+            problem,
+        };
+        let tls = crate::client::http::tls_config(trust).map_err(|e| problem(e.to_string()))?;
+        let client = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| problem(e.to_string()))?;
+        Ok(Self {
+            url: url.to_owned(),
+            client,
+        })
+    }
+}
+
+/// The running hook dispatcher.
+#[derive(Debug)]
+pub struct HookDispatcher {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HookDispatcher {
+    /// Starts watching the store for events to notify. Events already
+    /// attempted before (recorded deliveries) are not sent again.
+    pub async fn start(
+        store: super::Store,
+        receivers: Vec<HookReceiver>,
+    ) -> Result<Self, super::StoreError> {
+        let already: BTreeSet<String> = store
+            .hook_deliveries()
+            .await?
+            .into_iter()
+            .map(|d| d.event)
+            .collect();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(dispatch(store, receivers, already, stopped));
+        Ok(Self { stop, task })
+    }
+
+    /// Stops; deliveries still waiting to retry are abandoned (they are
+    /// recorded up to their last attempt).
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// How often readiness is re-evaluated without a new checkpoint (approvals
+/// expire and freezes end with time alone).
+const TICK: Duration = Duration::from_secs(10);
+
+async fn dispatch(
+    store: super::Store,
+    receivers: Vec<HookReceiver>,
+    mut notified: BTreeSet<String>,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut checkpoints = store.subscribe();
+    let mut tick = tokio::time::interval(TICK);
+    let mut deliveries = tokio::task::JoinSet::new();
+    loop {
+        let now = OffsetDateTime::now_utc();
+        let state = store.state(now);
+        let origin = store.policy().origin.clone();
+        for event in new_events(&state, &notified) {
+            notified.insert(event.id());
+            let payload = body(&event, &origin, state.size, now);
+            let signature = sign(store.log_signer(), &payload);
+            for receiver in &receivers {
+                deliveries.spawn(deliver(
+                    store.clone(),
+                    receiver.clone(),
+                    event.id(),
+                    payload.clone(),
+                    signature.clone(),
+                ));
+            }
+        }
+        tokio::select! {
+            _ = stopped.changed() => break,
+            _ = checkpoints.recv() => {
+                // Coalesce bursts of commits into one evaluation.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                while checkpoints.try_recv().is_ok() {}
+            }
+            _ = tick.tick() => {}
+            Some(_) = deliveries.join_next(), if !deliveries.is_empty() => {}
+        }
+    }
+    deliveries.abort_all();
+}
+
+async fn deliver(
+    store: super::Store,
+    receiver: HookReceiver,
+    event: String,
+    payload: Vec<u8>,
+    signature: String,
+) {
+    for attempt in 1..=MAX_ATTEMPTS {
+        tokio::time::sleep(backoff(attempt)).await;
+        let result = receiver
+            .client
+            .post(&receiver.url)
+            .header("content-type", "application/json")
+            .header(SIGNATURE_HEADER, &signature)
+            .header("tollgate-event", &event)
+            .body(payload.clone())
+            .send()
+            .await;
+        let (status, error) = match &result {
+            Ok(response) => (Some(response.status().as_u16()), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        if let Err(e) = store
+            .record_hook_delivery(&receiver.url, &event, attempt, status, error.as_deref())
+            .await
+        {
+            tracing::warn!(url = %receiver.url, %event, error = %e, "cannot record a hook delivery");
+        }
+        if status.is_some_and(|s| (200..300).contains(&s)) {
+            return;
+        }
+    }
+    tracing::warn!(url = %receiver.url, %event, "hook delivery gave up after {MAX_ATTEMPTS} attempts");
+}

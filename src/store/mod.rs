@@ -412,6 +412,32 @@ impl Store {
         read(&self.shared().published).key_ids.get(key_id).cloned()
     }
 
+    /// The log key, for signing deploy-hook notifications.
+    pub(crate) fn log_signer(&self) -> &Signer {
+        &self.shared().log_signer
+    }
+
+    /// Records one attempt to deliver a deploy-hook notification.
+    pub async fn record_hook_delivery(
+        &self,
+        url: &str,
+        event: &str,
+        attempt: u32,
+        status: Option<u16>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let at = OffsetDateTime::now_utc().unix_timestamp() * 1000;
+        self.shared()
+            .storage
+            .record_hook_delivery(url, event, attempt, status, error, at)
+            .await
+    }
+
+    /// Every recorded deploy-hook delivery attempt, oldest first.
+    pub async fn hook_deliveries(&self) -> Result<Vec<storage::HookDelivery>, StoreError> {
+        self.shared().storage.hook_deliveries().await
+    }
+
     /// Stops accepting submissions, commits what is queued, waits for the
     /// committer and closes the database. Later submissions are refused as
     /// unavailable.

@@ -7,6 +7,7 @@
     clippy::format_push_string
 )]
 
+pub mod receiver;
 pub mod served;
 
 use std::collections::BTreeMap;

@@ -59,7 +59,13 @@ pub fn bin() -> &'static str {
 
 impl Served {
     pub fn start(world: &World, db: Db) -> Self {
+        Self::start_with(world, db, "")
+    }
+
+    /// Starts with extra `serve.toml` text (e.g. `[[hooks]]` tables).
+    pub fn start_with(world: &World, db: Db, serve_toml: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("serve.toml"), serve_toml).unwrap();
         let policy_file = dir.path().join("policy.toml");
         std::fs::write(&policy_file, world.policy.document()).unwrap();
         for (name, signer) in &world.signers {
@@ -92,6 +98,8 @@ impl Served {
         command
             .args(["serve", "--self-signed", "--listen", listen, "--policy"])
             .arg(&self.policy_file)
+            .arg("--config")
+            .arg(self.dir.path().join("serve.toml"))
             .env("TOLLGATE_DATA_DIR", self.server_data())
             .env("TOLLGATE_CONFIG_DIR", self.dir.path().join("server-config"))
             .stdin(Stdio::null())

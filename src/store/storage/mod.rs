@@ -113,6 +113,17 @@ fn to_u64(value: i64) -> Result<u64, StoreError> {
 
 type EntryRow = (i64, Vec<u8>, Vec<u8>, Vec<u8>);
 
+/// One recorded attempt to deliver a deploy-hook notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookDelivery {
+    pub url: String,
+    pub event: String,
+    pub attempt: u32,
+    /// The receiver's HTTP status, when it answered.
+    pub status: Option<u16>,
+    pub error: Option<String>,
+}
+
 fn stored(rows: Vec<EntryRow>) -> Result<Vec<StoredEntry>, StoreError> {
     rows.into_iter()
         .map(|(index, entry_id, leaf_hash, body)| {
@@ -353,6 +364,76 @@ impl Storage {
                     .map_err(db(action))
             }
         }
+    }
+
+    /// Records one attempt to deliver a deploy-hook notification.
+    pub async fn record_hook_delivery(
+        &self,
+        url: &str,
+        event: &str,
+        attempt: u32,
+        status: Option<u16>,
+        error: Option<&str>,
+        at_ms: i64,
+    ) -> Result<(), StoreError> {
+        let action = "record a hook delivery";
+        let status = status.map(i64::from);
+        let attempt = i64::from(attempt);
+        match self {
+            Self::Sqlite(pool) => sqlx::query(
+                "INSERT INTO hook_deliveries (url, event, attempt, status, error, at) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(url)
+            .bind(event)
+            .bind(attempt)
+            .bind(status)
+            .bind(error)
+            .bind(at_ms)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .map_err(db(action))?,
+            Self::Postgres(pool) => sqlx::query(
+                "INSERT INTO hook_deliveries (url, event, attempt, status, error, at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(url)
+            .bind(event)
+            .bind(attempt)
+            .bind(status)
+            .bind(error)
+            .bind(at_ms)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .map_err(db(action))?,
+        }
+        Ok(())
+    }
+
+    /// Every recorded hook delivery attempt: (url, event, attempt, status, error).
+    pub async fn hook_deliveries(&self) -> Result<Vec<HookDelivery>, StoreError> {
+        let action = "read hook deliveries";
+        let sql = "SELECT url, event, attempt, status, error FROM hook_deliveries ORDER BY id";
+        let rows: Vec<(String, String, i64, Option<i64>, Option<String>)> = match self {
+            Self::Sqlite(pool) => sqlx::query_as(sql)
+                .fetch_all(pool)
+                .await
+                .map_err(db(action))?,
+            Self::Postgres(pool) => sqlx::query_as(sql)
+                .fetch_all(pool)
+                .await
+                .map_err(db(action))?,
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(url, event, attempt, status, error)| HookDelivery {
+                url,
+                event,
+                attempt: u32::try_from(attempt).unwrap_or(0),
+                status: status.and_then(|s| u16::try_from(s).ok()),
+                error,
+            })
+            .collect())
     }
 
     /// Opens an append transaction holding the append lock.
