@@ -1,0 +1,255 @@
+//! Crashes and a lying store, against the real binary over HTTPS:
+//! - kill -9 during 32 concurrent writers: every acknowledged entry survives,
+//!   `log verify` passes, and the new checkpoint is consistent with every
+//!   checkpoint handed out before the crash;
+//! - a store that forks or rewinds its log is caught by `log verify`, which
+//!   saves the evidence.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::World;
+use common::served::{Db, Served};
+use tollgate::client::config::{Trust, parse_pin};
+use tollgate::client::http::StoreClient;
+use tollgate::digest::Digest;
+use tollgate::envelope::Envelope;
+use tollgate::keys::file;
+use tollgate::keys::vkey::NoteVerifierKey;
+use tollgate::ledger::{SignedCheckpoint, verify_consistency};
+use tollgate::statement::{Predicate, PromotionRequest, SourceRef, Statement, new_nonce};
+
+fn client(s: &Served, persona: &str) -> StoreClient {
+    let signer = file::read(&s.path().join("people").join(persona).join("key")).unwrap();
+    let trust = Trust::Pin(parse_pin(&s.pin).unwrap());
+    StoreClient::with_trust(&format!("https://{}", s.addr), &trust, Arc::new(signer)).unwrap()
+}
+
+fn request_envelope(s: &Served, n: usize) -> Vec<u8> {
+    let signer = file::read(&s.path().join("people/ci-main/key")).unwrap();
+    let statement = Statement::about(
+        "load",
+        Digest::of(format!("artifact-{n}").as_bytes()),
+        Predicate::PromotionRequest(PromotionRequest {
+            service: "load".into(),
+            version: format!("1.0.{n}"),
+            from: None,
+            to: "dev".into(),
+            source: SourceRef {
+                repo: "git@example.com:load.git".into(),
+                commit: "0".into(),
+            },
+            release_notes: None,
+            requested_at: time::OffsetDateTime::now_utc(),
+            nonce: new_nonce(),
+        }),
+    );
+    signer.sign_statement(statement.to_payload()).to_json()
+}
+
+/// What a writer was told: entry id, index, and the checkpoint handed out.
+type Acks = Arc<Mutex<Vec<(Digest, u64, Vec<u8>)>>>;
+
+fn kill_during_concurrent_writes(db: Db) {
+    let world = World::new();
+    let mut s = Served::start(&world, db);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let acks: Acks = Arc::default();
+    let writers: Vec<_> = (0..32)
+        .map(|w| {
+            let client = client(&s, "ci-main");
+            let envelopes: Vec<Vec<u8>> = (0..400)
+                .map(|i| request_envelope(&s, w * 1000 + i))
+                .collect();
+            let acks = acks.clone();
+            runtime.spawn(async move {
+                for envelope in envelopes {
+                    match client.submit(envelope).await {
+                        Ok(receipt) => acks.lock().unwrap().push((
+                            receipt.entry_id,
+                            receipt.index,
+                            receipt.checkpoint.into_bytes(),
+                        )),
+                        // The store died under us: stop, as a real client would (and retry later).
+                        Err(_) => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let the writers get going, then kill -9 in the middle of the stream.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while acks.lock().unwrap().len() < 300 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    s.kill9();
+    for writer in writers {
+        runtime.block_on(writer).unwrap();
+    }
+    let acked = acks.lock().unwrap().clone();
+    assert!(
+        acked.len() >= 300,
+        "the writers made progress before the crash ({} acks)",
+        acked.len()
+    );
+
+    s.restart();
+    let out = s.expect(0, "bob", &["log", "verify", "--json"]);
+    let verified: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let size = verified["size"].as_u64().unwrap();
+    assert!(size >= acked.len() as u64);
+
+    // Every acknowledged entry is in the log at the index it was given.
+    let reader = client(&s, "bob");
+    let entries = runtime.block_on(reader.entries(0, size)).unwrap();
+    let ids: BTreeMap<Digest, u64> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| (Envelope::from_json(bytes).unwrap().entry_id(), i as u64))
+        .collect();
+    for (id, index, _) in &acked {
+        assert_eq!(
+            ids.get(id),
+            Some(index),
+            "acknowledged entry {id} lost or moved"
+        );
+    }
+
+    // The new checkpoint is consistent with every checkpoint handed out.
+    let vkey: NoteVerifierKey = s.vkey.parse().unwrap();
+    let latest_bytes = runtime.block_on(reader.checkpoint()).unwrap();
+    let latest = SignedCheckpoint::parse_and_verify(&latest_bytes, &vkey).unwrap();
+    let latest = latest.checkpoint();
+    let mut handed_out: BTreeMap<u64, [u8; 32]> = BTreeMap::new();
+    for (_, _, bytes) in &acked {
+        let c = SignedCheckpoint::parse_and_verify(bytes, &vkey).unwrap();
+        let previous = handed_out.insert(c.checkpoint().size, c.checkpoint().root);
+        assert!(
+            previous.is_none_or(|root| root == c.checkpoint().root),
+            "two roots for one size"
+        );
+    }
+    for (old_size, old_root) in handed_out {
+        let proof = runtime
+            .block_on(reader.consistency_proof(old_size, latest.size))
+            .unwrap();
+        verify_consistency(old_size, latest.size, &old_root, &latest.root, &proof).unwrap_or_else(
+            |e| {
+                panic!(
+                    "checkpoint {old_size} is not a prefix of {}: {e}",
+                    latest.size
+                )
+            },
+        );
+    }
+}
+
+#[test]
+fn kill9_during_32_writers_on_sqlite() {
+    kill_during_concurrent_writes(Db::Sqlite);
+}
+
+#[test]
+fn kill9_during_32_writers_on_postgres() {
+    kill_during_concurrent_writes(Db::postgres());
+}
+
+/// Wipes the store's database behind its back (the operator rewriting
+/// history) and restarts it with the same log key and certificate.
+fn wipe_database(s: &mut Served) {
+    s.stop();
+    match &s.db {
+        Db::Sqlite => {
+            for name in ["store.db", "store.db-wal", "store.db-shm"] {
+                let _ = std::fs::remove_file(s.server_data().join(name));
+            }
+        }
+        Db::Postgres { url, schema } => {
+            let status = std::process::Command::new("psql")
+                .arg(url)
+                .args(["-qc", &format!("DROP SCHEMA {schema} CASCADE")])
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
+    }
+    s.restart();
+}
+
+fn submit_requests(s: &Served, count: usize, tag: &str) {
+    for n in 0..count {
+        let digest = Digest::of(format!("{tag}-{n}").as_bytes()).to_string();
+        s.expect(
+            0,
+            "ci-main",
+            &[
+                "promote",
+                "request",
+                "--service",
+                "web",
+                "--version",
+                tag,
+                "--digest",
+                &digest,
+                "--to",
+                "dev",
+            ],
+        );
+    }
+}
+
+fn alarm_files(s: &Served, persona: &str) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(s.data_path(persona).join("evidence"))
+        .map(|dir| dir.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
+fn forked_history_is_caught(db: Db, replayed: usize) {
+    let world = World::new();
+    let mut s = Served::start(&world, db);
+    submit_requests(&s, 3, "original");
+    s.expect(0, "bob", &["log", "verify"]);
+    assert!(alarm_files(&s, "bob").is_empty());
+
+    wipe_database(&mut s);
+    // The operator writes another history straight to the store (any client
+    // that had synced would refuse to take part: it raises the alarm too).
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let writer = client(&s, "ci-main");
+    for n in 0..replayed {
+        runtime
+            .block_on(writer.submit(request_envelope(&s, 10_000 + n)))
+            .unwrap();
+    }
+    let out = s.expect(1, "bob", &["log", "verify"]);
+    assert!(out.contains("ALARM"), "{out}");
+    let evidence = alarm_files(&s, "bob");
+    assert_eq!(evidence.len(), 1, "the evidence is saved: {out}");
+    let report = std::fs::read_to_string(&evidence[0]).unwrap();
+    // Both signed checkpoints are in the report, so it stands on its own.
+    assert!(
+        report.matches("audit.test/tollgate\n").count() >= 2,
+        "{report}"
+    );
+    // The alarm repeats: the client never silently accepts the new history.
+    s.expect(1, "bob", &["log", "verify"]);
+}
+
+#[test]
+fn a_store_that_rewrites_its_log_at_the_same_size_is_caught_on_sqlite() {
+    forked_history_is_caught(Db::Sqlite, 3);
+}
+
+#[test]
+fn a_store_that_forks_its_log_to_a_longer_history_is_caught_on_postgres() {
+    forked_history_is_caught(Db::postgres(), 5);
+}
+
+#[test]
+fn a_store_that_rewinds_its_log_is_caught_on_sqlite() {
+    forked_history_is_caught(Db::Sqlite, 1);
+}
