@@ -1,0 +1,232 @@
+//! More of the store's contract, end to end against the real binary:
+//! policy rotation by the admins threshold, offline proofs, checkpoints,
+//! the server-sent events stream, and the exit code of an unreachable store.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::served::{Db, Served};
+use common::{World, policy_text};
+use tollgate::client::config::{Trust, parse_pin};
+use tollgate::client::http::{StoreClient, tls_config};
+use tollgate::keys::file;
+use tollgate::keys::vkey::NoteVerifierKey;
+use tollgate::ledger::TlogProof;
+
+fn key_of(s: &Served, persona: &str) -> String {
+    s.path()
+        .join("people")
+        .join(persona)
+        .join("key")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn a_new_policy_version_needs_the_admins_threshold_of_the_old_one() {
+    let world = World::new();
+    let s = Served::start(&world, Db::Sqlite);
+    let v2 = s.path().join("policy-v2.toml");
+    std::fs::write(&v2, policy_text(2, &world.signers)).unwrap();
+    let v2_path = v2.to_str().unwrap();
+    let signed = format!("{v2_path}.signed");
+
+    // One admin is not enough; the CLI refuses before sending.
+    s.expect(
+        0,
+        "erin",
+        &["policy", "sign", v2_path, "--key", &key_of(&s, "erin")],
+    );
+    let one = s.expect(1, "erin", &["policy", "submit", &signed]);
+    assert!(
+        one.contains("1") && one.contains("2"),
+        "says how many of how many: {one}"
+    );
+
+    // A signature from someone outside policy-admin does not count either.
+    s.expect(
+        0,
+        "alice",
+        &["policy", "sign", v2_path, "--key", &key_of(&s, "alice")],
+    );
+    s.expect(1, "erin", &["policy", "submit", &signed]);
+
+    // The store refuses it on its own too (a client that skips the check).
+    let writer = StoreClient::with_trust(
+        &format!("https://{}", s.addr),
+        &Trust::Pin(parse_pin(&s.pin).unwrap()),
+        Arc::new(file::read(std::path::Path::new(&key_of(&s, "erin"))).unwrap()),
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let refused = runtime
+        .block_on(writer.submit(std::fs::read(&signed).unwrap()))
+        .unwrap_err();
+    assert!(refused.to_string().contains("policy"), "{refused}");
+
+    // A second admin makes the threshold.
+    s.expect(
+        0,
+        "bob",
+        &["policy", "sign", v2_path, "--key", &key_of(&s, "bob")],
+    );
+    s.expect(0, "erin", &["policy", "submit", &signed]);
+    let out = s.run("dana", &["log", "verify", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verified: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verified["policy_version"], 2);
+
+    // Version 2 again, or a skipped version 4, is refused.
+    s.expect(1, "erin", &["policy", "submit", &signed]);
+    let v4 = s.path().join("policy-v4.toml");
+    std::fs::write(&v4, policy_text(4, &world.signers)).unwrap();
+    let v4_path = v4.to_str().unwrap();
+    s.expect(
+        0,
+        "erin",
+        &["policy", "sign", v4_path, "--key", &key_of(&s, "erin")],
+    );
+    s.expect(
+        0,
+        "bob",
+        &["policy", "sign", v4_path, "--key", &key_of(&s, "bob")],
+    );
+    let skipped = s.expect(
+        1,
+        "erin",
+        &["policy", "submit", &format!("{v4_path}.signed")],
+    );
+    assert!(skipped.to_lowercase().contains("version"), "{skipped}");
+}
+
+#[test]
+fn log_proof_prints_an_offline_proof_that_verifies() {
+    let world = World::new();
+    let s = Served::start(&world, Db::Sqlite);
+    for n in 0..5 {
+        let digest = tollgate::digest::Digest::of(format!("web-{n}").as_bytes()).to_string();
+        s.expect(
+            0,
+            "ci-main",
+            &[
+                "promote",
+                "request",
+                "--service",
+                "web",
+                "--version",
+                "1",
+                "--digest",
+                &digest,
+                "--to",
+                "dev",
+            ],
+        );
+    }
+    let out = s.run("bob", &["log", "proof", "3"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.starts_with(b"c2sp.org/tlog-proof@v1\n"));
+    let proof = TlogProof::parse(&out.stdout).unwrap();
+
+    let reader = StoreClient::with_trust(
+        &format!("https://{}", s.addr),
+        &Trust::Pin(parse_pin(&s.pin).unwrap()),
+        Arc::new(file::read(std::path::Path::new(&key_of(&s, "bob"))).unwrap()),
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let entry = runtime.block_on(reader.entries(3, 4)).unwrap().remove(0);
+    let vkey: NoteVerifierKey = s.vkey.parse().unwrap();
+    let (index, checkpoint) = proof.verify(&entry, &vkey).unwrap();
+    assert_eq!((index, checkpoint.size), (3, 5));
+    let other = runtime.block_on(reader.entries(2, 3)).unwrap().remove(0);
+    assert!(
+        proof.verify(&other, &vkey).is_err(),
+        "the proof is for entry 3 only"
+    );
+
+    let out = s.run("bob", &["log", "checkpoint", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["size"], 5);
+}
+
+#[test]
+fn the_events_stream_announces_new_checkpoints() {
+    let world = World::new();
+    let s = Served::start(&world, Db::Sqlite);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let signer = file::read(std::path::Path::new(&key_of(&s, "bob"))).unwrap();
+    let tls = tls_config(&Trust::Pin(parse_pin(&s.pin).unwrap())).unwrap();
+    let http = reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .build()
+        .unwrap();
+    let url = format!("https://{}/v1/events", s.addr);
+    let headers =
+        tollgate::httpsig::sign_request(&signer, "GET", &url, b"", time::OffsetDateTime::now_utc())
+            .unwrap();
+    let mut request = http.get(&url);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let mut response = runtime.block_on(request.send()).unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+
+    let digest = tollgate::digest::Digest::of(b"sse").to_string();
+    s.expect(
+        0,
+        "ci-main",
+        &[
+            "promote",
+            "request",
+            "--service",
+            "web",
+            "--version",
+            "1",
+            "--digest",
+            &digest,
+            "--to",
+            "dev",
+        ],
+    );
+    let mut seen = String::new();
+    runtime.block_on(async {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !seen.contains("event: checkpoint") || !seen.contains("data: 1") {
+            let chunk = tokio::time::timeout_at(deadline, response.chunk())
+                .await
+                .expect("an event within 10 s")
+                .unwrap();
+            seen.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        }
+    });
+    assert!(seen.contains("data: audit.test/tollgate"), "{seen}");
+}
+
+#[test]
+fn an_unreachable_store_exits_3() {
+    let world = World::new();
+    let mut s = Served::start(&world, Db::Sqlite);
+    s.expect(0, "bob", &["status"]);
+    s.stop();
+    let out = s.expect(3, "bob", &["status"]);
+    assert!(out.to_lowercase().contains("reach"), "{out}");
+}
