@@ -192,3 +192,25 @@ fn every_command_has_help() {
         assert!(text(&out.stdout).contains("Usage:"), "{args:?}");
     }
 }
+
+#[test]
+fn init_writes_a_key_a_valid_starter_policy_and_a_config_to_fill_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tollgate(dir.path(), &["init", "--name", "zoe"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(dir.path().join("keys/operator.key").exists(), "{said}");
+    let config_dir = dir.path().join("config");
+    let policy = config_dir.join("policy.toml");
+    let check = tollgate(dir.path(), &["policy", "check", policy.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+    assert!(config_dir.join("config.toml").exists());
+
+    // Until the placeholders are filled in, store commands say what to fix.
+    let status = tollgate(dir.path(), &["status"]);
+    assert_eq!(status.status.code(), Some(2));
+    assert!(text(&status.stderr).contains("config.toml"), "{}", text(&status.stderr));
+
+    let again = tollgate(dir.path(), &["init"]);
+    assert_eq!(again.status.code(), Some(2), "never overwrites without --force");
+}
