@@ -209,8 +209,16 @@ fn init_writes_a_key_a_valid_starter_policy_and_a_config_to_fill_in() {
     // Until the placeholders are filled in, store commands say what to fix.
     let status = tollgate(dir.path(), &["status"]);
     assert_eq!(status.status.code(), Some(2));
-    assert!(text(&status.stderr).contains("config.toml"), "{}", text(&status.stderr));
+    assert!(
+        text(&status.stderr).contains("config.toml"),
+        "{}",
+        text(&status.stderr)
+    );
 
     let again = tollgate(dir.path(), &["init"]);
-    assert_eq!(again.status.code(), Some(2), "never overwrites without --force");
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "never overwrites without --force"
+    );
 }

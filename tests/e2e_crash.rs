@@ -253,3 +253,71 @@ fn a_store_that_forks_its_log_to_a_longer_history_is_caught_on_postgres() {
 fn a_store_that_rewinds_its_log_is_caught_on_sqlite() {
     forked_history_is_caught(Db::Sqlite, 1);
 }
+
+#[test]
+fn two_store_processes_on_one_postgres_database_keep_one_log() {
+    let world = World::new();
+    let mut s = Served::start(&world, Db::postgres());
+    let twin = s.start_twin();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let signer = Arc::new(file::read(&s.path().join("people/ci-main/key")).unwrap());
+    let trust = Trust::Pin(parse_pin(&s.pin).unwrap());
+    let acks: Acks = Arc::default();
+    let writers: Vec<_> = (0..16)
+        .map(|w| {
+            let addr = if w % 2 == 0 {
+                s.addr.clone()
+            } else {
+                twin.clone()
+            };
+            let client =
+                StoreClient::with_trust(&format!("https://{addr}"), &trust, signer.clone())
+                    .unwrap();
+            let envelopes: Vec<Vec<u8>> = (0..40)
+                .map(|i| request_envelope(&s, w * 1000 + i))
+                .collect();
+            let acks = acks.clone();
+            runtime.spawn(async move {
+                for envelope in envelopes {
+                    let receipt = client.submit(envelope).await.unwrap();
+                    acks.lock().unwrap().push((
+                        receipt.entry_id,
+                        receipt.index,
+                        receipt.checkpoint.into_bytes(),
+                    ));
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        runtime.block_on(writer).unwrap();
+    }
+    let acked = acks.lock().unwrap().clone();
+    assert_eq!(acked.len(), 640);
+    let mut indexes: Vec<u64> = acked.iter().map(|(_, i, _)| *i).collect();
+    indexes.sort_unstable();
+    indexes.dedup();
+    assert_eq!(indexes.len(), 640, "no index was handed out twice");
+
+    // Every checkpoint either process signed is a prefix of the final tree.
+    let vkey: NoteVerifierKey = s.vkey.parse().unwrap();
+    let reader = client(&s, "bob");
+    // The twin may need a moment to catch up on the other's last commit.
+    std::thread::sleep(Duration::from_millis(1500));
+    let latest =
+        SignedCheckpoint::parse_and_verify(&runtime.block_on(reader.checkpoint()).unwrap(), &vkey)
+            .unwrap();
+    let latest = latest.checkpoint().clone();
+    assert_eq!(latest.size, 640);
+    for (_, _, bytes) in &acked {
+        let c = SignedCheckpoint::parse_and_verify(bytes, &vkey).unwrap();
+        let c = c.checkpoint();
+        let proof = runtime
+            .block_on(reader.consistency_proof(c.size, latest.size))
+            .unwrap();
+        verify_consistency(c.size, latest.size, &c.root, &latest.root, &proof).unwrap();
+    }
+    let out = s.expect(0, "bob", &["log", "verify", "--json"]);
+    let verified: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(verified["size"], 640);
+}

@@ -47,6 +47,7 @@ pub struct Served {
     pub db: Db,
     pub policy_file: PathBuf,
     child: Option<Child>,
+    twins: Vec<Child>,
     pub addr: String,
     pub pin: String,
     pub vkey: String,
@@ -77,6 +78,7 @@ impl Served {
             db,
             policy_file,
             child: None,
+            twins: Vec::new(),
             addr: String::new(),
             pin: String::new(),
             vkey: String::new(),
@@ -141,6 +143,18 @@ impl Served {
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         self.child = Some(child);
+    }
+
+    /// A second `tollgate serve` process on the same database and data
+    /// directory (same log key and certificate), on another port: what a
+    /// team behind a load balancer runs. Returns its address.
+    pub fn start_twin(&mut self) -> String {
+        let first = (self.child.take(), self.addr.clone());
+        self.launch("127.0.0.1:0");
+        let twin_addr = std::mem::replace(&mut self.addr, first.1);
+        let twin = std::mem::replace(&mut self.child, first.0);
+        self.twins.extend(twin);
+        twin_addr
     }
 
     fn persona_dir(&self, name: &str) -> PathBuf {
@@ -237,6 +251,10 @@ impl Served {
 impl Drop for Served {
     fn drop(&mut self) {
         self.kill9();
+        for mut twin in self.twins.drain(..) {
+            let _ = twin.kill();
+            let _ = twin.wait();
+        }
         if let Db::Postgres { url, schema } = &self.db {
             let _ = Command::new("psql")
                 .arg(url)
