@@ -96,7 +96,7 @@ fn rfc9530_content_digest() {
         check_content_digest("sha-256=\"abc\"", body)
             .unwrap_err()
             .code(),
-        "malformed-signature"
+        "malformed_signature"
     );
     assert!(check_content_digest("not a dictionary ((", body).is_err());
 }
@@ -370,7 +370,7 @@ fn required_components_and_params_are_enforced() {
     let twice = full(&["@method", "@target-uri", "content-digest", "@method"]);
     assert_eq!(
         f.verify(&sign_custom_unchecked(&twice)).unwrap_err().code(),
-        "malformed-signature"
+        "malformed_signature"
     );
 }
 
@@ -412,7 +412,7 @@ fn missing_and_malformed_headers_are_refused() {
     replace(&mut relabelled, "signature", "other=:AAAA:");
     assert_eq!(
         f.verify(&relabelled).unwrap_err().code(),
-        "malformed-signature"
+        "malformed_signature"
     );
 }
 

@@ -1,7 +1,7 @@
 //! A real `tollgate serve` process for end-to-end tests: the release binary's
 //! sibling debug binary, real HTTPS on 127.0.0.1, SQLite or PostgreSQL, and
 //! personas with their own key files and client configurations.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -130,7 +130,7 @@ impl Served {
                 panic!("tollgate serve exited before it was ready:\n{log}");
             };
             if let Some(v) = value(&line, "store = ") {
-                self.addr = v.trim_start_matches("https://").to_owned();
+                v.trim_start_matches("https://").clone_into(&mut self.addr);
             } else if let Some(v) = value(&line, "pin = ") {
                 self.pin = v;
             } else if let Some(v) = value(&line, "log_vkey = ") {

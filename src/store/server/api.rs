@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -220,6 +220,19 @@ pub async fn promotions(State(state): State<AppState>) -> Json<Value> {
     Json(json!({ "promotions": list }))
 }
 
+/// The digest named in the path; a segment that does not even decode (bad
+/// percent-escapes, invalid UTF-8) is refused in the same JSON form.
+fn path_digest(path: Result<Path<String>, PathRejection>) -> Result<Digest, ApiError> {
+    let Path(text) = path.map_err(|e| {
+        ApiError::bad_request(
+            "bad_digest",
+            format!("the path is invalid: {e}"),
+            "name it as sha256:<64 lowercase hex>",
+        )
+    })?;
+    parse_digest(&text)
+}
+
 fn parse_digest(text: &str) -> Result<Digest, ApiError> {
     text.parse::<Digest>().map_err(|e| {
         ApiError::bad_request(
@@ -232,9 +245,9 @@ fn parse_digest(text: &str) -> Result<Digest, ApiError> {
 
 pub async fn promotion(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = parse_digest(&id)?;
+    let id = path_digest(id)?;
     let view = state.store.state(OffsetDateTime::now_utc());
     view.promotions
         .get(&id)
@@ -244,12 +257,12 @@ pub async fn promotion(
 
 pub async fn put_evidence(
     State(state): State<AppState>,
-    Path(digest): Path<String>,
+    digest: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     caller: axum::Extension<Caller>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let digest = parse_digest(&digest)?;
+    let digest = path_digest(digest)?;
     let policy = state.store.policy();
     if !policy.may_sign("gate-result", &caller.operator)
         && !policy.may_sign("snapshot", &caller.operator)
@@ -283,9 +296,9 @@ pub async fn put_evidence(
 
 pub async fn get_evidence(
     State(state): State<AppState>,
-    Path(digest): Path<String>,
+    digest: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let digest = parse_digest(&digest)?;
+    let digest = path_digest(digest)?;
     match state
         .store
         .get_evidence(&digest)
@@ -316,4 +329,8 @@ pub async fn events(State(state): State<AppState>) -> Response {
 
 pub async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint")
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
 }

@@ -7,11 +7,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt as _;
 use time::OffsetDateTime;
 
 use super::AppState;
@@ -81,6 +82,40 @@ impl AuthMemory {
     }
 }
 
+/// Bodies up to this many times the limit are read (and thrown away) before
+/// the 413, so a client still sending sees the answer rather than a reset
+/// connection; bodies declared larger are refused unread.
+const DRAIN_FACTOR: usize = 2;
+
+/// Why a request body was not taken.
+enum BodyProblem {
+    TooLarge,
+    Unreadable,
+}
+
+/// Reads a body of at most `limit` bytes. A longer one is read on, without
+/// keeping it, up to `DRAIN_FACTOR` times the limit, then refused.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, BodyProblem> {
+    let cap = limit.saturating_mul(DRAIN_FACTOR);
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| BodyProblem::Unreadable)?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > cap {
+            return Err(BodyProblem::TooLarge);
+        }
+        if seen <= limit {
+            bytes.extend_from_slice(&chunk);
+        }
+    }
+    if seen > limit {
+        return Err(BodyProblem::TooLarge);
+    }
+    Ok(Bytes::from(bytes))
+}
+
 fn is_public(method: &Method, path: &str) -> bool {
     method == Method::GET && path == "/v1/checkpoint"
 }
@@ -113,15 +148,16 @@ async fn check(state: &AppState, request: Request) -> Result<Request, ApiError> 
         .get("content-length")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok())
+        && length > limit.saturating_mul(DRAIN_FACTOR)
     {
-        if length > limit {
-            return Err(ApiError::too_large(limit));
-        }
+        return Err(ApiError::too_large(limit));
     }
     let (parts, body) = request.into_parts();
-    let bytes = match tokio::time::timeout(state.limits.body_timeout, to_bytes(body, limit)).await {
+    let bytes = match tokio::time::timeout(state.limits.body_timeout, read_body(body, limit)).await
+    {
         Err(_) => return Err(ApiError::slow_client()),
-        Ok(Err(_)) => return Err(ApiError::too_large(limit)),
+        Ok(Err(BodyProblem::TooLarge)) => return Err(ApiError::too_large(limit)),
+        Ok(Err(BodyProblem::Unreadable)) => return Err(ApiError::unreadable_body()),
         Ok(Ok(bytes)) => bytes,
     };
     let host = parts

@@ -55,6 +55,24 @@ impl ApiError {
         )
     }
 
+    pub fn unreadable_body() -> Self {
+        Self::new(
+            400,
+            "bad_body",
+            "the request body could not be read: the connection broke or its framing is invalid",
+            "send the body again with a correct Content-Length or chunked encoding",
+        )
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            405,
+            "method_not_allowed",
+            "this endpoint does not take that method",
+            "use a method listed in the Allow header; see the API in DESIGN.md §4",
+        )
+    }
+
     pub fn slow_client() -> Self {
         Self::new(
             408,

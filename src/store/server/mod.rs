@@ -92,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/events", get(api::events))
         .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
