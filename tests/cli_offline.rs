@@ -1,5 +1,5 @@
 //! The offline commands as a user runs them: the real binary, real files.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -4,7 +4,7 @@
 //!   checkpoint handed out before the crash;
 //! - a store that forks or rewinds its log is caught by `log verify`, which
 //!   saves the evidence.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! More of the store's contract, end to end against the real binary:
 //! policy rotation by the admins threshold, offline proofs, checkpoints,
 //! the server-sent events stream, and the exit code of an unreachable store.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
@@ -41,7 +41,7 @@ fn a_new_policy_version_needs_the_admins_threshold_of_the_old_one() {
     );
     let one = s.expect(1, "erin", &["policy", "submit", &signed]);
     assert!(
-        one.contains("1") && one.contains("2"),
+        one.contains('1') && one.contains('2'),
         "says how many of how many: {one}"
     );
 

@@ -5,6 +5,10 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Nonces kept before the first prune.
+const PRUNE_FLOOR: usize = 100_000;
 use std::time::Instant;
 
 use axum::body::{Body, Bytes};
@@ -33,6 +37,7 @@ pub struct Caller {
 #[derive(Debug, Default)]
 pub struct AuthMemory {
     nonces: Mutex<HashMap<(String, String), i64>>,
+    next_prune: AtomicUsize,
     buckets: Mutex<HashMap<String, Bucket>>,
 }
 
@@ -50,9 +55,14 @@ impl AuthMemory {
         let Ok(mut nonces) = self.nonces.lock() else {
             return false;
         };
-        let horizon = MAX_REQUEST_SKEW.whole_seconds() * 2;
-        if nonces.len() > 100_000 {
+        // A request whose `created` is more than the skew in the past is
+        // refused before its nonce is looked at, so older nonces can go.
+        // Pruning is amortised: only when the map doubled since last time.
+        if nonces.len() >= self.next_prune.load(Ordering::Relaxed) {
+            let horizon = MAX_REQUEST_SKEW.whole_seconds();
             nonces.retain(|_, seen| now - *seen <= horizon);
+            self.next_prune
+                .store((nonces.len() * 2).max(PRUNE_FLOOR), Ordering::Relaxed);
         }
         nonces
             .insert((key_id.to_owned(), nonce.to_owned()), created)

@@ -112,6 +112,7 @@ fn to_u64(value: i64) -> Result<u64, StoreError> {
 }
 
 type EntryRow = (i64, Vec<u8>, Vec<u8>, Vec<u8>);
+type HookRow = (String, String, i64, Option<i64>, Option<String>);
 
 /// One recorded attempt to deliver a deploy-hook notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -414,7 +415,7 @@ impl Storage {
     pub async fn hook_deliveries(&self) -> Result<Vec<HookDelivery>, StoreError> {
         let action = "read hook deliveries";
         let sql = "SELECT url, event, attempt, status, error FROM hook_deliveries ORDER BY id";
-        let rows: Vec<(String, String, i64, Option<i64>, Option<String>)> = match self {
+        let rows: Vec<HookRow> = match self {
             Self::Sqlite(pool) => sqlx::query_as(sql)
                 .fetch_all(pool)
                 .await
