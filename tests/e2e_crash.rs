@@ -54,7 +54,7 @@ fn request_envelope(s: &Served, n: usize) -> Vec<u8> {
 /// What a writer was told: entry id, index, and the checkpoint handed out.
 type Acks = Arc<Mutex<Vec<(Digest, u64, Vec<u8>)>>>;
 
-fn kill_during_concurrent_writes(db: Db) {
+fn crash_during_concurrent_writes(db: Db, graceful: bool) {
     let world = World::new();
     let mut s = Served::start(&world, db);
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -86,7 +86,16 @@ fn kill_during_concurrent_writes(db: Db) {
     while acks.lock().unwrap().len() < 300 && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
     }
-    s.kill9();
+    if graceful {
+        let status = s.stop();
+        assert!(
+            status.success(),
+            "SIGTERM ends the store cleanly: {status:?}\n{}",
+            s.log()
+        );
+    } else {
+        s.kill9();
+    }
     for writer in writers {
         runtime.block_on(writer).unwrap();
     }
@@ -150,12 +159,17 @@ fn kill_during_concurrent_writes(db: Db) {
 
 #[test]
 fn kill9_during_32_writers_on_sqlite() {
-    kill_during_concurrent_writes(Db::Sqlite);
+    crash_during_concurrent_writes(Db::Sqlite, false);
+}
+
+#[test]
+fn sigterm_during_32_writers_finishes_what_it_acknowledged() {
+    crash_during_concurrent_writes(Db::Sqlite, true);
 }
 
 #[test]
 fn kill9_during_32_writers_on_postgres() {
-    kill_during_concurrent_writes(Db::postgres());
+    crash_during_concurrent_writes(Db::postgres(), false);
 }
 
 /// Wipes the store's database behind its back (the operator rewriting
