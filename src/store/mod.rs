@@ -99,6 +99,16 @@ pub struct Receipt {
     pub existed: bool,
 }
 
+/// Counters of the append pipeline since the store opened (for load tests
+/// and operators): `commits` is the number of append transactions that
+/// committed (each with its own checkpoint), `entries` the number of new
+/// entries they wrote. `entries / commits` is the mean group-commit size.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    pub commits: u64,
+    pub entries: u64,
+}
+
 /// The audit store. Cheap to clone; every clone is the same store.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -231,6 +241,7 @@ impl Store {
             max_clock_skew,
             published: std::sync::RwLock::new(published),
             events,
+            stats: pipeline::Counters::default(),
         });
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let committer = tokio::spawn(pipeline::run(shared.clone(), work, receiver));
@@ -349,6 +360,11 @@ impl Store {
     /// Every new checkpoint, as it is published.
     pub fn subscribe(&self) -> broadcast::Receiver<SignedCheckpoint> {
         self.shared().events.subscribe()
+    }
+
+    /// What the append pipeline has committed since the store opened.
+    pub fn stats(&self) -> StoreStats {
+        self.shared().stats.snapshot()
     }
 
     /// The C2SP verifier key of the log (for clients' configuration).

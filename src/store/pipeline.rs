@@ -14,6 +14,7 @@
 //! database rather than remembered.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -56,6 +57,28 @@ pub(super) struct Shared {
     pub max_clock_skew: Duration,
     pub published: RwLock<Published>,
     pub events: broadcast::Sender<SignedCheckpoint>,
+    pub stats: Counters,
+}
+
+/// What the committer has done since the store opened (see `Store::stats`).
+#[derive(Debug, Default)]
+pub(super) struct Counters {
+    commits: AtomicU64,
+    entries: AtomicU64,
+}
+
+impl Counters {
+    fn committed(&self, entries: usize) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.entries.fetch_add(entries as u64, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> super::StoreStats {
+        super::StoreStats {
+            commits: self.commits.load(Ordering::Relaxed),
+            entries: self.entries.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// What readers see: committed entries only (the tree may briefly hold
@@ -612,6 +635,7 @@ async fn try_commit(
     tx.insert_entries(&rows).await?;
     tx.put_checkpoint(size, checkpoint.as_bytes()).await?;
     tx.commit().await?;
+    shared.stats.committed(rows.len());
 
     {
         let mut published = write(&shared.published);
