@@ -478,6 +478,10 @@ async fn connect_sqlite(path: &Path) -> Result<SqlitePool, StoreError> {
         .foreign_keys(true);
     SqlitePoolOptions::new()
         .max_connections(4)
+        // A local file cannot drop a connection the way a server can: the
+        // default ping before each checkout would only add a round trip to
+        // the connection's worker thread to every append transaction.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(|source| StoreError::Connect {
