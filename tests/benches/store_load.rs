@@ -612,6 +612,8 @@ fn main() {
         let ceiling_tx = med(&|f| f.ceiling_tx_rate());
         let ceiling_entries = med(&|f| f.ceiling_entry_rate());
         let ratio = med(&|f| f.pipeline_tx_rate() / f.ceiling_tx_rate());
+        let failed: usize = runs.iter().map(|f| f.errors).sum();
+        assert!(failed == 0, "{failed} submissions failed; see above");
         println!(
             "{:<8} MEDIAN of {}: {:.0} entries/s, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, mean batch {:.1}; ceiling {:.0} transactions/s = {:.0} entries/s; pipeline/ceiling {:.2}",
             kind.name(),
