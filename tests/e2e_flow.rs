@@ -313,6 +313,49 @@ fn full_flow(db: Db) {
     );
     let status = s.expect(0, "bob", &["status", "--json"]);
     assert!(status.contains(&prod2), "{status}");
+
+    // Every delivery attempt is recorded: the refused first one, then the retry.
+    let database = match &s.db {
+        Db::Sqlite => tollgate::store::DatabaseUrl::Sqlite(s.server_data().join("store.db")),
+        Db::Postgres { url, schema } => {
+            tollgate::store::DatabaseUrl::parse(url).with_schema(schema)
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let read = || {
+        runtime.block_on(async {
+            let storage = tollgate::store::Storage::connect(&database).await.unwrap();
+            let deliveries = storage.hook_deliveries().await.unwrap();
+            storage.close().await;
+            deliveries
+        })
+    };
+    // The retry waits a second of backoff; give it (bounded) time.
+    let mut deliveries = read();
+    for _ in 0..100 {
+        let retried = deliveries.first().is_some_and(|first| {
+            deliveries
+                .iter()
+                .any(|d| d.event == first.event && d.attempt == 2)
+        });
+        if retried {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        deliveries = read();
+    }
+    let first = &deliveries[0];
+    assert_eq!(
+        (first.attempt, first.status),
+        (1, Some(503)),
+        "{deliveries:?}"
+    );
+    let retry = deliveries
+        .iter()
+        .find(|d| d.event == first.event && d.attempt == 2)
+        .unwrap_or_else(|| panic!("a retry: {deliveries:#?}"));
+    assert_eq!(retry.status, Some(204));
+    assert!(deliveries.iter().any(|d| d.event == format!("rollback-accepted:{rollback_id}") && d.status == Some(204)));
 }
 
 #[test]

@@ -34,8 +34,8 @@ CREATE TABLE hook_deliveries (
     id      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     url     TEXT NOT NULL,
     event   TEXT NOT NULL,
-    attempt INTEGER NOT NULL,
-    status  INTEGER,
+    attempt BIGINT NOT NULL,
+    status  BIGINT,
     error   TEXT,
     at      BIGINT NOT NULL
 );
