@@ -118,6 +118,23 @@ impl Session {
     }
 
     /// Signs, submits, checks the receipt's inclusion proof and prints both.
+    /// Shows exactly what will be signed, then signs and submits a decision
+    /// about `artifact` (named `subject` and `label` on screen).
+    fn submit_decision(
+        &self,
+        decision: Decision,
+        subject: &str,
+        label: &str,
+        artifact: Digest,
+        what: &str,
+    ) -> CommandResult {
+        println!("{}", messages::signing_decision(&decision, subject, label));
+        self.submit(
+            &Statement::about(subject, artifact, Predicate::Decision(decision)),
+            what,
+        )
+    }
+
     fn submit(&self, statement: &Statement, what: &str) -> CommandResult {
         let envelope = self.signer().sign_statement(statement.to_payload());
         let bytes = envelope.to_json();
@@ -649,12 +666,11 @@ pub fn approve_or_reject(config: Option<&Path>, args: &DecideArgs, approve: bool
         log.folder.current_snapshot(p),
         now,
     );
-    println!(
-        "{}",
-        messages::signing_decision(&d, &p.request.service, &p.request.version)
-    );
-    session.submit(
-        &Statement::about(&p.request.service, p.artifact, Predicate::Decision(d)),
+    session.submit_decision(
+        d,
+        &p.request.service,
+        &p.request.version,
+        p.artifact,
         action_name,
     )
 }
@@ -703,14 +719,7 @@ pub fn revoke(config: Option<&Path>, args: &RevokeArgs) -> CommandResult {
         None,
         now,
     );
-    println!(
-        "{}",
-        messages::signing_decision(&d, "decision", &target.short())
-    );
-    session.submit(
-        &Statement::about("decision", record.artifact, Predicate::Decision(d)),
-        "revoke",
-    )
+    session.submit_decision(d, "decision", &target.short(), record.artifact, "revoke")
 }
 
 pub fn waive(config: Option<&Path>, args: &WaiveArgs) -> CommandResult {
@@ -755,12 +764,11 @@ pub fn waive(config: Option<&Path>, args: &WaiveArgs) -> CommandResult {
         log.folder.current_snapshot(p),
         now,
     );
-    println!(
-        "{}",
-        messages::signing_decision(&d, &p.request.service, &p.request.version)
-    );
-    session.submit(
-        &Statement::about(&p.request.service, p.artifact, Predicate::Decision(d)),
+    session.submit_decision(
+        d,
+        &p.request.service,
+        &p.request.version,
+        p.artifact,
         "waive",
     )
 }
@@ -817,14 +825,7 @@ pub fn rollback(config: Option<&Path>, args: &RollbackArgs) -> CommandResult {
         service.and_then(|s| s.snapshot),
         now,
     );
-    println!(
-        "{}",
-        messages::signing_decision(&d, &args.service, &to.short())
-    );
-    session.submit(
-        &Statement::about(&args.service, to, Predicate::Decision(d)),
-        "rollback",
-    )
+    session.submit_decision(d, &args.service, &to.short(), to, "rollback")
 }
 
 pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
