@@ -38,9 +38,10 @@ impl From<StoreError> for CommandError {
             StoreError::Refused { .. } | StoreError::Protocol { .. } => {
                 Self::Refused(error.to_string())
             }
-            StoreError::Trust { .. } | StoreError::Sign(_) | StoreError::Unreachable { .. } => {
-                Self::Input(anyhow::Error::new(error))
-            }
+            StoreError::Trust { .. }
+            | StoreError::Sign(_)
+            | StoreError::TooLarge { .. }
+            | StoreError::Unreachable { .. } => Self::Input(anyhow::Error::new(error)),
         }
     }
 }

@@ -57,6 +57,11 @@ pub enum StoreError {
     Trust { path: PathBuf, problem: String },
     #[error("cannot sign the request: {0}")]
     Sign(#[from] crate::httpsig::AuthError),
+    /// Refused before sending: the store would refuse it as too large (exit 2).
+    #[error(
+        "the evidence file is {size} bytes; the store accepts at most {limit}\n  fix: compress it or split it into several files"
+    )]
+    TooLarge { size: usize, limit: usize },
 }
 
 impl StoreError {
@@ -466,6 +471,13 @@ impl StoreClient {
         bytes: Vec<u8>,
         content_type: &str,
     ) -> Result<EvidenceReceipt, StoreError> {
+        let limit = crate::store::MAX_EVIDENCE_BYTES;
+        if bytes.len() > limit {
+            return Err(StoreError::TooLarge {
+                size: bytes.len(),
+                limit,
+            });
+        }
         let digest = Digest::of(&bytes);
         let path = format!("/v1/evidence/{digest}");
         let (_, answer) = self
