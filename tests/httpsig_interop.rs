@@ -5,6 +5,10 @@
 //! the base layout, the `@signature-params` serialization, the header
 //! encoding and the ed25519 signature are all the other crate's.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
 use httpsig::prelude::message_component::{HttpMessageComponent, HttpMessageComponentId};
 use httpsig::prelude::{AlgorithmName, HttpSignatureBase, HttpSignatureParams, SecretKey};
 use time::{Duration, OffsetDateTime};
@@ -85,4 +89,63 @@ fn requests_signed_by_the_httpsig_crate_verify() {
     let lookup = |n: &str| (n == "content-digest").then(|| digest.clone());
     let our_base = tollgate::httpsig::signature_base("POST", uri, &lookup, &ours_params).unwrap();
     assert_eq!(our_base, base.to_string());
+}
+
+/// The other crate's headers, sent to a running store over HTTPS, are
+/// accepted like tollgate's own client's.
+#[test]
+fn a_running_store_accepts_requests_signed_by_the_httpsig_crate() {
+    let world = common::World::new();
+    let served = common::served::Served::start(&world, common::served::Db::Sqlite);
+    let bob = tollgate::keys::file::read(&served.path().join("people/bob/key")).unwrap();
+    let theirs =
+        SecretKey::from_bytes(&AlgorithmName::Ed25519, &bob.signing_key().to_bytes()).unwrap();
+    let keyid = bob.public().key_id().to_string();
+    let uri = format!("https://{}/v1/policy", served.addr);
+    let digest = content_digest(b"");
+    let created = u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap();
+
+    let ids: Vec<HttpMessageComponentId> = ["\"@method\"", "\"@target-uri\"", "\"content-digest\""]
+        .iter()
+        .map(|s| HttpMessageComponentId::try_from(*s).unwrap())
+        .collect();
+    let mut params = HttpSignatureParams::try_new(&ids).unwrap();
+    params
+        .set_created(created)
+        .set_nonce(&tollgate::statement::new_nonce())
+        .set_alg(&AlgorithmName::Ed25519)
+        .set_keyid(&keyid);
+    let lines: Vec<HttpMessageComponent> = [
+        "\"@method\": GET".to_owned(),
+        format!("\"@target-uri\": {uri}"),
+        format!("\"content-digest\": {digest}"),
+    ]
+    .iter()
+    .map(|line| HttpMessageComponent::try_from(line.as_str()).unwrap())
+    .collect();
+    let headers = HttpSignatureBase::try_new(&lines, &params)
+        .unwrap()
+        .build_signature_headers(&theirs, Some("tollgate"))
+        .unwrap();
+
+    let pin = tollgate::client::config::parse_pin(&served.pin).unwrap();
+    let tls =
+        tollgate::client::http::tls_config(&tollgate::client::config::Trust::Pin(pin)).unwrap();
+    let http = reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .build()
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let response = runtime
+        .block_on(
+            http.get(&uri)
+                .header("content-digest", &digest)
+                .header("signature-input", headers.signature_input_header_value())
+                .header("signature", headers.signature_header_value())
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = runtime.block_on(response.json()).unwrap();
+    assert_eq!(body["version"], 1);
 }
