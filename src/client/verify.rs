@@ -31,27 +31,33 @@ pub fn verify_entries(
     first_index: u64,
     entries: &[Vec<u8>],
 ) -> Result<VerifiedBatch, EntryFailure> {
-    let results: Vec<Result<(VerifiedEntry, Hash), EntryFailure>> = entries
+    let verify = |offset: usize, bytes: &Vec<u8>| {
+        let index = first_index + offset as u64;
+        ring.verify(index, bytes)
+            .map(|entry| (entry, leaf_hash(bytes)))
+            .map_err(|error| EntryFailure { index, error })
+    };
+    let verified: Result<Vec<(VerifiedEntry, Hash)>, EntryFailure> = entries
         .par_iter()
         .enumerate()
-        .map(|(offset, bytes)| {
-            let index = first_index + offset as u64;
-            let entry = ring
-                .verify(index, bytes)
-                .map_err(|error| EntryFailure { index, error })?;
-            Ok((entry, leaf_hash(bytes)))
-        })
+        .map(|(offset, bytes)| verify(offset, bytes))
         .collect();
-    let mut batch = VerifiedBatch {
-        entries: Vec::with_capacity(entries.len()),
-        leaf_hashes: Vec::with_capacity(entries.len()),
-    };
-    for result in results {
-        let (entry, leaf) = result?;
-        batch.entries.push(entry);
-        batch.leaf_hashes.push(leaf);
+    match verified {
+        Ok(pairs) => {
+            let (entries, leaf_hashes) = pairs.into_iter().unzip();
+            Ok(VerifiedBatch {
+                entries,
+                leaf_hashes,
+            })
+        }
+        // Rayon reports whichever failure it met first; report the first in
+        // log order, which is what a person fixing the log needs.
+        Err(any) => Err(entries
+            .par_iter()
+            .enumerate()
+            .find_map_first(|(offset, bytes)| verify(offset, bytes).err())
+            .unwrap_or(any)),
     }
-    Ok(batch)
 }
 
 /// Verifies a whole log from index 0 and returns it with its recomputed root.

@@ -145,11 +145,11 @@ pub struct Statement {
 
 #[derive(Deserialize)]
 struct WireStatementIn<'a> {
-    #[serde(rename = "_type")]
-    type_: String,
+    #[serde(rename = "_type", borrow)]
+    type_: std::borrow::Cow<'a, str>,
     subject: Vec<WireSubject>,
-    #[serde(rename = "predicateType")]
-    predicate_type: String,
+    #[serde(rename = "predicateType", borrow)]
+    predicate_type: std::borrow::Cow<'a, str>,
     #[serde(borrow)]
     predicate: &'a RawValue,
 }
@@ -226,10 +226,10 @@ impl Statement {
         let wire: WireStatementIn<'_> = serde_json::from_slice(payload)
             .map_err(|e| StatementError::Malformed(e.to_string()))?;
         if wire.type_ != STATEMENT_TYPE {
-            return Err(StatementError::WrongType(wire.type_));
+            return Err(StatementError::WrongType(wire.type_.into_owned()));
         }
         let kind = StatementKind::from_predicate_type(&wire.predicate_type)
-            .ok_or_else(|| StatementError::UnknownPredicateType(wire.predicate_type.clone()))?;
+            .ok_or_else(|| StatementError::UnknownPredicateType(wire.predicate_type.to_string()))?;
         if wire.subject.is_empty() {
             return Err(StatementError::NoSubject);
         }
