@@ -49,3 +49,26 @@ fn every_byte_flip_of_a_signed_decision_is_refused_or_inert() {
         "the keyid hint is unauthenticated and must stay inert"
     );
 }
+
+#[test]
+fn verifying_a_log_names_the_first_bad_entry_in_log_order() {
+    let mut w = World::new();
+    for n in 0..50 {
+        w.request("ci-main", "app", Digest::of(&[n]), None, "dev");
+    }
+    let mut log: Vec<Vec<u8>> = w
+        .envelopes
+        .iter()
+        .map(tollgate::envelope::Envelope::to_json)
+        .collect();
+    for bad in [17, 30, 44] {
+        let at = log[bad].len() / 2;
+        log[bad][at] ^= 0x01;
+    }
+    let failure = tollgate::client::verify::verify_log(&w.ring, &log).unwrap_err();
+    assert_eq!(failure.index, 17);
+    log.truncate(17);
+    let (batch, root) = tollgate::client::verify::verify_log(&w.ring, &log).unwrap();
+    assert_eq!(batch.entries.len(), 17);
+    assert_eq!(root, tollgate::ledger::root_of(&batch.leaf_hashes));
+}
