@@ -99,6 +99,18 @@ pub enum Storage {
     Postgres(PgPool),
 }
 
+/// Runs one expression on whichever backend this is. The SQL text is shared:
+/// sqlx's SQLite driver takes PostgreSQL's `$N` placeholders too (numbered in
+/// order of first use, so every statement uses them in ascending order).
+macro_rules! on_backend {
+    ($value:expr, $conn:ident => $body:expr) => {
+        match $value {
+            Self::Sqlite($conn) => $body,
+            Self::Postgres($conn) => $body,
+        }
+    };
+}
+
 fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| StoreError::Database { action, source }
 }
@@ -167,70 +179,42 @@ impl Storage {
     }
 
     pub async fn close(&self) {
-        match self {
-            Self::Sqlite(pool) => pool.close().await,
-            Self::Postgres(pool) => pool.close().await,
-        }
+        on_backend!(self, pool => pool.close().await);
     }
 
     /// A pinned fact, if set.
     pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         let action = "read the store's settings";
-        match self {
-            Self::Sqlite(pool) => sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+        on_backend!(self, pool => sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
                 .bind(key)
                 .fetch_optional(pool)
                 .await
-                .map_err(db(action)),
-            Self::Postgres(pool) => sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
-                .bind(key)
-                .fetch_optional(pool)
-                .await
-                .map_err(db(action)),
-        }
+                .map_err(db(action)))
     }
 
     /// Pins a fact unless it is already set; returns the value in force.
     pub async fn pin_meta(&self, key: &str, value: &str) -> Result<String, StoreError> {
         let action = "record the store's settings";
-        match self {
-            Self::Sqlite(pool) => {
-                sqlx::query(
-                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-                )
-                .bind(key)
-                .bind(value)
-                .execute(pool)
-                .await
-                .map_err(db(action))?;
-            }
-            Self::Postgres(pool) => {
-                sqlx::query(
-                    "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-                )
-                .bind(key)
-                .bind(value)
-                .execute(pool)
-                .await
-                .map_err(db(action))?;
-            }
-        }
+        on_backend!(self, pool => {
+            sqlx::query(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(pool)
+            .await
+            .map_err(db(action))?;
+        });
         Ok(self.meta(key).await?.unwrap_or_else(|| value.to_owned()))
     }
 
     /// Number of entries (one past the highest index).
     pub async fn size(&self) -> Result<u64, StoreError> {
         let action = "count the log entries";
-        let max: Option<i64> = match self {
-            Self::Sqlite(pool) => sqlx::query_scalar("SELECT MAX(idx) FROM entries")
+        let max: Option<i64> = on_backend!(self, pool => sqlx::query_scalar("SELECT MAX(idx) FROM entries")
                 .fetch_one(pool)
                 .await
-                .map_err(db(action))?,
-            Self::Postgres(pool) => sqlx::query_scalar("SELECT MAX(idx) FROM entries")
-                .fetch_one(pool)
-                .await
-                .map_err(db(action))?,
-        };
+                .map_err(db(action))?);
         max.map_or(Ok(0), |m| to_u64(m).map(|m| m + 1))
     }
 
@@ -238,44 +222,26 @@ impl Storage {
     pub async fn entries(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, StoreError> {
         let action = "read log entries";
         let (start, end) = (to_i64(start)?, to_i64(end)?);
-        let rows: Vec<EntryRow> = match self {
-            Self::Sqlite(pool) => sqlx::query_as(
-                "SELECT idx, entry_id, leaf_hash, body FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
-            )
-            .bind(start)
-            .bind(end)
-            .fetch_all(pool)
-            .await
-            .map_err(db(action))?,
-            Self::Postgres(pool) => sqlx::query_as(
+        let rows: Vec<EntryRow> = on_backend!(self, pool => sqlx::query_as(
                 "SELECT idx, entry_id, leaf_hash, body FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
             )
             .bind(start)
             .bind(end)
             .fetch_all(pool)
             .await
-            .map_err(db(action))?,
-        };
+            .map_err(db(action))?);
         stored(rows)
     }
 
     /// The checkpoint of the largest size, as (size, signed note bytes).
     pub async fn latest_checkpoint(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
         let action = "read the latest checkpoint";
-        let row: Option<(i64, Vec<u8>)> = match self {
-            Self::Sqlite(pool) => {
-                sqlx::query_as("SELECT size, body FROM checkpoints ORDER BY size DESC LIMIT 1")
-                    .fetch_optional(pool)
-                    .await
-                    .map_err(db(action))?
-            }
-            Self::Postgres(pool) => {
-                sqlx::query_as("SELECT size, body FROM checkpoints ORDER BY size DESC LIMIT 1")
-                    .fetch_optional(pool)
-                    .await
-                    .map_err(db(action))?
-            }
-        };
+        let row: Option<(i64, Vec<u8>)> = on_backend!(self, pool => {
+            sqlx::query_as("SELECT size, body FROM checkpoints ORDER BY size DESC LIMIT 1")
+                .fetch_optional(pool)
+                .await
+                .map_err(db(action))?
+        });
         row.map(|(size, body)| Ok((to_u64(size)?, body)))
             .transpose()
     }
@@ -285,17 +251,7 @@ impl Storage {
     pub async fn put_checkpoint(&self, size: u64, body: &[u8]) -> Result<(), StoreError> {
         let action = "record a checkpoint";
         let size = to_i64(size)?;
-        let _rows = match self {
-            Self::Sqlite(pool) => sqlx::query(
-                "INSERT INTO checkpoints (size, body) VALUES (?, ?) ON CONFLICT (size) DO NOTHING",
-            )
-            .bind(size)
-            .bind(body)
-            .execute(pool)
-            .await
-            .map_err(db(action))?
-            .rows_affected(),
-            Self::Postgres(pool) => sqlx::query(
+        let _rows = on_backend!(self, pool => sqlx::query(
                 "INSERT INTO checkpoints (size, body) VALUES ($1, $2) ON CONFLICT (size) DO NOTHING",
             )
             .bind(size)
@@ -303,8 +259,7 @@ impl Storage {
             .execute(pool)
             .await
             .map_err(db(action))?
-            .rows_affected(),
-        };
+            .rows_affected());
         Ok(())
     }
 
@@ -317,19 +272,7 @@ impl Storage {
         stored_at_ms: i64,
     ) -> Result<bool, StoreError> {
         let action = "store an evidence blob";
-        let done = match self {
-            Self::Sqlite(pool) => sqlx::query(
-                "INSERT INTO evidence (digest, media_type, body, stored_at) VALUES (?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING",
-            )
-            .bind(digest)
-            .bind(media_type)
-            .bind(body)
-            .bind(stored_at_ms)
-            .execute(pool)
-            .await
-            .map_err(db(action))?
-            .rows_affected(),
-            Self::Postgres(pool) => sqlx::query(
+        let done = on_backend!(self, pool => sqlx::query(
                 "INSERT INTO evidence (digest, media_type, body, stored_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
             )
             .bind(digest)
@@ -339,8 +282,7 @@ impl Storage {
             .execute(pool)
             .await
             .map_err(db(action))?
-            .rows_affected(),
-        };
+            .rows_affected());
         Ok(done == 1)
     }
 
@@ -349,22 +291,13 @@ impl Storage {
         digest: &[u8],
     ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         let action = "read an evidence blob";
-        match self {
-            Self::Sqlite(pool) => {
-                sqlx::query_as("SELECT media_type, body FROM evidence WHERE digest = ?")
-                    .bind(digest)
-                    .fetch_optional(pool)
-                    .await
-                    .map_err(db(action))
-            }
-            Self::Postgres(pool) => {
-                sqlx::query_as("SELECT media_type, body FROM evidence WHERE digest = $1")
-                    .bind(digest)
-                    .fetch_optional(pool)
-                    .await
-                    .map_err(db(action))
-            }
-        }
+        on_backend!(self, pool => {
+            sqlx::query_as("SELECT media_type, body FROM evidence WHERE digest = $1")
+                .bind(digest)
+                .fetch_optional(pool)
+                .await
+                .map_err(db(action))
+        })
     }
 
     /// Records one attempt to deliver a deploy-hook notification.
@@ -380,21 +313,7 @@ impl Storage {
         let action = "record a hook delivery";
         let status = status.map(i64::from);
         let attempt = i64::from(attempt);
-        match self {
-            Self::Sqlite(pool) => sqlx::query(
-                "INSERT INTO hook_deliveries (url, event, attempt, status, error, at) VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(url)
-            .bind(event)
-            .bind(attempt)
-            .bind(status)
-            .bind(error)
-            .bind(at_ms)
-            .execute(pool)
-            .await
-            .map(|_| ())
-            .map_err(db(action))?,
-            Self::Postgres(pool) => sqlx::query(
+        on_backend!(self, pool => sqlx::query(
                 "INSERT INTO hook_deliveries (url, event, attempt, status, error, at) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(url)
@@ -406,8 +325,7 @@ impl Storage {
             .execute(pool)
             .await
             .map(|_| ())
-            .map_err(db(action))?,
-        }
+            .map_err(db(action))?);
         Ok(())
     }
 
@@ -415,16 +333,10 @@ impl Storage {
     pub async fn hook_deliveries(&self) -> Result<Vec<HookDelivery>, StoreError> {
         let action = "read hook deliveries";
         let sql = "SELECT url, event, attempt, status, error FROM hook_deliveries ORDER BY id";
-        let rows: Vec<HookRow> = match self {
-            Self::Sqlite(pool) => sqlx::query_as(sql)
+        let rows: Vec<HookRow> = on_backend!(self, pool => sqlx::query_as(sql)
                 .fetch_all(pool)
                 .await
-                .map_err(db(action))?,
-            Self::Postgres(pool) => sqlx::query_as(sql)
-                .fetch_all(pool)
-                .await
-                .map_err(db(action))?,
-        };
+                .map_err(db(action))?);
         Ok(rows
             .into_iter()
             .map(|(url, event, attempt, status, error)| HookDelivery {
@@ -530,16 +442,10 @@ impl AppendTx {
     /// so nobody else can change it before the commit).
     pub async fn size(&mut self) -> Result<u64, StoreError> {
         let action = "count the log entries";
-        let max: Option<i64> = match self {
-            Self::Sqlite(tx) => sqlx::query_scalar("SELECT MAX(idx) FROM entries")
+        let max: Option<i64> = on_backend!(self, tx => sqlx::query_scalar("SELECT MAX(idx) FROM entries")
                 .fetch_one(&mut **tx)
                 .await
-                .map_err(db(action))?,
-            Self::Postgres(tx) => sqlx::query_scalar("SELECT MAX(idx) FROM entries")
-                .fetch_one(&mut **tx)
-                .await
-                .map_err(db(action))?,
-        };
+                .map_err(db(action))?);
         max.map_or(Ok(0), |m| to_u64(m).map(|m| m + 1))
     }
 
@@ -547,22 +453,13 @@ impl AppendTx {
     pub async fn entries_from(&mut self, start: u64) -> Result<Vec<StoredEntry>, StoreError> {
         let action = "read entries appended by another store instance";
         let start = to_i64(start)?;
-        let rows: Vec<EntryRow> = match self {
-            Self::Sqlite(tx) => sqlx::query_as(
-                "SELECT idx, entry_id, leaf_hash, body FROM entries WHERE idx >= ? ORDER BY idx",
-            )
-            .bind(start)
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(db(action))?,
-            Self::Postgres(tx) => sqlx::query_as(
+        let rows: Vec<EntryRow> = on_backend!(self, tx => sqlx::query_as(
                 "SELECT idx, entry_id, leaf_hash, body FROM entries WHERE idx >= $1 ORDER BY idx",
             )
             .bind(start)
             .fetch_all(&mut **tx)
             .await
-            .map_err(db(action))?,
-        };
+            .map_err(db(action))?);
         stored(rows)
     }
 
@@ -609,17 +506,7 @@ impl AppendTx {
     pub async fn put_checkpoint(&mut self, size: u64, body: &[u8]) -> Result<(), StoreError> {
         let action = "record a checkpoint";
         let size = to_i64(size)?;
-        let _rows = match self {
-            Self::Sqlite(tx) => sqlx::query(
-                "INSERT INTO checkpoints (size, body) VALUES (?, ?) ON CONFLICT (size) DO NOTHING",
-            )
-            .bind(size)
-            .bind(body)
-            .execute(&mut **tx)
-            .await
-            .map_err(db(action))?
-            .rows_affected(),
-            Self::Postgres(tx) => sqlx::query(
+        let _rows = on_backend!(self, tx => sqlx::query(
                 "INSERT INTO checkpoints (size, body) VALUES ($1, $2) ON CONFLICT (size) DO NOTHING",
             )
             .bind(size)
@@ -627,8 +514,7 @@ impl AppendTx {
             .execute(&mut **tx)
             .await
             .map_err(db(action))?
-            .rows_affected(),
-        };
+            .rows_affected());
         Ok(())
     }
 
@@ -636,18 +522,12 @@ impl AppendTx {
     /// `synchronous_commit`).
     pub async fn commit(self) -> Result<(), StoreError> {
         let action = "commit the append";
-        match self {
-            Self::Sqlite(tx) => tx.commit().await.map_err(db(action)),
-            Self::Postgres(tx) => tx.commit().await.map_err(db(action)),
-        }
+        on_backend!(self, tx => tx.commit().await.map_err(db(action)))
     }
 
     /// Ends the transaction without writing.
     pub async fn rollback(self) -> Result<(), StoreError> {
         let action = "end the append transaction";
-        match self {
-            Self::Sqlite(tx) => tx.rollback().await.map_err(db(action)),
-            Self::Postgres(tx) => tx.rollback().await.map_err(db(action)),
-        }
+        on_backend!(self, tx => tx.rollback().await.map_err(db(action)))
     }
 }
