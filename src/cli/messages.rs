@@ -90,7 +90,9 @@ pub fn serving(
          database:    {database}\n\
          certificate: {cert}, {fingerprint}\n\
          log key:     {vkey}\n\n\
-         Client configuration (paste into config.toml; see `tollgate init`):\n\n\
+         Enrol a client (it shows these values and asks before writing them):\n\n\
+         tollgate join https://{addr} --pin {fingerprint}\n\n\
+         or paste into its config.toml:\n\n\
          store = \"https://{addr}\"\n\
          pin = \"{fingerprint}\"\n\
          log_vkey = \"{vkey}\"\n\
@@ -249,16 +251,23 @@ pub fn log_verified(log: &crate::client::sync::VerifiedLog, ignored: usize) -> S
 }
 
 pub fn init_done(
+    name: &str,
     key: &std::path::Path,
     policy: &std::path::Path,
     config: &std::path::Path,
 ) -> String {
     format!(
-        "Created:\n  key:     {}\n  policy:  {} (starter policy; your key is operator `you`)\n  config:  {}\n\nNext:\n  1. Edit the policy: people, roles, environments, gates; check it with `tollgate policy check {}`.\n  2. Start or join a store; fill `store`, `pin` (or `ca`) and `log_vkey` in the config.\n  3. Set `policy_digest` to the digest `tollgate policy check` prints for the genesis policy.\n  4. Run `tollgate log verify`.",
-        key.display(),
-        policy.display(),
-        config.display(),
-        policy.display(),
+        "Created:\n  key:     {key}\n  policy:  {policy} (a starter policy; you are operator `{name}`)\n  config:  {config}\n\n\
+         Next:\n  \
+         1. Edit the policy: people and their keys (`tollgate key show`), roles, environments,\n     \
+         gates. Check it with `tollgate policy check {policy}`.\n  \
+         2. Run a store: `tollgate serve --self-signed` starts with that policy and prints\n     \
+         its URL and certificate pin. Or ask whoever runs your team's store for them.\n  \
+         3. Enrol: `tollgate join https://127.0.0.1:8443 --pin sha256:…`.\n  \
+         4. `tollgate status` lists promotions; `tollgate log verify` checks the log.",
+        key = key.display(),
+        policy = policy.display(),
+        config = config.display(),
     )
 }
 
@@ -285,4 +294,133 @@ pub fn policy_signed(
 
 pub fn unreachable(error: &str) -> String {
     format!("unreachable: {error}")
+}
+
+/// A time as users read it: RFC 3339 in UTC, whole seconds.
+pub fn time(at: time::OffsetDateTime) -> String {
+    let at = at
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(at);
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
+}
+
+pub fn outbox_listing(dir: &std::path::Path, items: &[crate::client::outbox::Item]) -> String {
+    use crate::client::outbox::ItemState;
+    use std::fmt::Write as _;
+    if items.is_empty() {
+        return format!("the outbox is empty ({})", dir.display());
+    }
+    let mut out = format!("outbox {}\n", dir.display());
+    for item in items {
+        let _ = write!(
+            out,
+            "{:>4}  {:<8} {}  {}",
+            item.seq,
+            item.state_name(),
+            item.entry_id.short(),
+            item.summary
+        );
+        match &item.state {
+            ItemState::Queued {
+                last_error: Some(e),
+            } => {
+                let _ = write!(out, "\n        last attempt: {e}");
+            }
+            ItemState::Queued { last_error: None } => {}
+            ItemState::Sent { receipt, at } => {
+                let _ = write!(out, "  (index {}, {})", receipt.index, time(*at));
+            }
+            ItemState::Refused {
+                message,
+                remediation,
+                ..
+            } => {
+                let _ = write!(
+                    out,
+                    "\n        refused: {message}\n        fix: {remediation}"
+                );
+            }
+        }
+        out.push('\n');
+    }
+    out.push_str("`tollgate sync` delivers what is queued.");
+    out
+}
+
+pub fn sync_done(
+    sent: &[crate::client::outbox::Item],
+    refused: &[crate::client::outbox::Item],
+    size: u64,
+) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for item in sent {
+        if let crate::client::outbox::ItemState::Sent { receipt, .. } = &item.state {
+            let _ = writeln!(out, "delivered: {} (index {})", item.summary, receipt.index);
+        }
+    }
+    for item in refused {
+        let _ = writeln!(out, "refused by the store: {}", item.summary);
+    }
+    let _ = write!(out, "log verified: {size} entries");
+    out
+}
+
+pub fn outbox_refused(n: usize) -> String {
+    format!("the store refused {n} queued item(s); `tollgate outbox` shows why and what to do")
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn join_summary(
+    url: &str,
+    pin: &str,
+    checkpoint: &crate::ledger::SignedCheckpoint,
+    log_vkey: &NoteVerifierKey,
+    genesis: &crate::policy::Policy,
+    current: &crate::policy::Policy,
+    me: Option<&(String, String)>,
+    config: &std::path::Path,
+) -> String {
+    let c = checkpoint.checkpoint();
+    let me = match me {
+        Some((name, roles)) if roles.is_empty() => format!("{name} (no roles yet)"),
+        Some((name, roles)) => format!("{name} ({roles})"),
+        None => "not in the current policy".to_owned(),
+    };
+    format!(
+        "store:            {url}\n\
+         certificate pin:  {pin}\n\
+         log:              {origin}, {size} entries (checkpoint verified)\n\
+         log key:          {log_vkey}\n\
+         genesis policy:   version {gv}, {gd}\n\
+         current policy:   version {cv}, {cd}\n\
+         you are:          {me}\n\n\
+         Compare the genesis policy digest with the one the store's operator\n\
+         gives you: it is pinned, and every later policy must chain from it.\n\
+         configuration:    {config}",
+        origin = c.origin,
+        size = c.size,
+        gv = genesis.version,
+        gd = genesis.digest(),
+        cv = current.version,
+        cd = current.digest(),
+        config = config.display(),
+    )
+}
+
+pub fn joined(config: &std::path::Path) -> String {
+    format!(
+        "wrote {}\nnext: `tollgate status` lists promotions; `tollgate log verify` checks the whole log.",
+        config.display()
+    )
+}
+
+pub fn not_in_policy(public: &str) -> String {
+    format!(
+        "the store does not know your key: it is not in the store's policy yet\n  \
+         fix: send this line to a policy admin, who adds it under [operators.YOUR-NAME] and \
+         rotates the policy, then run this command again:\n  key = \"{public}\""
+    )
 }

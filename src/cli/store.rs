@@ -87,7 +87,7 @@ impl Session {
         })
     }
 
-    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+    pub(super) fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
     }
 
@@ -955,73 +955,4 @@ pub fn policy_submit(config: Option<&Path>, file: &Path) -> CommandResult {
         )
     );
     Ok(())
-}
-
-/// `init`: a key, a starter policy with that key as an operator, and a
-/// client configuration with placeholders.
-pub fn init(config: Option<&Path>, name: &str, force: bool) -> CommandResult {
-    let key_path = crate::paths::default_key_file()?;
-    let signer = if key_path.exists() && !force {
-        file::read(&key_path)?
-    } else {
-        let signer = Signer::generate(name);
-        file::write(&key_path, &signer, force)?;
-        signer
-    };
-    let config_path = match config {
-        Some(path) => path.to_path_buf(),
-        None => config::default_path().map_err(anyhow::Error::new)?,
-    };
-    let dir = config_path
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let policy_path = dir.join("policy.toml");
-    if config_path.exists() && !force {
-        return Err(CommandError::Input(anyhow::anyhow!(
-            "{}: a client configuration already exists; pass --force to replace it",
-            config_path.display()
-        )));
-    }
-    let policy_text = format!(
-        "{}\n# You, added by `tollgate init`; add yourself to roles below.\n[operators.you]\nkey = \"{}\"\n",
-        crate::policy::EXAMPLE_POLICY.trim_end(),
-        signer.public()
-    );
-    let policy_text = policy_text.replace(
-        "[roles]\nrelease-manager = [\"alice\", \"erin\"]",
-        "[roles]\nrelease-manager = [\"alice\", \"erin\", \"you\"]",
-    );
-    // Operators must come before [roles] in TOML, so insert there instead.
-    let policy_text = move_operator_block(&policy_text);
-    let digest = Digest::of(policy_text.as_bytes());
-    sync::write_atomic(&policy_path, policy_text.as_bytes()).map_err(anyhow::Error::new)?;
-    sync::write_atomic(
-        &config_path,
-        config::template(&key_path, &digest).as_bytes(),
-    )
-    .map_err(anyhow::Error::new)?;
-    println!(
-        "{}",
-        messages::init_done(&key_path, &policy_path, &config_path)
-    );
-    Ok(())
-}
-
-/// Moves the appended `[operators.you]` block up to the operators section.
-fn move_operator_block(text: &str) -> String {
-    let marker = "\n# You, added by `tollgate init`";
-    let Some(at) = text.find(marker) else {
-        return text.to_owned();
-    };
-    let (body, block) = text.split_at(at);
-    let anchor = "\n# CI is an operator too";
-    match body.find(anchor) {
-        Some(pos) => format!(
-            "{}{}\n{}\n",
-            &body[..pos],
-            block.trim_end(),
-            &body[pos..].trim_end()
-        ),
-        None => text.to_owned(),
-    }
 }

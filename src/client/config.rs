@@ -135,7 +135,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
     let store = required(
         "store",
         raw.store,
-        "set it to the store's URL, e.g. store = \"https://127.0.0.1:8443\"",
+        "run `tollgate join https://HOST:PORT --pin sha256:…` with the URL and pin the store's operator gives you",
     )?;
     let store = store.trim_end_matches('/').to_owned();
     let Some(rest) = store.strip_prefix("https://") else {
@@ -172,7 +172,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
             return Err(field(
                 "pin",
                 "is missing (and so is `ca`)".to_owned(),
-                "set pin = \"sha256:…\" to the fingerprint the store printed, or ca = \"FILE.pem\"",
+                "run `tollgate join URL --pin sha256:…`, or set pin = \"sha256:…\" to the fingerprint the store printed, or ca = \"FILE.pem\"",
             ));
         }
         (Some(ca), None) => Trust::Ca(resolve(&ca)),
@@ -193,7 +193,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
     let vkey_text = required(
         "log_vkey",
         raw.log_vkey,
-        "copy the log's verifier key (`<origin>+<id>+<key>`) that the store printed",
+        "run `tollgate join URL --pin sha256:…`, which fills it in, or copy the `<origin>+<id>+<key>` the store printed",
     )?;
     let log_vkey = vkey_text.parse::<NoteVerifierKey>().map_err(|e| {
         field(
@@ -206,7 +206,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
     let digest_text = required(
         "policy_digest",
         raw.policy_digest,
-        "set it to the digest of the first policy (`tollgate policy check FILE` prints it)",
+        "run `tollgate join URL --pin sha256:…`, which fills it in, or set it to the digest of the store's first policy",
     )?;
     let policy_digest = digest_text.parse::<Digest>().map_err(|e| {
         field(
@@ -250,23 +250,14 @@ pub fn pin_text(fingerprint: &[u8; 32]) -> String {
 }
 
 /// A starter configuration with placeholders for `tollgate init`.
-pub fn template(key: &Path, policy_digest: &Digest) -> String {
+pub fn template(key: &Path) -> String {
     format!(
-        "# tollgate client configuration. Fill in the FILL-ME values from what\n\
-         # `tollgate serve` printed when it started (or ask whoever runs the store).\n\n\
-         # The audit store's URL (HTTPS only).\n\
-         store = \"https://FILL-ME:8443\"\n\n\
-         # Trust: exactly one of `pin` (the SHA-256 of the store's certificate,\n\
-         # for a self-signed store) or `ca` (a PEM file of CA certificates).\n\
-         pin = \"sha256:FILL-ME\"\n\
-         # ca = \"ca.pem\"\n\n\
+        "# tollgate client configuration.\n\
+         # `tollgate join https://HOST:PORT --pin sha256:…` fills in `store`, `pin`,\n\
+         # `log_vkey` and `policy_digest` after showing them to you. The store's\n\
+         # operator gives you the URL and the pin (`tollgate serve` prints both).\n\n\
          # Your private key (signs requests and statements).\n\
-         key = {key:?}\n\n\
-         # The log's checkpoint verifier key, `<origin>+<key id>+<base64 key>`.\n\
-         log_vkey = \"FILL-ME\"\n\n\
-         # The digest of the first policy of this log. Pinned: a store that\n\
-         # presents another genesis policy is refused.\n\
-         policy_digest = \"{policy_digest}\"\n",
+         key = {key:?}\n",
         key = key.display().to_string(),
     )
 }
@@ -341,7 +332,7 @@ mod tests {
         assert!(e.contains("`policy_digest` is not usable"), "{e}");
         let e = err("store = \"https://a\"\nca = \"c.pem\"\nlog_vkey = \"\"\n");
         assert!(
-            e.contains("`log_vkey` is missing; copy the log's verifier key"),
+            e.contains("`log_vkey` is missing; run `tollgate join"),
             "{e}"
         );
         let e = err("store = \"https://a\"\nunknown = 1\n");
@@ -349,10 +340,13 @@ mod tests {
     }
 
     #[test]
-    fn the_template_names_what_to_fill() {
-        let text = template(Path::new("/k/operator.key"), &Digest::of(b"p"));
+    fn the_template_says_join_fills_it() {
+        let text = template(Path::new("/k/operator.key"));
         let e = err(&text);
-        assert!(e.contains("`store` still holds the placeholder"), "{e}");
+        assert!(
+            e.contains("`store` is missing") && e.contains("tollgate join"),
+            "{e}"
+        );
         let missing = load(Some(Path::new("/nonexistent/tollgate/config.toml"))).unwrap_err();
         assert!(missing.to_string().contains("run `tollgate init`"));
     }
