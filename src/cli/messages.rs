@@ -424,3 +424,45 @@ pub fn not_in_policy(public: &str) -> String {
          rotates the policy, then run this command again:\n  key = \"{public}\""
     )
 }
+
+/// A time in the local zone when asked and known, else UTC; whole seconds.
+pub fn time_in(at: time::OffsetDateTime, local: bool) -> String {
+    if local && let Ok(offset) = time::UtcOffset::current_local_offset() {
+        let at = at.to_offset(offset).replace_nanosecond(0).unwrap_or(at);
+        if let Ok(text) = at.format(&time::format_description::well_known::Rfc3339) {
+            return text;
+        }
+    }
+    time(at)
+}
+
+pub fn history<'e>(
+    entries: impl Iterator<Item = &'e crate::state::VerifiedEntry>,
+    size: u64,
+    local: bool,
+) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let mut shown = 0usize;
+    for e in entries {
+        let at = e
+            .statement
+            .signed_at()
+            .map_or_else(|| "-".to_owned(), |(_, at)| time_in(at, local));
+        let _ = writeln!(
+            out,
+            "{:>6}  {at:<25} {:<12} {:<17} {}  {}",
+            e.index,
+            e.signer,
+            e.statement.kind().name(),
+            e.id.short(),
+            e.statement.summary()
+        );
+        shown += 1;
+    }
+    let _ = write!(
+        out,
+        "{shown} of {size} entries shown; every signature and the Merkle root verified"
+    );
+    out
+}

@@ -367,6 +367,18 @@ pub enum LogCommand {
     },
     /// Print an offline inclusion proof (c2sp.org/tlog-proof@v1) for an entry.
     Proof { index: u64 },
+    /// The audit history: every verified entry with its signer, kind, signed
+    /// time and what it does.
+    Show {
+        /// Start at this log index.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        since: u64,
+        /// Print times in the local time zone instead of UTC.
+        #[arg(long)]
+        local: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -929,6 +941,35 @@ pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
                 .map_err(|e| CommandError::Refused(messages::bad_receipt(&e.to_string())))?;
             let bundle = TlogProof::new(*index, proof, &checkpoint);
             print!("{}", String::from_utf8_lossy(&bundle.to_bytes()));
+            Ok(())
+        }
+        LogCommand::Show { since, local, json } => {
+            let log = session.sync()?;
+            let shown = log.entries.iter().filter(|e| e.index >= *since);
+            if *json {
+                let list: Vec<_> = shown
+                    .map(|e| {
+                        serde_json::json!({
+                            "index": e.index,
+                            "entry_id": e.id.to_string(),
+                            "signer": e.signer,
+                            "kind": e.statement.kind().name(),
+                            "signed_at": e.statement.signed_at().map(|(_, at)| messages::time(at)),
+                            "summary": e.statement.summary(),
+                        })
+                    })
+                    .collect();
+                let c = log.checkpoint.checkpoint();
+                println!(
+                    "{:#}",
+                    serde_json::json!({ "origin": c.origin, "size": c.size, "entries": list })
+                );
+            } else {
+                println!(
+                    "{}",
+                    messages::history(shown, log.checkpoint.checkpoint().size, *local)
+                );
+            }
             Ok(())
         }
     }
