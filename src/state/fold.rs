@@ -606,4 +606,13 @@ impl Folder {
     pub fn state_at(&self, now: OffsetDateTime) -> State {
         super::readiness::evaluate(&self.policy, self.state.clone(), now)
     }
+
+    /// Would [`Self::apply`] accept `entry` next? The same judgement, with
+    /// the same reason, without changing anything: what the action layer
+    /// asks before anything is signed, so a local refusal is the store's.
+    /// (It applies to a copy; a decision is judged a few times a minute at
+    /// most, never in a loop.)
+    pub fn check(&self, entry: &VerifiedEntry) -> Result<(), Refusal> {
+        self.clone().apply(entry)
+    }
 }

@@ -86,6 +86,37 @@ pub enum Refusal {
     NotYourDecision { decision: Digest, owner: String },
     #[error("decision {0} was already revoked")]
     AlreadyRevoked(Digest),
+    // Refused before anything is signed (the action layer, `client::actions`).
+    #[error(
+        "{0} is not an operator in the policy in force; ask a policy admin to add your key \
+         (`tollgate key show` prints it)"
+    )]
+    NotAnOperator(String),
+    #[error(
+        "{signer} holds no role that can {action} in `{environment}`; the policy accepts: {accepted}"
+    )]
+    NoAcceptableRole {
+        signer: String,
+        action: &'static str,
+        environment: String,
+        accepted: String,
+    },
+    #[error("you hold several roles that qualify ({roles}); choose one (--role)")]
+    SeveralRoles { roles: String },
+    #[error(
+        "nothing of `{service}` is known to run in `{environment}`; there is nothing to roll back"
+    )]
+    NothingRunning {
+        environment: String,
+        service: String,
+    },
+    #[error(
+        "no earlier good deployment of `{service}` in `{environment}` is known; name one (--to VERSION or sha256:HEX)"
+    )]
+    NoKnownGood {
+        environment: String,
+        service: String,
+    },
     #[error("environment `{0}` has no rollback rule in the policy")]
     RollbackNotAllowed(String),
     #[error(
