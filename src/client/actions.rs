@@ -202,6 +202,7 @@ pub fn prepare(
     Ok(prepared)
 }
 
+#[derive(Clone, Copy)]
 struct RequestParts<'a> {
     service: &'a str,
     version: &'a str,
@@ -248,17 +249,17 @@ fn request(
             parts.service, parts.version
         ),
         details: vec![
-            row("service", parts.service),
-            row("version", parts.version),
-            row("artifact", parts.artifact),
-            row("route", route),
+            row("service", &parts.service),
+            row("version", &parts.version),
+            row("artifact", &parts.artifact),
+            row("route", &route),
             row(
                 "source",
-                format!("{}@{}", parts.source.repo, parts.source.commit),
+                &format!("{}@{}", parts.source.repo, parts.source.commit),
             ),
             row(
                 "release notes",
-                parts
+                &parts
                     .release_notes
                     .map_or_else(|| "none".to_owned(), |d| d.to_string()),
             ),
@@ -329,6 +330,7 @@ fn pick_role(
 }
 
 /// A decision bound to what the verified log shows now.
+#[derive(Clone, Copy)]
 struct Bound {
     ttl: time::Duration,
     gate_results: Digest,
@@ -364,31 +366,31 @@ fn decision(
     }
 }
 
-fn row(label: &str, value: impl ToString) -> (String, String) {
+fn row(label: &str, value: &dyn std::fmt::Display) -> (String, String) {
     (label.to_owned(), value.to_string())
 }
 
 /// The rows every decision shows: what is signed, bound and observed.
 fn decision_details(d: &Decision, subject: &str, artifact: Digest) -> Vec<(String, String)> {
     vec![
-        row("action", d.action.kind_name()),
-        row("subject", subject),
-        row("artifact", artifact),
+        row("action", &d.action.kind_name()),
+        row("subject", &subject),
+        row("artifact", &artifact),
         row("role", &d.role),
         row("rationale", &d.rationale),
-        row("issued", when(d.issued_at)),
-        row("expires", when(d.expires_at)),
-        row("policy", d.bound.policy),
-        row("gate results", d.bound.gate_results),
+        row("issued", &when(d.issued_at)),
+        row("expires", &when(d.expires_at)),
+        row("policy", &d.bound.policy),
+        row("gate results", &d.bound.gate_results),
         row(
             "snapshot",
-            d.bound
+            &d.bound
                 .snapshot
                 .map_or_else(|| "none".to_owned(), |s| s.to_string()),
         ),
         row(
             "observed",
-            format!("{} size {}", d.observed.origin, d.observed.size),
+            &format!("{} size {}", d.observed.origin, d.observed.size),
         ),
     ]
 }
