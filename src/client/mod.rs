@@ -3,5 +3,6 @@
 
 pub mod config;
 pub mod http;
+pub mod receipts;
 pub mod sync;
 pub mod verify;

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::fold::gate_results_digest;
 use super::model::{
-    ApprovalView, DecisionRecord, GateVerdict, Promotion, PromotionStatus, Standing, State,
+    ApprovalView, DecisionRecord, GateVerdict, Promotion, PromotionStatus, Standing, State, Via,
     WaiverView,
 };
 use super::reasons::{Blocker, StaleReason};
@@ -19,14 +19,52 @@ use crate::statement::{DecisionAction, GateStatus};
 /// Evaluates every promotion of `state` at `now`.
 pub fn evaluate(policy: &Policy, mut state: State, now: OffsetDateTime) -> State {
     let ids: Vec<Digest> = state.promotion_order.clone();
+    // Computed before any promotion is taken out of the map below.
+    let newest: BTreeMap<(&str, &str), (u64, Digest)> = state
+        .environments
+        .iter()
+        .flat_map(|(env, services)| {
+            services.keys().filter_map(|service| {
+                newest_deployed(&state, env, service).map(|n| ((env.as_str(), service.as_str()), n))
+            })
+        })
+        .collect();
+    let newest: BTreeMap<(String, String), (u64, Digest)> = newest
+        .into_iter()
+        .map(|((e, s), n)| ((e.to_owned(), s.to_owned()), n))
+        .collect();
     for id in ids {
         let Some(mut promotion) = state.promotions.remove(&id) else {
             continue;
         };
-        evaluate_promotion(policy, &state, &mut promotion, now);
+        let latest = newest
+            .get(&(
+                promotion.request.to.clone(),
+                promotion.request.service.clone(),
+            ))
+            .copied();
+        evaluate_promotion(policy, &state, &mut promotion, now, latest);
         state.promotions.insert(id, promotion);
     }
     state
+}
+
+/// The newest promotion (by its request's log index) that was deployed
+/// successfully to `environment`/`service`: `(request index, id)`.
+pub(super) fn newest_deployed(
+    state: &State,
+    environment: &str,
+    service: &str,
+) -> Option<(u64, Digest)> {
+    state
+        .service(environment, service)?
+        .history
+        .iter()
+        .filter_map(|r| match r.via {
+            Via::Promotion(id) => state.promotions.get(&id).map(|p| (p.index, id)),
+            Via::Rollback(_) => None,
+        })
+        .max_by_key(|(index, _)| *index)
 }
 
 fn decisions_for<'s>(
@@ -39,7 +77,15 @@ fn decisions_for<'s>(
         .filter(move |d| d.decision.action.promotion() == Some(promotion))
 }
 
-fn evaluate_promotion(policy: &Policy, state: &State, p: &mut Promotion, now: OffsetDateTime) {
+/// Evaluates one promotion at `now`; `newest` is [`newest_deployed`] for its
+/// environment and service (a newer deployed promotion supersedes it).
+pub(super) fn evaluate_promotion(
+    policy: &Policy,
+    state: &State,
+    p: &mut Promotion,
+    now: OffsetDateTime,
+    newest: Option<(u64, Digest)>,
+) {
     let Some(env) = policy.environment(&p.request.to) else {
         // The request was accepted under a policy that had this environment;
         // under the current one nothing can make it ready.
@@ -85,8 +131,20 @@ fn evaluate_promotion(policy: &Policy, state: &State, p: &mut Promotion, now: Of
         }
     }
 
+    let superseded_by = newest.filter(|(index, id)| *index > p.index && *id != p.id);
+    if let Some((_, by)) = superseded_by {
+        blockers.push(Blocker::Superseded {
+            by,
+            version: state
+                .promotions
+                .get(&by)
+                .map_or_else(String::new, |q| q.request.version.clone()),
+        });
+    }
+
     p.status = match &p.deployment {
         Some(d) if d.succeeded => PromotionStatus::Deployed,
+        _ if superseded_by.is_some() => PromotionStatus::Superseded,
         Some(_) => PromotionStatus::DeployFailed,
         None if !p.rejections.is_empty() => PromotionStatus::Rejected,
         None if blockers.is_empty() => PromotionStatus::Ready,
