@@ -565,6 +565,13 @@ impl Folder {
             | DecisionAction::Reject { .. }
             | DecisionAction::Waive { .. } => {}
         }
+        if let Some(promotion) = decision.action.promotion() {
+            self.state
+                .decisions_by_promotion
+                .entry(*promotion)
+                .or_default()
+                .push(entry.id);
+        }
         self.state.decisions.insert(entry.id, record);
     }
 
@@ -659,6 +666,10 @@ impl Folder {
                 index: entry.index,
                 approved: approved.is_ok(),
             };
+            let requested = match via {
+                Via::Promotion(id) => self.state.promotions.get(&id).map(|p| (p.index, id)),
+                Via::Rollback(_) => None,
+            };
             let service_state = self
                 .state
                 .environments
@@ -666,6 +677,13 @@ impl Folder {
                 .or_default()
                 .entry(service)
                 .or_default();
+            if let Some((requested, id)) = requested
+                && service_state
+                    .newest_promotion
+                    .is_none_or(|(index, _)| index < requested)
+            {
+                service_state.newest_promotion = Some((requested, id));
+            }
             service_state.history.push(running.clone());
             service_state.running = Some(running);
         }

@@ -20,6 +20,8 @@ pub struct State {
     pub environments: BTreeMap<String, BTreeMap<String, ServiceState>>,
     /// Every counted decision, by entry id.
     pub decisions: BTreeMap<Digest, DecisionRecord>,
+    /// Ids of the counted decisions about each promotion, in log order.
+    pub decisions_by_promotion: BTreeMap<Digest, Vec<Digest>>,
     /// Accepted and proposed rollbacks, by the id of their first decision.
     pub rollbacks: BTreeMap<Digest, RollbackRecord>,
     /// Entries the fold did not count, and why.
@@ -251,6 +253,10 @@ pub struct ServiceState {
     pub rolled_back_from: Vec<Digest>,
     /// The latest snapshot's entry id.
     pub snapshot: Option<Digest>,
+    /// The newest promotion deployed here successfully, by its request's
+    /// log index: `(request index, promotion id)`. Older promotions of the
+    /// service to this environment are superseded.
+    pub newest_promotion: Option<(u64, Digest)>,
 }
 
 impl ServiceState {

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::fold::gate_results_digest;
 use super::model::{
-    ApprovalView, DecisionRecord, GateVerdict, Promotion, PromotionStatus, Standing, State, Via,
+    ApprovalView, DecisionRecord, GateVerdict, Promotion, PromotionStatus, Standing, State,
     WaiverView,
 };
 use super::reasons::{Blocker, StaleReason};
@@ -19,30 +19,11 @@ use crate::statement::{DecisionAction, GateStatus};
 /// Evaluates every promotion of `state` at `now`.
 pub fn evaluate(policy: &Policy, mut state: State, now: OffsetDateTime) -> State {
     let ids: Vec<Digest> = state.promotion_order.clone();
-    // Computed before any promotion is taken out of the map below.
-    let newest: BTreeMap<(&str, &str), (u64, Digest)> = state
-        .environments
-        .iter()
-        .flat_map(|(env, services)| {
-            services.keys().filter_map(|service| {
-                newest_deployed(&state, env, service).map(|n| ((env.as_str(), service.as_str()), n))
-            })
-        })
-        .collect();
-    let newest: BTreeMap<(String, String), (u64, Digest)> = newest
-        .into_iter()
-        .map(|((e, s), n)| ((e.to_owned(), s.to_owned()), n))
-        .collect();
     for id in ids {
         let Some(mut promotion) = state.promotions.remove(&id) else {
             continue;
         };
-        let latest = newest
-            .get(&(
-                promotion.request.to.clone(),
-                promotion.request.service.clone(),
-            ))
-            .copied();
+        let latest = newest_deployed(&state, &promotion.request.to, &promotion.request.service);
         evaluate_promotion(policy, &state, &mut promotion, now, latest);
         state.promotions.insert(id, promotion);
     }
@@ -56,15 +37,7 @@ pub(super) fn newest_deployed(
     environment: &str,
     service: &str,
 ) -> Option<(u64, Digest)> {
-    state
-        .service(environment, service)?
-        .history
-        .iter()
-        .filter_map(|r| match r.via {
-            Via::Promotion(id) => state.promotions.get(&id).map(|p| (p.index, id)),
-            Via::Rollback(_) => None,
-        })
-        .max_by_key(|(index, _)| *index)
+    state.service(environment, service)?.newest_promotion
 }
 
 fn decisions_for<'s>(
@@ -72,9 +45,11 @@ fn decisions_for<'s>(
     promotion: &'s Digest,
 ) -> impl Iterator<Item = &'s DecisionRecord> + 's {
     state
-        .decisions
-        .values()
-        .filter(move |d| d.decision.action.promotion() == Some(promotion))
+        .decisions_by_promotion
+        .get(promotion)
+        .into_iter()
+        .flatten()
+        .filter_map(|id| state.decisions.get(id))
 }
 
 /// Evaluates one promotion at `now`; `newest` is [`newest_deployed`] for its
