@@ -386,6 +386,9 @@ fn an_acknowledged_reject_cannot_vanish(db: Db) {
         &["reject", &staging, "--rationale", "licence problem"],
     );
     let reject_id = Served::entry_id(&reject);
+    // A rejected promotion may not be deployed: `status` says so in its exit code.
+    let rejected = s.expect(1, "carol", &["status", &staging]);
+    assert!(rejected.contains("[rejected]"), "{rejected}");
     // The receipt's checkpoint is already trusted: nothing new to extend.
     let same = s.expect(0, "alice", &["log", "verify"]);
     assert!(

@@ -268,10 +268,10 @@ pub fn promotion_json(p: &crate::state::Promotion) -> serde_json::Value {
     })
 }
 
-pub fn log_verified(log: &crate::client::sync::VerifiedLog, ignored: usize) -> String {
+pub fn log_verified(log: &crate::client::sync::VerifiedLog, findings: usize) -> String {
     let c = log.checkpoint.checkpoint();
     format!(
-        "log verified: {origin}\nsize:    {size}\nroot:    {root}\ncheck:   {accepted:?} (against the checkpoint saved last time)\npolicy:  version {version} ({digest})\nentries refused by the rules: {ignored}",
+        "log verified: {origin}\nsize:    {size}\nroot:    {root}\ncheck:   {accepted:?} (against the checkpoint saved last time)\npolicy:  version {version} ({digest})\naudit findings: {findings}",
         origin = c.origin,
         size = c.size,
         root = crate::encoding::encode(&c.root),

@@ -935,7 +935,7 @@ pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
                 });
                 println!("{value:#}");
             } else {
-                println!("{}", messages::log_verified(&log, state.ignored.len()));
+                println!("{}", messages::log_verified(&log, state.unapproved.len()));
                 for finding in &state.unapproved {
                     println!("{}", messages::unapproved_text(finding));
                 }
