@@ -778,6 +778,16 @@ pub fn waive(config: Option<&Path>, args: &WaiveArgs) -> CommandResult {
         "waive",
         &p.request.to,
     )?;
+    if p.requested_by == me {
+        return Err(CommandError::Refused(
+            Refusal::SelfWaiver {
+                signer: me,
+                role,
+                gate: args.gate.clone(),
+            }
+            .to_string(),
+        ));
+    }
     let d = decision(
         &log,
         DecisionAction::Waive {

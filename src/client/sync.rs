@@ -537,23 +537,15 @@ pub async fn accept_receipt(
     let Some(trusted) = trusted else {
         return write_atomic(&saved_path, candidate.as_bytes());
     };
-    let (old, new) = (trusted.checkpoint().size, candidate.checkpoint().size);
-    // A receipt older than the saved checkpoint (another command synced in
-    // between) must be a prefix of it; a newer one must extend it.
-    let (smaller, larger) = if new < old {
-        (&candidate, &trusted)
-    } else {
-        (&trusted, &candidate)
-    };
-    let (from, to) = (smaller.checkpoint().size, larger.checkpoint().size);
+    let (from, to) = receipt_proof_sizes(&trusted, &candidate);
     let proof = if from > 0 && from < to {
         client.consistency_proof(from, to).await?
     } else {
         Vec::new()
     };
-    match check_checkpoint(Some(smaller), larger, &proof) {
-        Ok(Accepted::Extended) if new > old => write_atomic(&saved_path, candidate.as_bytes()),
-        Ok(_) => Ok(()),
+    match judge_receipt(&trusted, &candidate, &proof) {
+        Ok(true) => write_atomic(&saved_path, candidate.as_bytes()),
+        Ok(false) => Ok(()),
         Err(alarm) => Err(alarm_with(
             format!(
                 "the receipt's checkpoint contradicts the saved one: {}",
@@ -562,6 +554,32 @@ pub async fn accept_receipt(
             alarm.report(),
         )),
     }
+}
+
+/// The consistency proof a receipt's checkpoint needs against the trusted
+/// one: from the smaller tree to the larger.
+pub fn receipt_proof_sizes(trusted: &SignedCheckpoint, receipt: &SignedCheckpoint) -> (u64, u64) {
+    let (old, new) = (trusted.checkpoint().size, receipt.checkpoint().size);
+    (old.min(new), old.max(new))
+}
+
+/// Judges a receipt's checkpoint against the trusted one; pure. A receipt
+/// older than the saved checkpoint (another command synced in between) must
+/// be a prefix of it; a newer one must extend it (then `Ok(true)`: save it).
+/// Anything else is an ALARM, exactly as for a synced checkpoint.
+pub fn judge_receipt(
+    trusted: &SignedCheckpoint,
+    receipt: &SignedCheckpoint,
+    proof: &[Hash],
+) -> Result<bool, crate::ledger::Alarm> {
+    let newer = receipt.checkpoint().size > trusted.checkpoint().size;
+    let (smaller, larger) = if newer {
+        (trusted, receipt)
+    } else {
+        (receipt, trusted)
+    };
+    check_checkpoint(Some(smaller), larger, proof)?;
+    Ok(newer)
 }
 
 #[cfg(test)]

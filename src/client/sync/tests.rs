@@ -470,3 +470,43 @@ fn an_acknowledged_entry_missing_from_the_log_is_an_alarm() {
         "the receipt's checkpoint is part of the evidence"
     );
 }
+
+#[test]
+fn a_receipt_checkpoint_advances_the_trusted_one_or_is_an_alarm() {
+    let mut world = World::new();
+    world.request("ci-main", "1.0.0");
+    let vkey = world.vkey.clone();
+    let verify = |bytes: &[u8]| SignedCheckpoint::parse_and_verify(bytes, &vkey).unwrap();
+    let trusted = verify(&world.checkpoint());
+    world.request("ci-main", "1.0.1");
+    let receipt = verify(&world.checkpoint());
+    let proof = consistency(&world.entries, 2);
+    assert_eq!(receipt_proof_sizes(&trusted, &receipt), (2, 3));
+    // Newer and consistent: saved.
+    assert_eq!(judge_receipt(&trusted, &receipt, &proof), Ok(true));
+    // Older than what a later sync saved, and a prefix of it: kept as is.
+    assert_eq!(judge_receipt(&receipt, &trusted, &proof), Ok(false));
+    assert_eq!(judge_receipt(&receipt, &receipt, &[]), Ok(false));
+
+    // The store hands out a receipt from another history of the same size,
+    // or one that does not extend the trusted tree: ALARM.
+    let mut fork = world.entries.clone();
+    fork.truncate(2);
+    let mut other = World {
+        entries: fork,
+        ..World::new()
+    };
+    other.log_key = Signer::from_signing_key(ORIGIN, world.log_key.signing_key().clone()).unwrap();
+    other.request("ci-main", "9.9.9");
+    let forked = verify(&other.checkpoint());
+    let alarm = judge_receipt(&receipt, &forked, &[]).unwrap_err();
+    assert_eq!(
+        alarm.reason,
+        crate::ledger::AlarmReason::DifferentRootSameSize
+    );
+    let alarm = judge_receipt(&trusted, &forked, &proof).unwrap_err();
+    assert!(matches!(
+        alarm.reason,
+        crate::ledger::AlarmReason::Inconsistent(_)
+    ));
+}
