@@ -164,8 +164,41 @@ pub fn no_promotions() -> String {
     "no promotions in the log yet".to_owned()
 }
 
-pub fn blocked() -> String {
-    "the promotion is not ready (see the blockers above)".to_owned()
+pub fn not_deployable(status: &str) -> String {
+    format!("the promotion may not be deployed now: it is {status} (see the blockers above)")
+}
+
+pub fn unapproved_text(d: &crate::state::UnapprovedDeployment) -> String {
+    format!(
+        "audit finding: unapproved deployment {id} (entry {index}) of promotion {promotion} to {env}/{service}, reported by {signer}; it was not ready then: {why}",
+        id = d.deployment,
+        index = d.index,
+        promotion = d.promotion,
+        env = d.environment,
+        service = d.service,
+        signer = d.signer,
+        why = d.reasons.join("; "),
+    )
+}
+
+pub fn findings_json(state: &crate::state::State) -> serde_json::Value {
+    state
+        .unapproved
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "kind": "unapproved deployment",
+                "deployment": d.deployment.to_string(),
+                "index": d.index,
+                "promotion": d.promotion.to_string(),
+                "environment": d.environment,
+                "service": d.service,
+                "signer": d.signer,
+                "at": d.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                "reasons": d.reasons,
+            })
+        })
+        .collect()
 }
 
 pub fn submitted(
@@ -237,10 +270,10 @@ pub fn promotion_json(p: &crate::state::Promotion) -> serde_json::Value {
     })
 }
 
-pub fn log_verified(log: &crate::client::sync::VerifiedLog, ignored: usize) -> String {
+pub fn log_verified(log: &crate::client::sync::VerifiedLog, findings: usize) -> String {
     let c = log.checkpoint.checkpoint();
     format!(
-        "log verified: {origin}\nsize:    {size}\nroot:    {root}\ncheck:   {accepted:?} (against the checkpoint saved last time)\npolicy:  version {version} ({digest})\nentries refused by the rules: {ignored}",
+        "log verified: {origin}\nsize:    {size}\nroot:    {root}\ncheck:   {accepted:?} (against the checkpoint saved last time)\npolicy:  version {version} ({digest})\naudit findings: {findings}",
         origin = c.origin,
         size = c.size,
         root = crate::encoding::encode(&c.root),

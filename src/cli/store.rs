@@ -141,11 +141,30 @@ impl Session {
         let bytes = envelope.to_json();
         let receipt = self.block_on(self.client.submit(bytes.clone()))?;
         self.check_receipt(&receipt, &bytes)?;
+        self.keep_receipt(&receipt, envelope.entry_id())?;
         println!(
             "{}",
             messages::submitted(what, &envelope.entry_id(), &receipt)
         );
         Ok(())
+    }
+
+    /// A verified receipt advances the trusted checkpoint like a sync, and
+    /// the entry is remembered so that later syncs prove it is still there.
+    fn keep_receipt(&self, receipt: &Receipt, entry_id: Digest) -> CommandResult {
+        self.block_on(sync::accept_receipt(
+            &self.config,
+            &self.client,
+            receipt.index,
+            entry_id,
+            receipt.checkpoint.as_bytes(),
+        ))
+        .map_err(|e| {
+            if let SyncError::Alarm { summary, evidence } = &e {
+                eprintln!("{}", messages::alarm(summary, evidence));
+            }
+            e.into()
+        })
     }
 
     fn check_receipt(&self, receipt: &Receipt, bytes: &[u8]) -> CommandResult {
@@ -440,6 +459,14 @@ pub struct RollbackArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Exit codes:\n  \
+    0  with PROMOTION: it may be deployed now (ready, or ready again after a failed deployment);\n     \
+    without PROMOTION: the list was shown\n  \
+    1  with PROMOTION: it may not be deployed now: waiting (blocked, e.g. an approval expired), \
+    rejected, superseded by a newer deployed promotion, or already deployed; \
+    also an ALARM about the log\n  \
+    2  usage or input error\n  \
+    3  store unreachable")]
 pub struct StatusArgs {
     /// One promotion id; all promotions when omitted.
     promotion: Option<String>,
@@ -763,6 +790,16 @@ pub fn waive(config: Option<&Path>, args: &WaiveArgs) -> CommandResult {
         "waive",
         &p.request.to,
     )?;
+    if p.requested_by == me {
+        return Err(CommandError::Refused(
+            Refusal::SelfWaiver {
+                signer: me,
+                role,
+                gate: args.gate.clone(),
+            }
+            .to_string(),
+        ));
+    }
     let d = decision(
         &log,
         DecisionAction::Waive {
@@ -841,6 +878,20 @@ pub fn rollback(config: Option<&Path>, args: &RollbackArgs) -> CommandResult {
     session.submit_decision(d, &args.service, &to.short(), to, "rollback")
 }
 
+/// Whether a promotion may be deployed now: ready, or ready again after a
+/// failed deployment (the fold judges a retry on its own signed time).
+fn deployable(p: &Promotion) -> bool {
+    use crate::state::PromotionStatus;
+    match p.status {
+        PromotionStatus::Ready => true,
+        PromotionStatus::DeployFailed => p.blockers.is_empty(),
+        PromotionStatus::Waiting
+        | PromotionStatus::Rejected
+        | PromotionStatus::Deployed
+        | PromotionStatus::Superseded => false,
+    }
+}
+
 pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
     let session = Session::open(config)?;
     let log = session.sync()?;
@@ -860,6 +911,7 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
                     "root": crate::encoding::encode(&checkpoint.root)},
             "policy": {"version": log.policy().version, "digest": log.policy().digest().to_string()},
             "promotions": list,
+            "findings": messages::findings_json(&state),
         });
         println!("{value:#}");
     } else if promotions.is_empty() {
@@ -869,13 +921,17 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
             println!("{}", messages::promotion_text(p));
         }
     }
-    // A single promotion that is not ready is a blocked verdict: exit 1.
-    if args.promotion.is_some()
-        && promotions.first().is_some_and(|p| {
-            !p.blockers.is_empty() && p.status == crate::state::PromotionStatus::Waiting
-        })
-    {
-        return Err(CommandError::Refused(messages::blocked()));
+    if !state.unapproved.is_empty() && !args.json {
+        for finding in &state.unapproved {
+            println!("{}", messages::unapproved_text(finding));
+        }
+    }
+    // With one promotion, `status` is a gate for scripts: exit 0 only when
+    // it may be deployed now.
+    if args.promotion.is_some() && !promotions.first().is_some_and(|p| deployable(p)) {
+        return Err(CommandError::Refused(messages::not_deployable(
+            promotions.first().map_or("unknown", |p| p.status.label()),
+        )));
     }
     Ok(())
 }
@@ -897,10 +953,14 @@ pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
                     "policy_version": log.policy().version,
                     "policy_digest": log.policy().digest().to_string(),
                     "ignored_entries": state.ignored.len(),
+                    "findings": messages::findings_json(&state),
                 });
                 println!("{value:#}");
             } else {
-                println!("{}", messages::log_verified(&log, state.ignored.len()));
+                println!("{}", messages::log_verified(&log, state.unapproved.len()));
+                for finding in &state.unapproved {
+                    println!("{}", messages::unapproved_text(finding));
+                }
             }
             Ok(())
         }
@@ -987,6 +1047,7 @@ pub fn policy_submit(config: Option<&Path>, file: &Path) -> CommandResult {
         .map_err(|e| CommandError::Refused(e.to_string()))?;
     let receipt = session.block_on(session.client.submit(bytes.clone()))?;
     session.check_receipt(&receipt, &bytes)?;
+    session.keep_receipt(&receipt, envelope.entry_id())?;
     println!(
         "{}",
         messages::submitted(

@@ -56,6 +56,14 @@ pub enum Refusal {
     #[error("{signer} requested this promotion and cannot approve it; ask another {role}")]
     SelfApproval { signer: String, role: String },
     #[error(
+        "{signer} requested this promotion and cannot waive its gate `{gate}`; ask another {role}"
+    )]
+    SelfWaiver {
+        signer: String,
+        role: String,
+        gate: String,
+    },
+    #[error(
         "nonce {nonce} was already used by {signer}; this looks like a replay; sign a fresh decision"
     )]
     ReplayedNonce { signer: String, nonce: String },
@@ -75,6 +83,14 @@ pub enum Refusal {
         size: u64,
         expected_origin: String,
         log_size: u64,
+    },
+    #[error(
+        "the decision observed log size {size} with root {claimed}, but this log's root at size {size} is {actual}; sync, review again and sign a fresh decision"
+    )]
+    ObservedRootMismatch {
+        size: u64,
+        claimed: String,
+        actual: String,
     },
     #[error("gate `{0}` cannot be waived: the policy gives it no `waivable_by`")]
     NotWaivable(String),
@@ -130,6 +146,16 @@ pub enum Refusal {
     },
     #[error("{to} never ran successfully in {environment}; roll back only to a known-good release")]
     RollbackTargetUnknown { environment: String, to: Digest },
+    #[error(
+        "rollback {rollback} has {standing} standing decision(s) at the deployment's time {at} but needs {need} (revoked and expired decisions do not count); ask for fresh rollback decisions before deploying",
+        at = when(at)
+    )]
+    RollbackQuorumNotStanding {
+        rollback: Digest,
+        standing: u32,
+        need: u32,
+        at: OffsetDateTime,
+    },
     #[error("deployment refers to {0}, which is not an accepted promotion or rollback")]
     UnknownDeploymentTarget(Digest),
     #[error("deployment says {got}/{got_service} but the target is {expected}/{expected_service}")]
@@ -202,6 +228,10 @@ pub enum Blocker {
         reason: String,
         until: OffsetDateTime,
     },
+    Superseded {
+        by: Digest,
+        version: String,
+    },
 }
 
 impl fmt::Display for Blocker {
@@ -272,6 +302,12 @@ impl fmt::Display for Blocker {
                     f,
                     "{environment} is frozen until {} ({reason})",
                     when(until)
+                )
+            }
+            Self::Superseded { by, version } => {
+                write!(
+                    f,
+                    "superseded: a newer promotion ({version}, {by}) was deployed since; request a new promotion to deploy this one again"
                 )
             }
         }

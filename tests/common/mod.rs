@@ -298,9 +298,19 @@ impl World {
             observed: ObservedCheckpoint {
                 origin: ORIGIN.into(),
                 size: self.entries.len() as u64,
-                root: RootHash([0; 32]),
+                root: RootHash(self.root()),
             },
         }
+    }
+
+    /// The root of the world's log as it is now.
+    pub fn root(&self) -> tollgate::ledger::Hash {
+        let leaves: Vec<_> = self
+            .envelopes
+            .iter()
+            .map(|e| tollgate::ledger::leaf_hash(&e.to_json()))
+            .collect();
+        tollgate::ledger::root_of(&leaves)
     }
 
     pub fn decide(&mut self, who: &str, artifact: Digest, decision: Decision) -> Digest {
