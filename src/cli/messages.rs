@@ -115,16 +115,6 @@ pub fn not_an_operator(public: &str) -> String {
     )
 }
 
-pub fn no_acceptable_role(me: &str, action: &str, environment: &str, accepted: &str) -> String {
-    format!(
-        "{me} holds no role that can {action} in `{environment}`; the policy accepts: {accepted}"
-    )
-}
-
-pub fn several_roles(roles: &str) -> String {
-    format!("you hold several roles that qualify ({roles}); choose one with --role")
-}
-
 pub fn bad_receipt(problem: &str) -> String {
     format!(
         "the store's receipt does not prove the entry is in the log: {problem}; run `tollgate log verify`"
@@ -145,18 +135,6 @@ pub fn snapshot_file_invalid(path: &std::path::Path) -> String {
     format!(
         "{}: not a snapshot; expected JSON with `artifact` (sha256:…) and optional `config`, `flags`, `dependencies`, `secret_fingerprints`",
         path.display()
-    )
-}
-
-pub fn nothing_running(environment: &str, service: &str) -> String {
-    format!(
-        "nothing of `{service}` is known to run in `{environment}`; there is nothing to roll back"
-    )
-}
-
-pub fn no_known_good(environment: &str, service: &str) -> String {
-    format!(
-        "no earlier good deployment of `{service}` in `{environment}` is known; name one with --to sha256:HEX"
     )
 }
 
@@ -203,6 +181,7 @@ pub fn findings_json(state: &crate::state::State) -> serde_json::Value {
 
 pub fn submitted(
     what: &str,
+    promotion_id: Option<&crate::digest::Digest>,
     entry_id: &crate::digest::Digest,
     receipt: &crate::client::http::Receipt,
 ) -> String {
@@ -211,27 +190,52 @@ pub fn submitted(
     } else {
         "already recorded"
     };
+    let promotion = promotion_id.map_or_else(String::new, |p| format!("promotion id: {p}\n"));
     format!(
-        "{what} {state}\nentry id: {entry_id}\nindex:    {}\n(inclusion proof verified against the signed checkpoint)",
+        "{what} {state}\n{promotion}entry id:     {entry_id}\nindex:        {}\n(inclusion proof verified against the signed checkpoint)",
         receipt.index
     )
 }
 
-pub fn signing_decision(d: &crate::statement::Decision, subject: &str, version: &str) -> String {
+/// What is about to be signed, row by row.
+pub fn signing(prepared: &crate::client::actions::Prepared) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!("signing: {}\n", prepared.summary);
+    for (label, value) in &prepared.details {
+        let _ = writeln!(out, "  {label:<13} {value}");
+    }
+    out.trim_end().to_owned()
+}
+
+pub fn queued(what: &str, error: &str) -> String {
     format!(
-        "signing {kind} of {subject} {version} as {role}\n  rationale:  {rationale}\n  expires:    {expires}\n  binds:      policy {policy}, gate results {gates}, snapshot {snapshot}\n  observed:   {origin} size {size}",
-        kind = d.action.kind_name(),
-        role = d.role,
-        rationale = d.rationale,
-        expires = d.expires_at,
-        policy = d.bound.policy.short(),
-        gates = d.bound.gate_results.short(),
-        snapshot = d
-            .bound
-            .snapshot
-            .map_or_else(|| "none".to_owned(), |s| s.short()),
-        origin = d.observed.origin,
-        size = d.observed.size,
+        "the store cannot be reached, so the {what} is queued in the outbox (signed, on disk)\n  \
+         {error}\n  it is delivered exactly once by `tollgate sync` or by the next command that reaches the store; \
+         `tollgate outbox` lists it"
+    )
+}
+
+pub fn not_delivered(what: &str) -> String {
+    format!("the {what} was queued but not delivered; `tollgate outbox` shows its state")
+}
+
+pub fn bad_id(flag: &str, text: &str) -> String {
+    format!(
+        "{flag} {text:?} is not an id\n  fix: give sha256:<64 hex>, or a unique prefix of 8 or more hex digits (`tollgate status` lists ids)"
+    )
+}
+
+pub fn unknown_id(flag: &str, text: &str) -> String {
+    format!("{flag} {text:?} matches nothing in the verified log; `tollgate status` lists ids")
+}
+
+pub fn ambiguous_id(flag: &str, text: &str, n: usize) -> String {
+    format!("{flag} {text:?} matches {n} ids\n  fix: give more hex digits")
+}
+
+pub fn no_such_version(environment: &str, service: &str, version: &str) -> String {
+    format!(
+        "version {version:?} of `{service}` never ran in `{environment}`; roll back to a version that ran there (`tollgate status --env {environment}` shows them) or give sha256:HEX"
     )
 }
 

@@ -28,12 +28,13 @@ pub const DEFAULT_TTL: time::Duration = time::Duration::hours(24);
 /// What an operator means to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Intent {
-    /// Ask to move `artifact` of `service` into `to` (from the environment
-    /// the policy puts before it).
+    /// Ask to move `artifact` of `service` into `to`, from `from` (by
+    /// default the environment the policy puts before `to`).
     Request {
         service: String,
         version: String,
         artifact: Digest,
+        from: Option<String>,
         to: String,
         source: SourceRef,
         release_notes: Option<Digest>,
@@ -105,6 +106,7 @@ pub fn prepare(
             service,
             version,
             artifact,
+            from,
             to,
             source,
             release_notes,
@@ -115,6 +117,7 @@ pub fn prepare(
                 service,
                 version,
                 artifact: *artifact,
+                from: from.as_deref(),
                 to,
                 source,
                 release_notes: *release_notes,
@@ -207,6 +210,7 @@ struct RequestParts<'a> {
     service: &'a str,
     version: &'a str,
     artifact: Digest,
+    from: Option<&'a str>,
     to: &'a str,
     source: &'a SourceRef,
     release_notes: Option<Digest>,
@@ -221,7 +225,10 @@ fn request(
     let target = policy
         .environment(parts.to)
         .ok_or_else(|| Refusal::UnknownEnvironment(parts.to.to_owned()))?;
-    let from = target.after.clone();
+    let from = parts
+        .from
+        .map(ToOwned::to_owned)
+        .or_else(|| target.after.clone());
     let statement = Statement::about(
         parts.service,
         parts.artifact,
@@ -632,7 +639,7 @@ fn rollback(
         Bound {
             ttl: env_ttl(policy, environment),
             gate_results: Digest::of(b""),
-            snapshot: None,
+            snapshot: running.and_then(|s| s.snapshot),
         },
         now,
     );
