@@ -17,6 +17,7 @@ pub mod keys;
 pub mod ledger;
 pub mod paths;
 pub mod policy;
+pub mod replay;
 pub mod state;
 pub mod statement;
 pub mod store;

@@ -21,11 +21,10 @@ use super::http::{StoreClient, StoreError};
 use crate::digest::Digest;
 use crate::envelope::Envelope;
 use crate::keys::vkey::NoteVerifierKey;
-use crate::ledger::{Accepted, Hash, MerkleTree, SignedCheckpoint, check_checkpoint, leaf_hash};
+use crate::ledger::{Accepted, Hash, SignedCheckpoint, check_checkpoint};
 use crate::policy::Policy;
-use crate::policy::rotation::verify_successor;
-use crate::state::{Folder, KeyRing, Refusal, State, VerifiedEntry, check_observed_root};
-use crate::statement::Predicate;
+use crate::replay::{RefusedEntry, Replay, ReplayError};
+use crate::state::{Folder, State, VerifiedEntry};
 
 /// Everything needed to judge one view of the log.
 #[derive(Debug, Clone, Copy)]
@@ -195,68 +194,23 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
         })?;
     let genesis = Arc::new(genesis);
 
-    // The tree of the served entries: the root to compare with the signed
-    // one, and the roots of prefixes that decisions say they observed.
-    let tree = MerkleTree::from_leaf_hashes(inputs.entries.iter().map(|e| leaf_hash(e)));
-    let mut observed_wrong: Vec<(VerifiedEntry, Refusal)> = Vec::new();
-
-    // Verify every entry under the policy in force at its position.
-    let mut folder = Folder::new(Arc::clone(&genesis));
-    let mut verified: Vec<VerifiedEntry> = Vec::with_capacity(inputs.entries.len());
-    let mut position = 0usize;
-    while position < inputs.entries.len() {
-        let ring = KeyRing::of(folder.policy());
-        let results = ring.verify_all(position as u64, &inputs.entries[position..]);
-        let mut next_position = inputs.entries.len();
-        for (offset, result) in results.into_iter().enumerate() {
-            let index = position + offset;
-            let entry = result.map_err(|e| {
-                mismatch(
-                    format!(
-                        "log entry {index} does not verify under policy version {}: {e}",
-                        folder.policy().version
-                    ),
-                    served,
-                    &format!(
-                        "entry {index} (base64): {}",
-                        crate::encoding::encode(&inputs.entries[index])
-                    ),
-                )
-            })?;
-            if let Err(refusal) = check_observed_root(&entry, |size| tree.root_at(size).ok()) {
-                observed_wrong.push((entry.clone(), refusal));
+    // The one verified replay: signatures under the policy in force at each
+    // position, observed roots, the fold, policy rotations.
+    let mut replay = Replay::new(Arc::clone(&genesis));
+    let verified = replay.extend(inputs.entries).map_err(|e| {
+        let index = usize::try_from(e.index()).unwrap_or(usize::MAX);
+        let detail = match &e {
+            ReplayError::Policy { document, .. } => {
+                format!("policy document presented:\n{document}")
             }
-            if let Predicate::Policy(predicate) = &entry.statement.predicate {
-                let is_genesis_restated = predicate.document_digest == genesis.digest()
-                    && folder.policy().digest() == genesis.digest()
-                    && first_policy.as_ref().is_some_and(|(i, _)| *i == index);
-                if !is_genesis_restated {
-                    let envelope = Envelope::from_json(&inputs.entries[index])
-                        .map_err(|e| mismatch(format!("policy entry {index}: {e}"), served, ""))?;
-                    let next = verify_successor(folder.policy(), &envelope).map_err(|e| {
-                        mismatch(
-                            format!(
-                                "policy entry {index} is not a valid successor of version {}: {e}",
-                                folder.policy().version
-                            ),
-                            served,
-                            &format!("policy document presented:\n{}", predicate.document),
-                        )
-                    })?;
-                    folder.apply_all(std::iter::once(&entry));
-                    verified.push(entry);
-                    folder.set_policy(Arc::new(next));
-                    next_position = index + 1;
-                    break;
-                }
-            }
-            folder.apply_all(std::iter::once(&entry));
-            verified.push(entry);
-        }
-        position = next_position;
-    }
+            ReplayError::Entry { .. } => inputs.entries.get(index).map_or_else(String::new, |b| {
+                format!("entry {index} (base64): {}", crate::encoding::encode(b))
+            }),
+        };
+        mismatch(e.to_string(), served, &detail)
+    })?;
 
-    let root = tree.root();
+    let root = replay.root();
     if root != checkpoint.checkpoint().root {
         return Err(mismatch(
             "the entries the store served do not hash to the root it signed".to_owned(),
@@ -288,7 +242,8 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
             }
         })?;
 
-    refused_entries(inputs, &folder, &observed_wrong)?;
+    refused_entries(inputs, replay.refused())?;
+    let (folder, _, _) = replay.into_parts();
 
     Ok(VerifiedLog {
         checkpoint,
@@ -304,26 +259,14 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
 /// so an entry the rules refuse inside a signed log proves the store broken
 /// or lying. Any such entry (and any decision whose observed checkpoint is
 /// not this log's own root at that size) is an ALARM, not a count.
-fn refused_entries(
-    inputs: &LogInputs<'_>,
-    folder: &Folder,
-    observed_wrong: &[(VerifiedEntry, Refusal)],
-) -> Result<(), Mismatch> {
-    let mut bad: Vec<(u64, Digest, String, String)> = folder
-        .raw_state()
-        .ignored
+fn refused_entries(inputs: &LogInputs<'_>, refused: &[RefusedEntry]) -> Result<(), Mismatch> {
+    let bad: Vec<(u64, Digest, String, String)> = refused
         .iter()
-        .map(|i| (i.index, i.id, i.signer.clone(), i.reason.to_string()))
-        .chain(
-            observed_wrong
-                .iter()
-                .map(|(e, r)| (e.index, e.id, e.signer.clone(), r.to_string())),
-        )
+        .map(|r| (r.index, r.id, r.signer.clone(), r.reason.to_string()))
         .collect();
     if bad.is_empty() {
         return Ok(());
     }
-    bad.sort_by_key(|(index, ..)| *index);
     let (index, _, _, reason) = &bad[0];
     let summary = format!(
         "the signed log holds {} entr{} the rules refuse, which a store that follows them cannot have accepted (first: entry {index}: {reason})",
