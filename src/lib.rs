@@ -20,3 +20,4 @@ pub mod state;
 pub mod statement;
 pub mod store;
 pub mod tls;
+pub mod witness;

@@ -9,6 +9,7 @@ mod policy;
 mod serve;
 mod store;
 mod verify;
+mod witness;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -91,6 +92,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Run the audit store over HTTPS (SQLite by default, or PostgreSQL).
     Serve(serve::ServeArgs),
+    /// Run a C2SP tlog-witness over HTTPS that cosigns the given logs' checkpoints.
+    Witness(witness::WitnessArgs),
     /// Create a key, a starter policy and a client configuration to fill in.
     Init {
         /// Your operator name (used for a new key).
@@ -154,6 +157,7 @@ pub fn run() -> ExitCode {
         Command::Policy(command) => policy::run(&command, config),
         Command::Verify(args) => verify::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Witness(args) => witness::run(&args),
         Command::Init { name, force } => store::init(config, &name, force),
         Command::Promote(command) => store::promote(config, command),
         Command::Gate(command) => store::gate(config, command),
