@@ -111,3 +111,6 @@ impl Witness {
         Ok(cosignature.to_line())
     }
 }
+
+#[cfg(test)]
+mod tests;
