@@ -508,3 +508,42 @@ fn killing_a_witness_loses_nothing_and_it_never_goes_backwards_on_sqlite() {
 fn killing_a_witness_loses_nothing_and_it_never_goes_backwards_on_postgres() {
     killed_witness_loses_nothing(Db::postgres());
 }
+
+#[test]
+fn a_receipt_short_of_the_client_quorum_is_refused() {
+    // The store settles for one cosignature; ci-main's client wants two.
+    let world = World::new();
+    let (s, mut witnesses) = with_witnesses(&world, Db::Sqlite, 1);
+    let config = s.path().join("people/ci-main/config/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("witness_quorum = 1", "witness_quorum = 2"),
+    )
+    .unwrap();
+    witnesses[1].kill9();
+    let digest = Digest::of(b"one witness").to_string();
+    let out = s.expect(
+        1,
+        "ci-main",
+        &[
+            "promote",
+            "request",
+            "--service",
+            "web",
+            "--version",
+            "3",
+            "--digest",
+            &digest,
+            "--to",
+            "dev",
+        ],
+    );
+    assert!(
+        out.contains("witness_quorum is 2")
+            && out.contains("cosigned by: w1.test/witness; missing: w2.test/witness"),
+        "{out}"
+    );
+    // A client content with one cosignature accepts the same log.
+    s.expect(0, "bob", &["log", "verify"]);
+}

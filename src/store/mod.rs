@@ -14,6 +14,10 @@
 //! - Several instances may share one PostgreSQL database: appends take a
 //!   database-wide lock and first load whatever another instance committed,
 //!   so there is one log, never two interleaved trees.
+//! - With `[[witnesses]]` configured ([`witnesses`]), each group commit's
+//!   checkpoint is sent to the witnesses once, and an entry is acknowledged
+//!   only when its checkpoint carries the witness quorum; `GET
+//!   /v1/checkpoint` serves only cosigned notes.
 
 pub mod error;
 pub mod hooks;
