@@ -29,6 +29,10 @@ use crate::ledger::{Hash, Note, SignedCheckpoint};
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The longest a batch waits for one witness (all are asked at once), so
+/// an unreachable witness delays acknowledgements by at most this.
+pub const COSIGN_WAIT: Duration = Duration::from_secs(10);
+
 /// Requests per witness per checkpoint: the first may learn the witness's
 /// size from a 409, the second uses it; a third covers a race with another
 /// store instance.
@@ -119,11 +123,11 @@ impl Witnesses {
     ) -> Result<SignedCheckpoint, String> {
         let note = checkpoint.as_bytes();
         let size = checkpoint.checkpoint().size;
-        let answers = join_all(
-            self.endpoints
-                .iter()
-                .map(|endpoint| ask(endpoint, note, size, proof)),
-        )
+        let answers = join_all(self.endpoints.iter().map(|endpoint| async move {
+            tokio::time::timeout(COSIGN_WAIT, ask(endpoint, note, size, proof))
+                .await
+                .unwrap_or_else(|_| Err(format!("no answer within {} s", COSIGN_WAIT.as_secs())))
+        }))
         .await;
         let mut cosigned = note.to_vec();
         let mut good = 0;
