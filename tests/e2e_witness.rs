@@ -539,8 +539,11 @@ fn a_receipt_short_of_the_client_quorum_is_refused() {
             "dev",
         ],
     );
+    // The sync before it passed (size 0, cosigned by both); the receipt's
+    // checkpoint (size 1) carries w1's cosignature only.
     assert!(
-        out.contains("witness_quorum is 2")
+        out.contains("checkpoint of size 1 is refused")
+            && out.contains("witness_quorum is 2")
             && out.contains("cosigned by: w1.test/witness; missing: w2.test/witness"),
         "{out}"
     );

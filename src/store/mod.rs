@@ -259,6 +259,9 @@ impl Store {
             stats: pipeline::Counters::default(),
             witnesses,
         });
+        // With witnesses, try to serve a cosigned checkpoint from the start
+        // (bounded by `witnesses::COSIGN_WAIT`; retried while idle).
+        let _ = witnesses::cosign_pending(&shared).await;
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let committer = tokio::spawn(pipeline::run(shared.clone(), work, receiver));
         Ok(Store {
