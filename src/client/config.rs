@@ -317,7 +317,11 @@ pub fn template(key: &Path, policy_digest: &Digest) -> String {
          log_vkey = \"FILL-ME\"\n\n\
          # The digest of the first policy of this log. Pinned: a store that\n\
          # presents another genesis policy is refused.\n\
-         policy_digest = \"{policy_digest}\"\n",
+         policy_digest = \"{policy_digest}\"\n\n\
+         # Optional: witnesses that must have cosigned every checkpoint you accept\n\
+         # (their vkeys, as `tollgate witness` prints them), and how many of them.\n\
+         # witnesses = [\"witness.example/w1+…+…\", \"witness.example/w2+…+…\"]\n\
+         # witness_quorum = 2\n",
         key = key.display().to_string(),
     )
 }
