@@ -550,3 +550,42 @@ fn a_receipt_short_of_the_client_quorum_is_refused() {
     // A client content with one cosignature accepts the same log.
     s.expect(0, "bob", &["log", "verify"]);
 }
+
+#[test]
+fn two_store_instances_on_one_postgres_database_get_every_checkpoint_cosigned() {
+    // Behind a load balancer both instances ask the same witnesses; an
+    // instance the witnesses have seen past catches up and cosigns the
+    // newer checkpoint, so no submitter is left without a receipt.
+    let world = World::new();
+    let (mut s, witnesses) = with_witnesses(&world, Db::postgres(), 2);
+    let keys = keys(&witnesses);
+    let twin = s.start_twin();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let signer = Arc::new(file::read(&s.path().join("people/ci-main/key")).unwrap());
+    let trust = Trust::Pin(parse_pin(&s.pin).unwrap());
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let addr = if w % 2 == 0 {
+                s.addr.clone()
+            } else {
+                twin.clone()
+            };
+            let c = StoreClient::with_trust(&format!("https://{addr}"), &trust, signer.clone())
+                .unwrap();
+            let envelopes: Vec<_> = (0..15).map(|i| request_envelope(&s, w * 100 + i)).collect();
+            runtime.spawn(async move {
+                let mut notes = Vec::new();
+                for envelope in envelopes {
+                    notes.push(c.submit(envelope).await.unwrap().checkpoint.into_bytes());
+                }
+                notes
+            })
+        })
+        .collect();
+    for writer in writers {
+        for note in runtime.block_on(writer).unwrap() {
+            check_quorum(&note, &keys, 2).unwrap();
+        }
+    }
+    s.expect(0, "bob", &["log", "verify"]);
+}

@@ -36,6 +36,10 @@ use crate::statement::{Predicate, Statement};
 /// Entries verified at once (in parallel) while loading the log.
 const VERIFY_CHUNK: usize = 4096;
 
+/// With witnesses: how many times a batch catches up with another instance
+/// and retries cosigning before its submitters get 503.
+const CATCH_UP_ROUNDS: usize = 4;
+
 /// How often an idle committer looks for entries another instance appended.
 const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -523,7 +527,15 @@ async fn commit_batch(shared: &Shared, work: &mut Work, mut jobs: Vec<Job>) {
     match try_commit(shared, work, &mut jobs, &mut outcomes).await {
         Ok(()) => {
             // Witnesses: once per batch, never per entry.
-            let why = super::witnesses::cosign_pending(shared).await;
+            let mut why = super::witnesses::cosign_pending(shared).await;
+            for _ in 0..CATCH_UP_ROUNDS {
+                if why.is_none() || !catch_up(shared, work).await {
+                    break;
+                }
+                // Another instance moved the log (and the witnesses) past
+                // this one: cosign the newer checkpoint, which covers ours.
+                why = super::witnesses::cosign_pending(shared).await;
+            }
             let published = read(&shared.published);
             for (job, outcome) in jobs.into_iter().zip(outcomes) {
                 let answer = match outcome {
@@ -561,6 +573,20 @@ async fn commit_batch(shared: &Shared, work: &mut Work, mut jobs: Vec<Job>) {
                 let _ = job.reply.send(Err(Refused::unavailable_commit()));
             }
         }
+    }
+}
+
+/// Loads entries another instance committed since this one's last commit;
+/// true when there were any.
+async fn catch_up(shared: &Shared, work: &mut Work) -> bool {
+    match shared.storage.size().await {
+        Ok(size) if size > work.size => {
+            let mut outcomes = Vec::new();
+            try_commit(shared, work, &mut [], &mut outcomes)
+                .await
+                .is_ok()
+        }
+        _ => false,
     }
 }
 
