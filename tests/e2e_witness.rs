@@ -589,3 +589,56 @@ fn two_store_instances_on_one_postgres_database_get_every_checkpoint_cosigned() 
     }
     s.expect(0, "bob", &["log", "verify"]);
 }
+
+#[test]
+fn the_witness_refuses_bad_arguments_with_clear_messages() {
+    // Each run gets its own data directory; none of them may start (one
+    // that does is killed and fails the test instead of hanging it).
+    let run = |args: &[&str]| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(bin())
+            .args(args)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("TOLLGATE_DATA_DIR", dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("`tollgate {}` started instead of refusing", args.join(" "));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&["witness", "--self-signed", "--log", "nonsense"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--log \"nonsense\"") && err.contains("log_vkey"),
+        "{err}"
+    );
+    let log = tollgate::keys::Signer::generate("audit.test/tollgate");
+    let vkey = tollgate::keys::vkey::NoteVerifierKey::of_signer(&log)
+        .unwrap()
+        .to_string();
+    let (code, err) = run(&["witness", "--log", &vkey]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--self-signed"), "{err}");
+    let (code, err) = run(&["witness", "--self-signed", "--log", &vkey, "--log", &vkey]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("same origin"), "{err}");
+    let (code, err) = run(&["witness", "--self-signed", "--name", "a b", "--log", &vkey]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--name \"a b\" cannot name a witness key"),
+        "{err}"
+    );
+}

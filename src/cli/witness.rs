@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::CommandResult;
-use crate::keys::vkey::NoteVerifierKey;
+use crate::keys::vkey::{NoteVerifierKey, is_valid_key_name};
 use crate::keys::{Signer, file};
 use crate::ledger::cosignature::CosignerKey;
 use crate::paths;
@@ -24,9 +24,10 @@ pub struct WitnessArgs {
     /// The vkey of a log to cosign (as `tollgate serve` prints it); repeat for several logs.
     #[arg(long = "log", value_name = "VKEY", required = true)]
     logs: Vec<String>,
-    /// The witness's key name, used when its key is first created.
-    #[arg(long, value_name = "NAME", default_value = "tollgate-witness")]
-    name: String,
+    /// The witness's key name, fixed when its key is first created
+    /// [default: tollgate-witness].
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
     /// Generate a self-signed certificate once into the data directory.
     #[arg(long, conflicts_with_all = ["cert", "key"])]
     self_signed: bool,
@@ -43,14 +44,27 @@ pub fn run(args: &WitnessArgs) -> CommandResult {
 }
 
 /// The witness key, `<data dir>/witness.key` (0600), created on first start.
-fn witness_key(data_dir: &Path, name: &str) -> anyhow::Result<Signer> {
+fn witness_key(data_dir: &Path, name: Option<&str>) -> anyhow::Result<Signer> {
+    if let Some(name) = name {
+        anyhow::ensure!(
+            is_valid_key_name(name),
+            "--name {name:?} cannot name a witness key: use a non-empty name without spaces or `+`, like witness.example.com/w1"
+        );
+    }
     let path = data_dir.join("witness.key");
     if path.exists() {
-        return Ok(file::read(&path)?);
+        let signer = file::read(&path)?;
+        if let Some(name) = name.filter(|n| *n != signer.name()) {
+            anyhow::bail!(
+                "{} is the key of witness `{}`, not `{name}`; drop --name or use another data directory (TOLLGATE_DATA_DIR)",
+                path.display(),
+                signer.name()
+            );
+        }
+        return Ok(signer);
     }
-    let signer = Signer::generate(name);
-    CosignerKey::of_signer(&signer)
-        .with_context(|| format!("--name {name:?} cannot name a witness key"))?;
+    let signer = Signer::generate(name.unwrap_or("tollgate-witness"));
+    CosignerKey::of_signer(&signer)?;
     file::write(&path, &signer, false)?;
     Ok(signer)
 }
@@ -75,7 +89,7 @@ fn witness(args: &WitnessArgs) -> anyhow::Result<()> {
             "no certificate: pass --cert FILE --key FILE, or --self-signed for local use (plain HTTP is never served)"
         ),
     };
-    let signer = witness_key(&data_dir, &args.name)?;
+    let signer = witness_key(&data_dir, args.name.as_deref())?;
     let witness = Arc::new(Witness::open(signer, logs, StateDir::new(&data_dir))?);
     let listen = args
         .listen
