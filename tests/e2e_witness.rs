@@ -642,3 +642,83 @@ fn the_witness_refuses_bad_arguments_with_clear_messages() {
         "{err}"
     );
 }
+
+#[test]
+fn serve_refuses_a_bad_witness_configuration_with_clear_messages() {
+    let world = World::new();
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, world.policy.document()).unwrap();
+    let witness = CosignerKey::of_signer(&tollgate::keys::Signer::generate("w1"))
+        .unwrap()
+        .to_string();
+    let log_vkey =
+        tollgate::keys::vkey::NoteVerifierKey::of_signer(&tollgate::keys::Signer::generate("w1"))
+            .unwrap()
+            .to_string();
+    let pin = format!("sha256:{}", "ab".repeat(32));
+    let cases = [
+        (
+            format!(
+                "witness_quorum = 2\n[[witnesses]]\nurl = \"https://127.0.0.1:1\"\nvkey = \"{witness}\"\npin = \"{pin}\"\n"
+            ),
+            "witness_quorum is 2 but 1 witnesses are configured",
+        ),
+        (
+            "witness_quorum = 1\n".to_owned(),
+            "witness_quorum but no [[witnesses]]",
+        ),
+        (
+            format!(
+                "[[witnesses]]\nurl = \"https://127.0.0.1:1\"\nvkey = \"{log_vkey}\"\npin = \"{pin}\"\n"
+            ),
+            "a witness vkey has type 0x04 (cosignature/v1)",
+        ),
+        (
+            format!("[[witnesses]]\nurl = \"https://127.0.0.1:1\"\nvkey = \"{witness}\"\n"),
+            "give exactly one of `pin` or `ca`",
+        ),
+        (
+            format!(
+                "[[witnesses]]\nurl = \"http://127.0.0.1:1\"\nvkey = \"{witness}\"\npin = \"{pin}\"\n"
+            ),
+            "`url` must be an https:// URL",
+        ),
+    ];
+    for (n, (toml, expected)) in cases.iter().enumerate() {
+        let config = dir.path().join(format!("serve-{n}.toml"));
+        std::fs::write(&config, toml).unwrap();
+        let mut child = Command::new(bin())
+            .args([
+                "serve",
+                "--self-signed",
+                "--listen",
+                "127.0.0.1:0",
+                "--policy",
+            ])
+            .arg(&policy)
+            .arg("--config")
+            .arg(&config)
+            .env("TOLLGATE_DATA_DIR", dir.path().join(format!("data-{n}")))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("serve started with {toml}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{toml}\n{err}");
+        assert!(
+            err.contains(expected),
+            "{toml}\nwanted {expected:?} in:\n{err}"
+        );
+    }
+}
