@@ -221,7 +221,7 @@ fn body(old: u64, note: &[u8]) -> Vec<u8> {
 
 fn cosigned_receipts_and_checkpoint(db: Db) {
     let world = World::new();
-    let (s, witnesses) = with_witnesses(&world, db, 2);
+    let (mut s, mut witnesses) = with_witnesses(&world, db, 2);
     let keys = keys(&witnesses);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     // Concurrent writers: every receipt's checkpoint carries both cosignatures.
@@ -293,6 +293,17 @@ fn cosigned_receipts_and_checkpoint(db: Db) {
             "dev",
         ],
     );
+    // The cosigned checkpoint is stored: restarted while both witnesses are
+    // down, the store still serves it, and a fresh client accepts it.
+    let served = runtime.block_on(c.checkpoint()).unwrap();
+    s.stop();
+    for w in &mut witnesses {
+        w.kill9();
+    }
+    s.restart();
+    let c = client(&s, "ci-main");
+    assert_eq!(runtime.block_on(c.checkpoint()).unwrap(), served);
+    s.expect(0, "dana", &["log", "verify"]);
 }
 
 #[test]
