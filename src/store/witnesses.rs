@@ -289,3 +289,73 @@ pub(super) async fn cosign_pending(shared: &super::pipeline::Shared) -> Option<S
     let _ = shared.events.send(cosigned);
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Signer;
+    use crate::ledger::Checkpoint;
+    use crate::ledger::cosignature::Cosignature;
+
+    #[test]
+    fn only_a_valid_line_by_the_configured_key_is_taken_from_an_answer() {
+        let log = Signer::generate("audit.test/tollgate");
+        let note = SignedCheckpoint::sign(
+            &Checkpoint {
+                origin: "audit.test/tollgate".into(),
+                size: 3,
+                root: [9; 32],
+            },
+            &log,
+        )
+        .unwrap();
+        let text = Note::parse(note.as_bytes()).unwrap().text().to_owned();
+        let w1 = Signer::generate("w1");
+        let key = CosignerKey::of_signer(&w1).unwrap();
+        let good = Cosignature::sign(&w1, &text, 1_700_000_000)
+            .unwrap()
+            .to_line();
+        let other = Cosignature::sign(&Signer::generate("w2"), &text, 1_700_000_000)
+            .unwrap()
+            .to_line();
+        // Extra lines by other keys are ignored; ours is returned.
+        assert_eq!(
+            verified_line(note.as_bytes(), &format!("{other}{good}"), &key).unwrap(),
+            good
+        );
+        let e = verified_line(note.as_bytes(), &other, &key).unwrap_err();
+        assert!(
+            e.contains("without a cosignature by its configured key"),
+            "{e}"
+        );
+        // A cosignature over another checkpoint does not verify.
+        let elsewhere = Cosignature::sign(&w1, "audit.test/tollgate\n4\nAAAA\n", 1)
+            .unwrap()
+            .to_line();
+        let e = verified_line(note.as_bytes(), &elsewhere, &key).unwrap_err();
+        assert!(e.contains("invalid cosignature"), "{e}");
+        for junk in ["", "ok", "\u{2014} w1 !!!\n"] {
+            assert!(
+                verified_line(note.as_bytes(), junk, &key).is_err(),
+                "{junk:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_quorum_must_fit_the_witnesses() {
+        let endpoint = |name: &str| WitnessEndpoint {
+            url: "https://127.0.0.1:1".into(),
+            key: CosignerKey::of_signer(&Signer::generate(name)).unwrap(),
+            trust: Trust::Pin([1; 32]),
+        };
+        assert!(Witnesses::new(vec![endpoint("w1"), endpoint("w2")], 2).is_ok());
+        for quorum in [0, 3] {
+            let e = Witnesses::new(vec![endpoint("w1"), endpoint("w2")], quorum).unwrap_err();
+            assert!(e.to_string().contains("set it between 1 and"), "{e}");
+        }
+        let one = endpoint("w1");
+        let e = Witnesses::new(vec![one.clone(), one], 1).unwrap_err();
+        assert!(e.to_string().contains("configured twice"), "{e}");
+    }
+}
