@@ -22,3 +22,4 @@ pub mod state;
 pub mod statement;
 pub mod store;
 pub mod tls;
+pub mod witness;

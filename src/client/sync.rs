@@ -21,6 +21,7 @@ use super::http::{StoreClient, StoreError};
 use crate::digest::Digest;
 use crate::envelope::Envelope;
 use crate::keys::vkey::NoteVerifierKey;
+use crate::ledger::cosignature::{QuorumError, check_quorum};
 use crate::ledger::{Accepted, Hash, SignedCheckpoint, check_checkpoint};
 use crate::policy::Policy;
 use crate::replay::{RefusedEntry, Replay, ReplayError};
@@ -102,6 +103,31 @@ pub enum SyncError {
     SavedCheckpoint { path: PathBuf, problem: String },
     #[error("{0}")]
     NoHome(#[from] crate::paths::NoHomeError),
+    /// The checkpoint lacks the configured witness quorum (a refusal, not
+    /// an alarm: nothing shows the log is inconsistent).
+    #[error("the store's checkpoint of size {size} is refused: {problem}")]
+    NotCosigned { size: u64, problem: QuorumError },
+}
+
+/// Requires the configured witness quorum on a served checkpoint (a sync's
+/// or a receipt's); with no witnesses configured there is nothing to check.
+pub fn check_witnesses(
+    config: &ClientConfig,
+    checkpoint: &SignedCheckpoint,
+) -> Result<(), SyncError> {
+    if config.witnesses.is_empty() {
+        return Ok(());
+    }
+    check_quorum(
+        checkpoint.as_bytes(),
+        &config.witnesses,
+        config.witness_quorum,
+    )
+    .map(|_| ())
+    .map_err(|problem| SyncError::NotCosigned {
+        size: checkpoint.checkpoint().size,
+        problem,
+    })
 }
 
 fn mismatch(summary: String, checkpoint: &[u8], detail: &str) -> Mismatch {
@@ -402,6 +428,8 @@ pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<Verifie
         .and_then(|log| super::receipts::check_submitted(&log, &submitted).map(|()| log));
     match verified {
         Ok(log) => {
+            // Witnesses: even a first sync takes only a cosigned checkpoint.
+            check_witnesses(config, &log.checkpoint)?;
             if log.accepted != Accepted::Same {
                 write_atomic(&saved_path, log.checkpoint.as_bytes())?;
             }
