@@ -10,7 +10,6 @@
 //! alarm evidence.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -333,28 +332,13 @@ pub fn checkpoint_path(origin: &str) -> Result<PathBuf, SyncError> {
         .join(format!("{}.note", file_stem(origin))))
 }
 
-/// Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync dir.
+/// Writes `bytes` to `path` atomically and durably (see [`crate::durable`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SyncError> {
-    let local = |action| {
-        move |source| SyncError::Local {
-            path: path.to_path_buf(),
-            action,
-            source,
-        }
-    };
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir).map_err(local("create the directory of"))?;
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    {
-        let mut file = std::fs::File::create(&tmp).map_err(local("create a temporary file for"))?;
-        file.write_all(bytes).map_err(local("write"))?;
-        file.sync_all().map_err(local("fsync"))?;
-    }
-    std::fs::rename(&tmp, path).map_err(local("rename into place"))?;
-    if let Ok(dir) = std::fs::File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
+    crate::durable::write_atomic(path, bytes).map_err(|e| SyncError::Local {
+        path: e.path,
+        action: e.action,
+        source: e.source,
+    })
 }
 
 /// Writes the alarm evidence to `<data dir>/evidence/alarm-<unix>.txt`.

@@ -9,7 +9,6 @@
 //! log.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::digest::Digest;
@@ -95,27 +94,11 @@ impl StateDir {
     /// Records `note` as the latest cosigned checkpoint of `origin`,
     /// durably, before returning.
     pub fn store(&self, origin: &str, note: &[u8]) -> Result<(), StateError> {
-        let path = self.path(origin);
-        let io = |action: &'static str, path: &Path| {
-            let path = path.to_path_buf();
-            move |source| StateError::Io {
-                path,
-                action,
-                source,
-            }
-        };
-        fs::create_dir_all(&self.dir).map_err(io("create", &self.dir))?;
-        let tmp = path.with_extension("tmp");
-        {
-            let mut file = fs::File::create(&tmp).map_err(io("create", &tmp))?;
-            file.write_all(note).map_err(io("write", &tmp))?;
-            file.sync_all().map_err(io("fsync", &tmp))?;
-        }
-        fs::rename(&tmp, &path).map_err(io("rename into place", &path))?;
-        fs::File::open(&self.dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io("fsync", &self.dir))?;
-        Ok(())
+        crate::durable::write_atomic(&self.path(origin), note).map_err(|e| StateError::Io {
+            path: e.path,
+            action: e.action,
+            source: e.source,
+        })
     }
 }
 
