@@ -1,11 +1,14 @@
 //! Request authentication: every request except the public checkpoint is
 //! signed per RFC 9421 with an operator's key, over `@method`,
-//! `@target-uri` and an RFC 9530 `content-digest` of the body. Also the
-//! per-key nonce memory (replays → 401) and the per-key rate limit (→ 429).
+//! `@target-uri` and an RFC 9530 `content-digest` of the body. The
+//! signature is checked before the body is read (a stranger never makes the
+//! store buffer a byte), and bodies are read within a store-wide budget of
+//! bytes in flight. Also the per-key nonce memory (replays → 401) and the
+//! per-key rate limit (→ 429).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Nonces kept before the first prune.
 const PRUNE_FLOOR: usize = 100_000;
@@ -14,10 +17,12 @@ use std::time::Instant;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::Method;
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 use time::OffsetDateTime;
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::AppState;
 use super::error::ApiError;
@@ -140,29 +145,64 @@ fn body_limit(path: &str, state: &AppState) -> usize {
 }
 
 /// Middleware: authenticate, enforce limits, then hand on the buffered body.
+/// The bytes reserved for the body stay reserved until the handler answered.
 pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
     match check(&state, request).await {
-        Ok(request) => next.run(request).await,
+        Ok((request, reserved)) => {
+            let response = next.run(request).await;
+            drop(reserved);
+            response
+        }
         Err(error) => error.into_response(),
     }
 }
 
-async fn check(state: &AppState, request: Request) -> Result<Request, ApiError> {
-    let path = request.uri().path().to_owned();
-    if is_public(request.method(), &path) {
-        return Ok(request);
-    }
-    let limit = body_limit(&path, state);
-    if let Some(length) = request
+/// The declared `content-length`, if any and readable.
+fn declared_length(request: &Request) -> Option<usize> {
+    request
         .headers()
         .get("content-length")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok())
-        && length > limit.saturating_mul(DRAIN_FACTOR)
-    {
+}
+
+/// Checks the signature over the request's method, target and
+/// `content-digest` before a byte of the body is read, so nobody without a
+/// key in the policy can make the store buffer anything; then reserves the
+/// body's bytes from the store-wide budget, reads the body (with the route's
+/// limit and the body timeout) and checks it against the signed digest.
+async fn check(
+    state: &AppState,
+    request: Request,
+) -> Result<(Request, Option<OwnedSemaphorePermit>), ApiError> {
+    let path = request.uri().path().to_owned();
+    if is_public(request.method(), &path) {
+        return Ok((request, None));
+    }
+    let limit = body_limit(&path, state);
+    let declared = declared_length(&request);
+    if declared.is_some_and(|length| length > limit.saturating_mul(DRAIN_FACTOR)) {
         return Err(ApiError::too_large(limit));
     }
     let (parts, body) = request.into_parts();
+    let caller = verify_headers(state, &parts)?;
+
+    // Reserve what the body may hold before reading it: at most the
+    // declared length (a longer body is a protocol error hyper refuses), or
+    // the route's limit when the length is not declared.
+    let budget = state.limits.max_buffered_bytes.max(1);
+    let want = declared
+        .map_or(limit, |length| length.min(limit))
+        .clamp(1, budget);
+    let want = u32::try_from(want).unwrap_or(u32::MAX);
+    let Ok(Ok(reserved)) = tokio::time::timeout(
+        state.limits.body_timeout,
+        Arc::clone(&state.buffers).acquire_many_owned(want),
+    )
+    .await
+    else {
+        return Err(ApiError::busy());
+    };
     let bytes = match tokio::time::timeout(state.limits.body_timeout, read_body(body, limit)).await
     {
         Err(_) => return Err(ApiError::slow_client()),
@@ -170,6 +210,20 @@ async fn check(state: &AppState, request: Request) -> Result<Request, ApiError> 
         Ok(Err(BodyProblem::Unreadable)) => return Err(ApiError::unreadable_body()),
         Ok(Ok(bytes)) => bytes,
     };
+    let digest = httpsig::header_lookup(&parts.headers)("content-digest").unwrap_or_default();
+    httpsig::check_content_digest(&digest, &bytes).map_err(|e| auth_error(&e))?;
+    let mut request = Request::from_parts(parts, Body::from(bytes));
+    request.extensions_mut().insert(caller);
+    Ok((request, Some(reserved)))
+}
+
+fn auth_error(e: &httpsig::AuthError) -> ApiError {
+    ApiError::new(e.status(), e.code(), e.to_string(), e.remediation())
+}
+
+/// Verifies the request's signature (everything but the body), the signer's
+/// standing in the policy, its rate and its nonce.
+fn verify_headers(state: &AppState, parts: &Parts) -> Result<Caller, ApiError> {
     let host = parts
         .headers
         .get("host")
@@ -187,11 +241,10 @@ async fn check(state: &AppState, request: Request) -> Result<Request, ApiError> 
     let target_uri = format!("https://{host}{path_and_query}");
     let store = &state.store;
     let now = OffsetDateTime::now_utc();
-    let verified = httpsig::verify_request(
+    let verified = httpsig::verify_request_headers(
         parts.method.as_str(),
         &target_uri,
         httpsig::header_lookup(&parts.headers),
-        &bytes,
         |key_id| {
             store
                 .operator_for_key_id(key_id)
@@ -200,7 +253,7 @@ async fn check(state: &AppState, request: Request) -> Result<Request, ApiError> 
         now,
         MAX_REQUEST_SKEW,
     )
-    .map_err(|e| ApiError::new(e.status(), e.code(), e.to_string(), e.remediation()))?;
+    .map_err(|e| auth_error(&e))?;
     let (operator, _) = store.operator_for_key_id(&verified.keyid).ok_or_else(|| {
         ApiError::new(
             401,
@@ -220,10 +273,8 @@ async fn check(state: &AppState, request: Request) -> Result<Request, ApiError> 
     ) {
         return Err(ApiError::replayed_nonce());
     }
-    let mut request = Request::from_parts(parts, Body::from(bytes));
-    request.extensions_mut().insert(Caller {
+    Ok(Caller {
         operator,
         key_id: verified.keyid,
-    });
-    Ok(request)
+    })
 }
