@@ -246,6 +246,10 @@ pub enum StoreError {
     EntriesMissing { entries: u64, checkpoint: u64 },
     #[error("cannot sign a checkpoint: {0}")]
     Sign(#[from] CheckpointError),
+    #[error(
+        "this store instance holds {served} entries but the database has committed {committed}, and catching up failed; retry shortly"
+    )]
+    Behind { served: u64, committed: u64 },
     #[error("the store is closed")]
     Closed,
 }

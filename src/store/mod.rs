@@ -308,6 +308,32 @@ impl Store {
             .unwrap_or_else(|_| Err(Refused::shutting_down()))
     }
 
+    /// Makes sure this instance serves nothing older than the database's
+    /// latest commit: one indexed query of the committed size, and when
+    /// another instance committed more, the committer loads it before this
+    /// returns. Every read of the log calls this first, so a client reading
+    /// through several instances behind a load balancer never sees the log
+    /// shrink.
+    pub async fn catch_up(&self) -> Result<(), StoreError> {
+        let committed = self.shared().storage.size().await?;
+        let served = read(&self.shared().published).size();
+        if committed <= served {
+            return Ok(());
+        }
+        let (reply, answer) = oneshot::channel();
+        self.inner
+            .queue
+            .send(Command::CatchUp(reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        let _ = answer.await;
+        let served = read(&self.shared().published).size();
+        if served < committed {
+            return Err(StoreError::Behind { served, committed });
+        }
+        Ok(())
+    }
+
     /// Envelope bytes of entries `start..end` (end exclusive), at most
     /// [`MAX_ENTRIES_PER_CALL`], never past the latest checkpoint.
     pub async fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {

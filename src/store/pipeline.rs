@@ -36,7 +36,8 @@ use crate::statement::{Predicate, Statement};
 /// Entries verified at once (in parallel) while loading the log.
 const VERIFY_CHUNK: usize = 4096;
 
-/// How often an idle committer looks for entries another instance appended.
+/// How often an idle committer looks for entries another instance appended
+/// (reads do not wait for it: each catches up first, see `Store::catch_up`).
 const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
 
 pub(super) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -151,6 +152,8 @@ pub(super) struct Job {
 #[derive(Debug)]
 pub(super) enum Command {
     Submit(Box<Job>),
+    /// Load what other store instances committed, then answer.
+    CatchUp(oneshot::Sender<()>),
     /// Finish what is queued before this, then stop.
     Shutdown,
 }
@@ -461,20 +464,29 @@ pub(super) async fn run(shared: Arc<Shared>, mut work: Work, mut queue: mpsc::Re
         };
         let mut stop = false;
         let mut jobs = Vec::new();
+        let mut waiting = Vec::new();
         match first {
             None | Some(Command::Shutdown) => stop = true,
             Some(Command::Submit(job)) => jobs.push(*job),
+            Some(Command::CatchUp(reply)) => waiting.push(reply),
         }
         // Group commit: everything already queued, without waiting.
         while !stop && jobs.len() < shared.max_batch {
             match queue.try_recv() {
                 Ok(Command::Submit(job)) => jobs.push(*job),
+                Ok(Command::CatchUp(reply)) => waiting.push(reply),
                 Ok(Command::Shutdown) => stop = true,
                 Err(_) => break,
             }
         }
         if !jobs.is_empty() {
+            // A commit loads what others committed first.
             commit_batch(&shared, &mut work, jobs).await;
+        } else if !waiting.is_empty() {
+            refresh_idle(&shared, &mut work).await;
+        }
+        for reply in waiting {
+            let _ = reply.send(());
         }
         if stop {
             break;
