@@ -207,7 +207,7 @@ pub(super) fn refuse_entry(error: EntryError, envelope: &Envelope, policy: &Poli
 }
 
 /// The statement's own time, if it carries one.
-fn statement_time(statement: &Statement) -> Option<(&'static str, OffsetDateTime)> {
+pub(super) fn statement_time(statement: &Statement) -> Option<(&'static str, OffsetDateTime)> {
     match &statement.predicate {
         Predicate::PromotionRequest(p) => Some(("requested_at", p.requested_at)),
         Predicate::GateResult(g) => Some(("produced_at", g.produced_at)),
@@ -372,6 +372,54 @@ impl Loader {
             self.ids.insert(appended.entry.id, appended.entry.index);
         }
         Ok(())
+    }
+}
+
+/// A fold of the committed log for deploy hooks: entries are applied one
+/// at a time (or silently in pages), verified as on load.
+#[derive(Debug)]
+pub(super) struct Replay {
+    work: Work,
+}
+
+impl Replay {
+    pub fn new(genesis: Arc<Policy>) -> Self {
+        Self {
+            work: Work::new(genesis),
+        }
+    }
+
+    /// Entries folded so far.
+    pub fn size(&self) -> u64 {
+        self.work.size
+    }
+
+    /// Folds committed rows (contiguous from [`Replay::size`]); returns the
+    /// signed time of each entry that has one, in order, with its index.
+    pub fn apply(
+        &mut self,
+        rows: Vec<StoredEntry>,
+    ) -> Result<Vec<(u64, Option<OffsetDateTime>)>, StoreError> {
+        let first = self.work.size;
+        Ok(load_rows(&mut self.work, rows, first)?
+            .iter()
+            .map(|a| {
+                (
+                    a.entry.index,
+                    statement_time(&a.entry.statement).map(|(_, at)| at),
+                )
+            })
+            .collect())
+    }
+
+    /// The derived views at `at`.
+    pub fn state_at(&self, at: OffsetDateTime) -> crate::state::State {
+        self.work.folder.state_at(at)
+    }
+
+    /// The origin of the log.
+    pub fn origin(&self) -> &str {
+        &self.work.policy.origin
     }
 }
 
