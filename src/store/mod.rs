@@ -13,7 +13,9 @@
 //!   a durable commit.
 //! - Several instances may share one PostgreSQL database: appends take a
 //!   database-wide lock and first load whatever another instance committed,
-//!   so there is one log, never two interleaved trees.
+//!   so there is one log, never two interleaved trees; and every read first
+//!   catches up with the database's latest commit ([`Store::catch_up`]), so
+//!   no instance serves a log older than a receipt another one gave.
 
 pub mod error;
 pub mod hooks;
