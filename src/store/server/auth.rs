@@ -187,14 +187,7 @@ async fn check(
     let (parts, body) = request.into_parts();
     let caller = verify_headers(state, &parts)?;
 
-    // Reserve what the body may hold before reading it: at most the
-    // declared length (a longer body is a protocol error hyper refuses), or
-    // the route's limit when the length is not declared.
-    let budget = state.limits.max_buffered_bytes.max(1);
-    let want = declared
-        .map_or(limit, |length| length.min(limit))
-        .clamp(1, budget);
-    let want = u32::try_from(want).unwrap_or(u32::MAX);
+    let want = reservation(declared, limit, state.limits.max_buffered_bytes);
     let Ok(Ok(reserved)) = tokio::time::timeout(
         state.limits.body_timeout,
         Arc::clone(&state.buffers).acquire_many_owned(want),
@@ -215,6 +208,18 @@ async fn check(
     let mut request = Request::from_parts(parts, Body::from(bytes));
     request.extensions_mut().insert(caller);
     Ok((request, Some(reserved)))
+}
+
+/// Bytes of the store-wide budget a body reserves before it is read: the
+/// declared length (a longer body is a protocol error hyper refuses) or the
+/// route's limit when none is declared, never more than the route's limit
+/// (bodies over it are drained, not kept) nor the whole budget, at least 1.
+fn reservation(declared: Option<usize>, limit: usize, budget: usize) -> u32 {
+    let want = declared
+        .map_or(limit, |length| length.min(limit))
+        .min(budget)
+        .max(1);
+    u32::try_from(want).unwrap_or(u32::MAX)
 }
 
 fn auth_error(e: &httpsig::AuthError) -> ApiError {
@@ -277,4 +282,18 @@ fn verify_headers(state: &AppState, parts: &Parts) -> Result<Caller, ApiError> {
         operator,
         key_id: verified.keyid,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reservation;
+
+    #[test]
+    fn a_body_reserves_its_declared_length_within_the_limit_and_budget() {
+        assert_eq!(reservation(Some(1000), 128 * 1024, 1 << 20), 1000);
+        assert_eq!(reservation(None, 128 * 1024, 1 << 20), 128 * 1024);
+        assert_eq!(reservation(Some(1 << 30), 128 * 1024, 1 << 20), 128 * 1024);
+        assert_eq!(reservation(Some(8 << 20), 8 << 20, 1 << 20), 1 << 20);
+        assert_eq!(reservation(Some(0), 128 * 1024, 1 << 20), 1);
+    }
 }
