@@ -1139,6 +1139,29 @@ async fn slow_and_stalled_clients_do_not_block_others() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_limit_wait_for_a_free_slot() {
+    let limits = Limits {
+        max_connections: 2,
+        header_timeout: Duration::from_millis(500),
+        ..Limits::default()
+    };
+    let mut h = Harness::start(Db::sqlite(), limits).await;
+    // Two connections that never send a request hold both slots...
+    let mut idle = vec![h.tls_stream().await, h.tls_stream().await];
+    // ...so the next client waits in the backlog instead of being refused,
+    // and is served once the header timeout closes the idle ones.
+    h.still_accepts().await;
+    for stream in &mut idle {
+        let back = read_all(stream, Duration::from_secs(5)).await;
+        assert!(
+            !back.starts_with(b"HTTP/1.1 2"),
+            "an idle connection got an answer"
+        );
+    }
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limit_per_key_is_429_with_retry_after() {
     let limits = Limits {
         rate_per_key: 1,
