@@ -151,10 +151,11 @@ pub fn content_digest(body: &[u8]) -> String {
     )
 }
 
-/// Checks a `Content-Digest` header value against the body. The value is an
-/// sf-dictionary; the `sha-256` member is required, other algorithms are
-/// ignored.
-pub fn check_content_digest(header_value: &str, body: &[u8]) -> Result<(), AuthError> {
+/// The `sha-256` value of a `Content-Digest` header value (RFC 9530): an
+/// sf-dictionary whose `sha-256` member is required; other algorithms are
+/// ignored. A server can take it before reading the body and hash the body
+/// as it streams in.
+pub fn content_digest_sha256(header_value: &str) -> Result<Vec<u8>, AuthError> {
     let dict: Dictionary = Parser::new(header_value)
         .parse()
         .map_err(|e| malformed("content-digest", e.to_string()))?;
@@ -173,7 +174,13 @@ pub fn check_content_digest(header_value: &str, body: &[u8]) -> Result<(), AuthE
             "sha-256 is not a byte sequence",
         ));
     };
-    if expected == Sha256::digest(body).as_slice() {
+    Ok(expected.to_vec())
+}
+
+/// Checks a `Content-Digest` header value against the body (see
+/// [`content_digest_sha256`]).
+pub fn check_content_digest(header_value: &str, body: &[u8]) -> Result<(), AuthError> {
+    if content_digest_sha256(header_value)? == Sha256::digest(body).as_slice() {
         Ok(())
     } else {
         Err(AuthError::DigestMismatch)

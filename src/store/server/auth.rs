@@ -21,6 +21,7 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
+use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -108,12 +109,18 @@ enum BodyProblem {
     Unreadable,
 }
 
-/// Reads a body of at most `limit` bytes. A longer one is read on, without
+/// Reads a body of at most `limit` bytes into a buffer of `capacity`,
+/// hashing it (SHA-256) as it arrives. A longer one is read on, without
 /// keeping it, up to `DRAIN_FACTOR` times the limit, then refused.
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, BodyProblem> {
+async fn read_body(
+    body: Body,
+    limit: usize,
+    capacity: usize,
+) -> Result<(Bytes, Vec<u8>), BodyProblem> {
     let cap = limit.saturating_mul(DRAIN_FACTOR);
     let mut stream = body.into_data_stream();
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(capacity.min(limit));
+    let mut hasher = Sha256::new();
     let mut seen = 0usize;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| BodyProblem::Unreadable)?;
@@ -122,13 +129,14 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, BodyProblem> {
             return Err(BodyProblem::TooLarge);
         }
         if seen <= limit {
+            hasher.update(&chunk);
             bytes.extend_from_slice(&chunk);
         }
     }
     if seen > limit {
         return Err(BodyProblem::TooLarge);
     }
-    Ok(Bytes::from(bytes))
+    Ok((Bytes::from(bytes), hasher.finalize().to_vec()))
 }
 
 fn is_public(method: &Method, path: &str) -> bool {
@@ -186,6 +194,9 @@ async fn check(
     }
     let (parts, body) = request.into_parts();
     let caller = verify_headers(state, &parts)?;
+    // The signed digest, before the body: a malformed one is refused unread.
+    let digest = httpsig::header_lookup(&parts.headers)("content-digest").unwrap_or_default();
+    let expected = httpsig::content_digest_sha256(&digest).map_err(|e| auth_error(&e))?;
 
     let want = reservation(declared, limit, state.limits.max_buffered_bytes);
     let Ok(Ok(reserved)) = tokio::time::timeout(
@@ -196,15 +207,19 @@ async fn check(
     else {
         return Err(ApiError::busy());
     };
-    let bytes = match tokio::time::timeout(state.limits.body_timeout, read_body(body, limit)).await
-    {
-        Err(_) => return Err(ApiError::slow_client()),
-        Ok(Err(BodyProblem::TooLarge)) => return Err(ApiError::too_large(limit)),
-        Ok(Err(BodyProblem::Unreadable)) => return Err(ApiError::unreadable_body()),
-        Ok(Ok(bytes)) => bytes,
-    };
-    let digest = httpsig::header_lookup(&parts.headers)("content-digest").unwrap_or_default();
-    httpsig::check_content_digest(&digest, &bytes).map_err(|e| auth_error(&e))?;
+    let capacity = declared.map_or(0, |length| length.min(limit));
+    let (bytes, actual) =
+        match tokio::time::timeout(state.limits.body_timeout, read_body(body, limit, capacity))
+            .await
+        {
+            Err(_) => return Err(ApiError::slow_client()),
+            Ok(Err(BodyProblem::TooLarge)) => return Err(ApiError::too_large(limit)),
+            Ok(Err(BodyProblem::Unreadable)) => return Err(ApiError::unreadable_body()),
+            Ok(Ok(read)) => read,
+        };
+    if actual != expected {
+        return Err(auth_error(&httpsig::AuthError::DigestMismatch));
+    }
     let mut request = Request::from_parts(parts, Body::from(bytes));
     request.extensions_mut().insert(caller);
     Ok((request, Some(reserved)))
