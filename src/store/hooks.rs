@@ -27,6 +27,7 @@ use crate::statement::new_nonce;
 
 use super::StoreError;
 use super::pipeline::Replay;
+use super::storage::AppendTx;
 
 /// The signature header receivers check with the log's vkey.
 pub const SIGNATURE_HEADER: &str = "tollgate-signature";
@@ -375,10 +376,34 @@ async fn advance(
         let rows = tx.entries_between(cursor.replay.size(), from).await?;
         silent(cursor, rows)?;
     }
+    let mut seen = Vec::new();
+    let claimed = match claim_after(&mut tx, cursor, from, &mut seen).await {
+        Ok(claimed) => tx.commit().await.map(|()| claimed),
+        // Dropping the transaction rolls it back.
+        Err(error) => Err(error),
+    };
+    if claimed.is_err() {
+        // Nothing was claimed: forget what this attempt saw.
+        for id in seen {
+            cursor.known.remove(&id);
+        }
+    }
+    claimed
+}
+
+/// In the transaction holding the cursor at `from`: folds the entries after
+/// it one by one, claims the notifications each brings (and those that
+/// time alone brought), and moves the cursor to the end. Ids of the
+/// notifications seen are added to `known` and to `seen`.
+async fn claim_after(
+    tx: &mut AppendTx,
+    cursor: &mut Cursor,
+    from: u64,
+    seen: &mut Vec<String>,
+) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
     let end = tx.size().await?;
     let rows = tx.entries_between(from, end).await?;
     let mut claimed = Vec::new();
-    let mut seen = Vec::new();
     for row in rows {
         for (index, at) in cursor.replay.apply(vec![row])? {
             let at = at.unwrap_or(cursor.last_time).max(cursor.last_time);
@@ -387,11 +412,11 @@ async fn advance(
             for event in new_events(&state, &cursor.known) {
                 let id = event.id();
                 let payload = body(&event, cursor.replay.origin(), index + 1, at);
-                if tx.claim_hook_event(&id, index, &payload, now_ms()).await? {
-                    claimed.push((id.clone(), payload));
-                }
                 cursor.known.insert(id.clone());
-                seen.push(id);
+                seen.push(id.clone());
+                if tx.claim_hook_event(&id, index, &payload, now_ms()).await? {
+                    claimed.push((id, payload));
+                }
             }
         }
     }
@@ -402,24 +427,17 @@ async fn advance(
         for event in new_events(&state, &cursor.known) {
             let id = event.id();
             let payload = body(&event, cursor.replay.origin(), end, now);
+            cursor.known.insert(id.clone());
+            seen.push(id.clone());
             if tx
                 .claim_hook_event(&id, end - 1, &payload, now_ms())
                 .await?
             {
-                claimed.push((id.clone(), payload));
+                claimed.push((id, payload));
             }
-            cursor.known.insert(id.clone());
-            seen.push(id);
         }
     }
     tx.set_hook_cursor(end).await?;
-    if let Err(error) = tx.commit().await {
-        // Nothing was claimed: forget what this attempt saw.
-        for id in seen {
-            cursor.known.remove(&id);
-        }
-        return Err(error);
-    }
     Ok(claimed)
 }
 
