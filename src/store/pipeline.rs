@@ -394,8 +394,8 @@ impl Replay {
         self.work.size
     }
 
-    /// Folds committed rows (contiguous from [`Replay::size`]); returns the
-    /// signed time of each entry that has one, in order, with its index.
+    /// Folds committed rows (contiguous from [`Replay::size`]); returns each
+    /// entry's index and its signed time (policy entries carry none).
     pub fn apply(
         &mut self,
         rows: Vec<StoredEntry>,
