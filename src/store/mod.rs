@@ -13,7 +13,9 @@
 //!   a durable commit.
 //! - Several instances may share one PostgreSQL database: appends take a
 //!   database-wide lock and first load whatever another instance committed,
-//!   so there is one log, never two interleaved trees.
+//!   so there is one log, never two interleaved trees; and every read first
+//!   catches up with the database's latest commit ([`Store::catch_up`]), so
+//!   no instance serves a log older than a receipt another one gave.
 //! - With `[[witnesses]]` configured ([`witnesses`]), each group commit's
 //!   checkpoint is sent to the witnesses once, and an entry is acknowledged
 //!   only when its checkpoint carries the witness quorum; `GET
@@ -333,6 +335,32 @@ impl Store {
         answer
             .await
             .unwrap_or_else(|_| Err(Refused::shutting_down()))
+    }
+
+    /// Makes sure this instance serves nothing older than the database's
+    /// latest commit: one indexed query of the committed size, and when
+    /// another instance committed more, the committer loads it before this
+    /// returns. Every read of the log calls this first, so a client reading
+    /// through several instances behind a load balancer never sees the log
+    /// shrink.
+    pub async fn catch_up(&self) -> Result<(), StoreError> {
+        let committed = self.shared().storage.size().await?;
+        let served = read(&self.shared().published).size();
+        if committed <= served {
+            return Ok(());
+        }
+        let (reply, answer) = oneshot::channel();
+        self.inner
+            .queue
+            .send(Command::CatchUp(reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        let _ = answer.await;
+        let served = read(&self.shared().published).size();
+        if served < committed {
+            return Err(StoreError::Behind { served, committed });
+        }
+        Ok(())
     }
 
     /// Envelope bytes of entries `start..end` (end exclusive), at most

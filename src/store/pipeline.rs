@@ -40,7 +40,8 @@ const VERIFY_CHUNK: usize = 4096;
 /// and retries cosigning before its submitters get 503.
 const CATCH_UP_ROUNDS: usize = 4;
 
-/// How often an idle committer looks for entries another instance appended.
+/// How often an idle committer looks for entries another instance appended
+/// (reads do not wait for it: each catches up first, see `Store::catch_up`).
 const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
 
 pub(super) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -173,6 +174,8 @@ pub(super) struct Job {
 #[derive(Debug)]
 pub(super) enum Command {
     Submit(Box<Job>),
+    /// Load what other store instances committed, then answer.
+    CatchUp(oneshot::Sender<()>),
     /// Finish what is queued before this, then stop.
     Shutdown,
 }
@@ -226,7 +229,7 @@ pub(super) fn refuse_entry(error: EntryError, envelope: &Envelope, policy: &Poli
 }
 
 /// The statement's own time, if it carries one.
-fn statement_time(statement: &Statement) -> Option<(&'static str, OffsetDateTime)> {
+pub(super) fn statement_time(statement: &Statement) -> Option<(&'static str, OffsetDateTime)> {
     match &statement.predicate {
         Predicate::PromotionRequest(p) => Some(("requested_at", p.requested_at)),
         Predicate::GateResult(g) => Some(("produced_at", g.produced_at)),
@@ -400,6 +403,54 @@ impl Loader {
     }
 }
 
+/// A fold of the committed log for deploy hooks: entries are applied one
+/// at a time (or silently in pages), verified as on load.
+#[derive(Debug)]
+pub(super) struct Replay {
+    work: Work,
+}
+
+impl Replay {
+    pub fn new(genesis: Arc<Policy>) -> Self {
+        Self {
+            work: Work::new(genesis),
+        }
+    }
+
+    /// Entries folded so far.
+    pub fn size(&self) -> u64 {
+        self.work.size
+    }
+
+    /// Folds committed rows (contiguous from [`Replay::size`]); returns each
+    /// entry's index and its signed time (policy entries carry none).
+    pub fn apply(
+        &mut self,
+        rows: Vec<StoredEntry>,
+    ) -> Result<Vec<(u64, Option<OffsetDateTime>)>, StoreError> {
+        let first = self.work.size;
+        Ok(load_rows(&mut self.work, rows, first)?
+            .iter()
+            .map(|a| {
+                (
+                    a.entry.index,
+                    statement_time(&a.entry.statement).map(|(_, at)| at),
+                )
+            })
+            .collect())
+    }
+
+    /// The derived views at `at`.
+    pub fn state_at(&self, at: OffsetDateTime) -> crate::state::State {
+        self.work.folder.state_at(at)
+    }
+
+    /// The origin of the log.
+    pub fn origin(&self) -> &str {
+        &self.work.policy.origin
+    }
+}
+
 /// Verifies committed entries starting at `first` (the current size) and
 /// folds them into `work`: contiguous indexes, stored id and leaf hash agree
 /// with the body, the signature verifies under the policy in force at that
@@ -507,20 +558,29 @@ pub(super) async fn run(shared: Arc<Shared>, mut work: Work, mut queue: mpsc::Re
         };
         let mut stop = false;
         let mut jobs = Vec::new();
+        let mut waiting = Vec::new();
         match first {
             None | Some(Command::Shutdown) => stop = true,
             Some(Command::Submit(job)) => jobs.push(*job),
+            Some(Command::CatchUp(reply)) => waiting.push(reply),
         }
         // Group commit: everything already queued, without waiting.
         while !stop && jobs.len() < shared.max_batch {
             match queue.try_recv() {
                 Ok(Command::Submit(job)) => jobs.push(*job),
+                Ok(Command::CatchUp(reply)) => waiting.push(reply),
                 Ok(Command::Shutdown) => stop = true,
                 Err(_) => break,
             }
         }
         if !jobs.is_empty() {
+            // A commit loads what others committed first.
             commit_batch(&shared, &mut work, jobs).await;
+        } else if !waiting.is_empty() {
+            refresh_idle(&shared, &mut work).await;
+        }
+        for reply in waiting {
+            let _ = reply.send(());
         }
         if stop {
             break;
