@@ -26,7 +26,7 @@ use crate::state::{PromotionStatus, State};
 use crate::statement::new_nonce;
 
 use super::StoreError;
-use super::pipeline::Replay;
+use super::pipeline::HookFold;
 use super::storage::AppendTx;
 
 /// The signature header receivers check with the log's vkey.
@@ -270,7 +270,7 @@ fn now_ms() -> i64 {
 
 /// The dispatcher's fold of the log and what it already claimed.
 struct Cursor {
-    replay: Replay,
+    replay: HookFold,
     /// Ids of notifications claimed (by any instance) or recorded.
     known: BTreeSet<String>,
     /// The latest signed time folded (entries without one inherit it).
@@ -280,7 +280,7 @@ struct Cursor {
 
 impl Cursor {
     fn reset(&mut self) {
-        self.replay = Replay::new(self.genesis.clone());
+        self.replay = HookFold::new(self.genesis.clone());
         self.last_time = OffsetDateTime::UNIX_EPOCH;
     }
 }
@@ -296,7 +296,7 @@ async fn dispatch(
     let mut deliveries = tokio::task::JoinSet::new();
     let genesis = store.genesis_policy();
     let mut cursor = Cursor {
-        replay: Replay::new(genesis.clone()),
+        replay: HookFold::new(genesis.clone()),
         known,
         last_time: OffsetDateTime::UNIX_EPOCH,
         genesis,

@@ -221,7 +221,7 @@ impl Store {
             // Entries without a checkpoint (or a new log): sign one.
             let checkpoint = SignedCheckpoint::sign(
                 &Checkpoint {
-                    origin: loader.work.policy.origin.clone(),
+                    origin: loader.work.policy().origin.clone(),
                     size,
                     root: loader.tree.root(),
                 },
@@ -230,7 +230,7 @@ impl Store {
             storage.put_checkpoint(size, checkpoint.as_bytes()).await?;
             checkpoint
         };
-        tracing::info!(size, database = %database, policy_version = loader.work.policy.version, "audit store opened");
+        tracing::info!(size, database = %database, policy_version = loader.work.policy().version, "audit store opened");
 
         let work = loader.work;
         let served_ok = witnesses.as_ref().is_none_or(|w| {
@@ -240,14 +240,14 @@ impl Store {
         let published = Published {
             served: checkpoint.clone(),
             served_ok,
-            policy: work.policy.clone(),
-            ring: work.ring.clone(),
-            key_ids: pipeline::key_ids(&work.policy),
-            folder: work.folder.clone(),
+            policy: Arc::clone(work.policy()),
+            ring: Arc::clone(work.replay.ring()),
+            key_ids: pipeline::key_ids(work.policy()),
+            folder: work.replay.folder().clone(),
             tree: loader.tree,
             checkpoint,
             ids: loader.ids,
-            policy_entries: work.policy_entries.clone(),
+            policy_entries: work.replay.policy_entries().to_vec(),
         };
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         let shared = Arc::new(Shared {
