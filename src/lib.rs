@@ -22,4 +22,5 @@ pub mod state;
 pub mod statement;
 pub mod store;
 pub mod tls;
+pub mod wire;
 pub mod witness;

@@ -26,7 +26,8 @@ use tollgate::policy::Policy;
 use tollgate::state::KeyRing;
 use tollgate::statement::{GateResult, GateStatus, Predicate, Statement};
 use tollgate::store::{
-    DatabaseUrl, MAX_EVIDENCE_BYTES, Receipt, Refused, Store, StoreConfig, StoreError,
+    Acknowledgement as Receipt, DatabaseUrl, MAX_EVIDENCE_BYTES, Refused, Store, StoreConfig,
+    StoreError,
 };
 
 /// One test's database: a temporary SQLite file or a fresh PostgreSQL schema.
