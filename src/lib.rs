@@ -11,6 +11,7 @@ pub mod client;
 pub mod digest;
 pub mod encoding;
 pub mod envelope;
+pub mod evidence;
 pub mod httpsig;
 pub mod keys;
 pub mod ledger;

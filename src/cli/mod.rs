@@ -3,6 +3,7 @@
 //! 0 success, 1 refused or blocked, 2 usage or input error, 3 store
 //! unreachable.
 
+mod gate;
 mod key;
 mod messages;
 mod policy;
@@ -103,9 +104,9 @@ enum Command {
     /// Request promotions.
     #[command(subcommand)]
     Promote(store::PromoteCommand),
-    /// Submit gate results.
+    /// Evaluate evidence against a gate, or submit gate results.
     #[command(subcommand)]
-    Gate(store::GateCommand),
+    Gate(gate::GateCommand),
     /// Submit environment snapshots.
     #[command(subcommand)]
     Snapshot(store::SnapshotCommand),
@@ -156,7 +157,7 @@ pub fn run() -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::Init { name, force } => store::init(config, &name, force),
         Command::Promote(command) => store::promote(config, command),
-        Command::Gate(command) => store::gate(config, command),
+        Command::Gate(command) => gate::run(config, command),
         Command::Snapshot(command) => store::snapshot(config, command),
         Command::Deployed(args) => store::deployed(config, &args),
         Command::Approve(args) => store::approve_or_reject(config, &args, true),

@@ -1,0 +1,202 @@
+//! `tollgate gate eval`: judge evidence files against a gate of a policy,
+//! offline, exactly as `gate submit` would. Exit 0 when the gate passes or
+//! warns, 1 when it blocks, 2 when evidence or policy cannot be read.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, anyhow};
+
+use super::{CommandError, CommandResult, store};
+use crate::digest::Digest;
+use crate::evidence::{self, Context, EvidenceFile, MAX_EVIDENCE_BYTES, Verdict};
+use crate::policy::GateKind;
+use crate::statement::GateStatus;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum GateCommand {
+    /// Evaluate evidence files against a gate of a policy file, offline (a
+    /// dry run for CI): prints the verdict, reasons and remediation; exits 1
+    /// when the gate blocks, 2 when input cannot be read.
+    Eval(EvalArgs),
+    #[command(flatten)]
+    Store(store::GateCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// The gate, as named under [gates.NAME] in the policy.
+    #[arg(long)]
+    gate: String,
+    /// The policy file (TOML).
+    #[arg(long, value_name = "F")]
+    policy: PathBuf,
+    /// The promoted artifact's digest, for provenance subjects and VEX products.
+    #[arg(long, value_name = "sha256:HEX")]
+    artifact: Option<String>,
+    /// For a manual gate only: the status a person states.
+    #[arg(long, value_parser = ["pass", "fail", "warn", "error"])]
+    status: Option<String>,
+    /// Print the verdict as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Evidence files; the format of each is detected from its content.
+    files: Vec<PathBuf>,
+}
+
+pub fn run(config: Option<&Path>, command: GateCommand) -> CommandResult {
+    match command {
+        GateCommand::Eval(args) => eval(&args),
+        GateCommand::Store(command) => store::gate(config, command),
+    }
+}
+
+/// Reads an evidence file, refusing one over the size limit before reading it.
+pub(super) fn read_evidence(path: &Path) -> Result<Vec<u8>, CommandError> {
+    let input = |e: anyhow::Error| CommandError::Input(e);
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot read evidence file {}", path.display()))
+        .map_err(input)?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > MAX_EVIDENCE_BYTES as u64 {
+        return Err(input(anyhow!(
+            "{}: the file is {size} bytes; evidence is limited to {MAX_EVIDENCE_BYTES} bytes. Split the report or submit a summary",
+            path.display()
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_EVIDENCE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read evidence file {}", path.display()))
+        .map_err(input)?;
+    Ok(bytes)
+}
+
+fn parse_status(text: &str) -> GateStatus {
+    match text {
+        "pass" => GateStatus::Pass,
+        "fail" => GateStatus::Fail,
+        "warn" => GateStatus::Warn,
+        _ => GateStatus::Error,
+    }
+}
+
+/// Computes the verdict of `gate` in `policy` for the files read from
+/// `paths`, honouring `--status` for manual gates only.
+pub(super) fn verdict(
+    policy: &crate::policy::Policy,
+    gate_name: &str,
+    paths: &[PathBuf],
+    artifact: Option<&Digest>,
+    status: Option<&str>,
+) -> Result<Verdict, CommandError> {
+    let gate = policy.gate(gate_name).ok_or_else(|| {
+        let names: Vec<&str> = policy.gates.keys().map(String::as_str).collect();
+        CommandError::Input(anyhow!(
+            "the policy has no gate `{gate_name}`; its gates are: {}",
+            names.join(", ")
+        ))
+    })?;
+    if gate.kind != GateKind::Manual && status.is_some() {
+        return Err(CommandError::Input(anyhow!(
+            "gate `{gate_name}` is a `{}` gate: its status is computed from the evidence, so --status is refused (only manual gates take --status)",
+            gate.kind
+        )));
+    }
+    let contents = paths
+        .iter()
+        .map(|p| read_evidence(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let files: Vec<EvidenceFile<'_>> = names
+        .iter()
+        .zip(&contents)
+        .map(|(name, bytes)| EvidenceFile { name, bytes })
+        .collect();
+    let ctx = Context { artifact };
+    let mut verdict = evidence::evaluate_gate(gate, &files, &ctx);
+    if gate.kind == GateKind::Manual {
+        let Some(status) = status else {
+            return Err(CommandError::Input(anyhow!(
+                "gate `{gate_name}` is a manual gate: state its status with --status pass|fail|warn|error"
+            )));
+        };
+        verdict.status = parse_status(status);
+        verdict.summary = format!("stated by a person: {status}");
+        verdict.unreadable = false;
+        if verdict.status == GateStatus::Pass {
+            verdict.remediation = None;
+        }
+    }
+    Ok(verdict)
+}
+
+fn eval(args: &EvalArgs) -> CommandResult {
+    let policy = crate::policy::check_file(&args.policy)
+        .map_err(|e| CommandError::Input(anyhow!("{e}")))?;
+    let artifact = args
+        .artifact
+        .as_deref()
+        .map(|a| {
+            a.parse::<Digest>().map_err(|e| {
+                CommandError::Input(anyhow!("--artifact {a}: {e}; expected sha256:<64 hex digits>"))
+            })
+        })
+        .transpose()?;
+    let verdict = verdict(
+        &policy,
+        &args.gate,
+        &args.files,
+        artifact.as_ref(),
+        args.status.as_deref(),
+    )?;
+    if args.json {
+        let text = serde_json::to_string_pretty(&verdict)
+            .map_err(|e| CommandError::Input(anyhow!("cannot print the verdict: {e}")))?;
+        println!("{text}");
+    } else {
+        print!("{}", render(&args.gate, &verdict));
+    }
+    outcome(&args.gate, &verdict)
+}
+
+/// Maps a verdict onto the exit-code contract.
+pub(super) fn outcome(gate: &str, verdict: &Verdict) -> CommandResult {
+    match verdict.status {
+        GateStatus::Pass | GateStatus::Warn => Ok(()),
+        GateStatus::Fail => Err(CommandError::Refused(format!("gate `{gate}` blocks: {}", verdict.summary))),
+        GateStatus::Error => Err(CommandError::Input(anyhow!(
+            "gate `{gate}` could not be evaluated: {}",
+            verdict.summary
+        ))),
+    }
+}
+
+fn render(gate: &str, v: &Verdict) -> String {
+    use std::fmt::Write as _;
+    let status = match v.status {
+        GateStatus::Pass => "PASS",
+        GateStatus::Fail => "FAIL",
+        GateStatus::Warn => "WARN",
+        GateStatus::Error => "ERROR",
+    };
+    let mut out = format!("gate {gate}: {status} — {}\n", v.summary);
+    for input in &v.inputs {
+        let format = input.format.map_or("unknown format", |f| f.as_str());
+        let _ = writeln!(out, "  evidence: {} ({format}, {})", input.name, input.digest);
+    }
+    for m in &v.measurements {
+        let _ = match m.threshold {
+            Some(t) => writeln!(out, "  measured: {} = {} (threshold {t})", m.name, m.value),
+            None => writeln!(out, "  measured: {} = {}", m.name, m.value),
+        };
+    }
+    for r in &v.reasons {
+        let _ = writeln!(out, "  - {r}");
+    }
+    if let Some(r) = &v.remediation {
+        let _ = writeln!(out, "  remediation: {r}");
+    }
+    let _ = writeln!(out, "  evaluator: {}", v.evaluator);
+    out
+}
