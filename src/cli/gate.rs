@@ -57,7 +57,7 @@ pub(super) fn read_evidence(path: &Path) -> Result<Vec<u8>, CommandError> {
     let file = std::fs::File::open(path)
         .with_context(|| format!("cannot read evidence file {}", path.display()))
         .map_err(input)?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let size = file.metadata().map_or(0, |m| m.len());
     if size > MAX_EVIDENCE_BYTES as u64 {
         return Err(input(anyhow!(
             "{}: the file is {size} bytes; evidence is limited to {MAX_EVIDENCE_BYTES} bytes. Split the report or submit a summary",
@@ -114,7 +114,7 @@ pub(super) fn verdict(
         .map(|(name, bytes)| EvidenceFile { name, bytes })
         .collect();
     let ctx = Context { artifact };
-    let mut verdict = evidence::evaluate_gate(gate, &files, &ctx);
+    let mut verdict = evidence::evaluate_gate(gate, &files, ctx);
     if gate.kind == GateKind::Manual {
         let Some(status) = status else {
             return Err(CommandError::Input(anyhow!(
@@ -132,14 +132,16 @@ pub(super) fn verdict(
 }
 
 fn eval(args: &EvalArgs) -> CommandResult {
-    let policy = crate::policy::check_file(&args.policy)
-        .map_err(|e| CommandError::Input(anyhow!("{e}")))?;
+    let policy =
+        crate::policy::check_file(&args.policy).map_err(|e| CommandError::Input(anyhow!("{e}")))?;
     let artifact = args
         .artifact
         .as_deref()
         .map(|a| {
             a.parse::<Digest>().map_err(|e| {
-                CommandError::Input(anyhow!("--artifact {a}: {e}; expected sha256:<64 hex digits>"))
+                CommandError::Input(anyhow!(
+                    "--artifact {a}: {e}; expected sha256:<64 hex digits>"
+                ))
             })
         })
         .transpose()?;
@@ -164,7 +166,10 @@ fn eval(args: &EvalArgs) -> CommandResult {
 pub(super) fn outcome(gate: &str, verdict: &Verdict) -> CommandResult {
     match verdict.status {
         GateStatus::Pass | GateStatus::Warn => Ok(()),
-        GateStatus::Fail => Err(CommandError::Refused(format!("gate `{gate}` blocks: {}", verdict.summary))),
+        GateStatus::Fail => Err(CommandError::Refused(format!(
+            "gate `{gate}` blocks: {}",
+            verdict.summary
+        ))),
         GateStatus::Error => Err(CommandError::Input(anyhow!(
             "gate `{gate}` could not be evaluated: {}",
             verdict.summary
@@ -183,7 +188,11 @@ fn render(gate: &str, v: &Verdict) -> String {
     let mut out = format!("gate {gate}: {status} — {}\n", v.summary);
     for input in &v.inputs {
         let format = input.format.map_or("unknown format", |f| f.as_str());
-        let _ = writeln!(out, "  evidence: {} ({format}, {})", input.name, input.digest);
+        let _ = writeln!(
+            out,
+            "  evidence: {} ({format}, {})",
+            input.name, input.digest
+        );
     }
     for m in &v.measurements {
         let _ = match m.threshold {

@@ -90,8 +90,8 @@ pub fn detect(file: &EvidenceFile<'_>) -> Result<Format, EvidenceError> {
     if !trimmed.starts_with('{') {
         return Err(unknown("it is neither a JSON object nor XML"));
     }
-    let probe: Probe<'_> = serde_json::from_str(body)
-        .map_err(|e| EvidenceError::malformed(file.name, "JSON", e))?;
+    let probe: Probe<'_> =
+        serde_json::from_str(body).map_err(|e| EvidenceError::malformed(file.name, "JSON", e))?;
     if probe.bom_format.as_deref() == Some("CycloneDX") {
         Ok(Format::CycloneDx)
     } else if probe

@@ -89,12 +89,12 @@ impl Verdict {
 
 /// [`evaluate_with`] without context.
 pub fn evaluate(settings: &GateSettings, files: &[EvidenceFile<'_>]) -> Verdict {
-    evaluate_with(settings, files, &Context::default())
+    evaluate_with(settings, files, Context::default())
 }
 
 /// Evaluates a policy gate and attaches its remediation text to anything
 /// but a pass.
-pub fn evaluate_gate(gate: &Gate, files: &[EvidenceFile<'_>], ctx: &Context<'_>) -> Verdict {
+pub fn evaluate_gate(gate: &Gate, files: &[EvidenceFile<'_>], ctx: Context<'_>) -> Verdict {
     let mut verdict = match gate.typed_settings() {
         Ok(settings) => evaluate_with(&settings, files, ctx),
         Err(e) => Verdict::new(
@@ -112,7 +112,7 @@ pub fn evaluate_gate(gate: &Gate, files: &[EvidenceFile<'_>], ctx: &Context<'_>)
 pub fn evaluate_with(
     settings: &GateSettings,
     files: &[EvidenceFile<'_>],
-    ctx: &Context<'_>,
+    ctx: Context<'_>,
 ) -> Verdict {
     let mut inputs = Vec::with_capacity(files.len());
     let mut typed = Vec::with_capacity(files.len());
@@ -147,7 +147,7 @@ type Typed<'a> = (Format, EvidenceFile<'a>);
 fn judge(
     settings: &GateSettings,
     files: &[Typed<'_>],
-    ctx: &Context<'_>,
+    ctx: Context<'_>,
 ) -> Result<Verdict, EvidenceError> {
     let kind = settings.kind();
     let accepts: &[Format] = match settings {
@@ -254,7 +254,11 @@ fn junit_verdict(s: &JunitSettings, files: &[Typed<'_>]) -> Result<Verdict, Evid
         ));
     }
     for case in &report.failed {
-        let what = if case.outcome == junit::Outcome::Errored { "error" } else { "failed" };
+        let what = if case.outcome == junit::Outcome::Errored {
+            "error"
+        } else {
+            "failed"
+        };
         v.reason(if case.message.is_empty() {
             format!("{what}: {}", case.name)
         } else {
@@ -268,7 +272,7 @@ fn junit_verdict(s: &JunitSettings, files: &[Typed<'_>]) -> Result<Verdict, Evid
 fn sarif_verdict(
     s: &SarifSettings,
     files: &[Typed<'_>],
-    ctx: &Context<'_>,
+    ctx: Context<'_>,
 ) -> Result<Verdict, EvidenceError> {
     let mut statements = Vec::new();
     let mut reports = Vec::new();
@@ -318,13 +322,21 @@ fn sarif_verdict(
             blocking.push(f);
         }
     }
-    let status = if blocking.is_empty() { GateStatus::Pass } else { GateStatus::Fail };
+    let status = if blocking.is_empty() {
+        GateStatus::Pass
+    } else {
+        GateStatus::Fail
+    };
     let mut v = Verdict::new(
         status,
         format!(
             "{} blocking finding(s) of {total} from {}; {waived} suppressed or waived",
             blocking.len(),
-            if tools.is_empty() { "no tool".to_owned() } else { tools.join(", ") }
+            if tools.is_empty() {
+                "no tool".to_owned()
+            } else {
+                tools.join(", ")
+            }
         ),
     );
     v.measure("blocking_findings", blocking.len() as f64, Some(0.0), None);
@@ -341,7 +353,11 @@ fn sarif_verdict(
             "{} {} at {}{severity}: {}",
             f.level.as_str(),
             f.rule_id,
-            if f.location.is_empty() { "(no location)" } else { &f.location },
+            if f.location.is_empty() {
+                "(no location)"
+            } else {
+                &f.location
+            },
             f.message
         ));
     }
@@ -401,7 +417,12 @@ fn sbom_verdict(s: &SbomSettings, files: &[Typed<'_>]) -> Result<Verdict, Eviden
             components.len()
         ),
     );
-    v.measure("components", components.len() as f64, Some(s.min_components as f64), None);
+    v.measure(
+        "components",
+        components.len() as f64,
+        Some(s.min_components as f64),
+        None,
+    );
     v.measure("denied", denied as f64, Some(0.0), None);
     v.measure("banned", banned as f64, Some(0.0), None);
     v.measure("unknown_licenses", unknown as f64, None, None);
@@ -421,7 +442,7 @@ fn sbom_verdict(s: &SbomSettings, files: &[Typed<'_>]) -> Result<Verdict, Eviden
 fn provenance_verdict(
     s: &ProvenanceSettings,
     files: &[Typed<'_>],
-    ctx: &Context<'_>,
+    ctx: Context<'_>,
 ) -> Result<Verdict, EvidenceError> {
     if s.keys.is_empty() {
         return Ok(Verdict::new(
@@ -442,13 +463,21 @@ fn provenance_verdict(
                     "signed provenance from builder {} for {}{}",
                     checked.builder,
                     checked.repositories.first().map_or("", String::as_str),
-                    checked.commit.map(|c| format!(" at {c}")).unwrap_or_default()
+                    checked
+                        .commit
+                        .map(|c| format!(" at {c}"))
+                        .unwrap_or_default()
                 ),
             );
             v.reason(format!("verified: {}", f.name));
             return Ok(v);
         }
-        problems.extend(checked.problems.into_iter().map(|p| format!("{}: {p}", f.name)));
+        problems.extend(
+            checked
+                .problems
+                .into_iter()
+                .map(|p| format!("{}: {p}", f.name)),
+        );
     }
     let mut v = Verdict::new(
         GateStatus::Fail,

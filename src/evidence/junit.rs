@@ -7,8 +7,8 @@
 //! refuses any DOCTYPE that declares entities (quick-xml never expands
 //! custom entities; refusing them makes that explicit to the person).
 
-use quick_xml::{Reader, XmlVersion};
 use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
 
 use super::{EvidenceError, EvidenceFile, text};
 
@@ -127,7 +127,7 @@ pub fn parse(file: &EvidenceFile<'_>) -> Result<Report, EvidenceError> {
     }
     if !root_seen {
         return Err(bad(
-            "it has no <testsuites> or <testsuite> root element".to_owned(),
+            "it has no <testsuites> or <testsuite> root element".to_owned()
         ));
     }
     Ok(report)
@@ -146,8 +146,7 @@ fn start(
     if depth == 0 {
         if tag != "testsuites" && tag != "testsuite" {
             return Err(format!(
-                "the root element is <{}>; a JUnit report starts with <testsuites> or <testsuite>",
-                tag
+                "the root element is <{tag}>; a JUnit report starts with <testsuites> or <testsuite>"
             ));
         }
         *root_seen = true;
@@ -205,7 +204,10 @@ fn finish(case: Open, report: &mut Report) {
     if report.failed.len() < MAX_LISTED {
         let mut message = case.message.lines().next().unwrap_or_default().to_owned();
         if message.len() > 200 {
-            let cut = (0..=200).rev().find(|i| message.is_char_boundary(*i)).unwrap_or(0);
+            let cut = (0..=200)
+                .rev()
+                .find(|i| message.is_char_boundary(*i))
+                .unwrap_or(0);
             message.truncate(cut);
             message.push('…');
         }

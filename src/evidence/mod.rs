@@ -53,7 +53,9 @@ pub enum EvidenceError {
         "{name}: unknown evidence format ({hint}); tollgate reads JUnit XML, SARIF 2.1.0, CycloneDX JSON, SPDX 2.3 JSON, in-toto DSSE envelopes, OpenVEX v0.2.0, k6 summary JSON and plain metrics JSON"
     )]
     Unknown { name: String, hint: String },
-    #[error("{name}: this is {found}, but a `{kind}` gate reads {wanted}; pass the matching report")]
+    #[error(
+        "{name}: this is {found}, but a `{kind}` gate reads {wanted}; pass the matching report"
+    )]
     WrongFormat {
         name: String,
         found: &'static str,
@@ -73,7 +75,11 @@ pub enum EvidenceError {
 }
 
 impl EvidenceError {
-    pub(crate) fn malformed(name: &str, format: &'static str, detail: impl ToString) -> Self {
+    pub(crate) fn malformed(
+        name: &str,
+        format: &'static str,
+        detail: impl std::fmt::Display,
+    ) -> Self {
         Self::Malformed {
             name: name.to_owned(),
             format,

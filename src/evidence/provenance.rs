@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::{EvidenceError, EvidenceFile, text};
 use crate::digest::Digest;
 use crate::envelope::{Envelope, EnvelopeError};
+use crate::keys::PublicKey;
 use crate::policy::gates::ProvenanceSettings;
 
 const FORMAT: &str = "in-toto DSSE envelope";
@@ -123,7 +124,7 @@ pub fn check(
     let envelope = Envelope::from_json(body.as_bytes())
         .map_err(|e| EvidenceError::malformed(file.name, FORMAT, e))?;
     let keys: Vec<&ed25519_dalek::VerifyingKey> =
-        settings.keys.iter().map(|k| k.verifying_key()).collect();
+        settings.keys.iter().map(PublicKey::verifying_key).collect();
     let mut checked = Checked::default();
     let payload = match envelope.verify(&keys) {
         Ok(v) => v.payload,
@@ -205,14 +206,22 @@ pub fn check(
     if !repos.iter().any(|r| normalise_repo(r) == wanted) {
         checked.problems.push(format!(
             "the build's source ({}) is not the gate's source {}",
-            if repos.is_empty() { "not stated".to_owned() } else { repos.join(", ") },
+            if repos.is_empty() {
+                "not stated".to_owned()
+            } else {
+                repos.join(", ")
+            },
             settings.source
         ));
     }
     if !settings.refs.is_empty() && !refs.iter().any(|r| settings.refs.contains(r)) {
         checked.problems.push(format!(
             "the build's ref ({}) is not one of the gate's refs {}",
-            if refs.is_empty() { "not stated".to_owned() } else { refs.join(", ") },
+            if refs.is_empty() {
+                "not stated".to_owned()
+            } else {
+                refs.join(", ")
+            },
             settings.refs.join(", ")
         ));
     }

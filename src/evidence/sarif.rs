@@ -244,7 +244,9 @@ pub fn parse(file: &EvidenceFile<'_>) -> Result<Report, EvidenceError> {
             .flat_map(|i| &i.rule_configuration_overrides)
             .collect();
         for result in run.results.unwrap_or_default() {
-            report.findings.push(resolve(&tool, driver, &overrides, result));
+            report
+                .findings
+                .push(resolve(&tool, driver, &overrides, result));
         }
     }
     Ok(report)

@@ -167,7 +167,10 @@ pub fn parse_spdx(file: &EvidenceFile<'_>) -> Result<Vec<Component>, EvidenceErr
         return Err(EvidenceError::malformed(
             file.name,
             FORMAT,
-            format!("spdxVersion is \"{}\"; tollgate reads SPDX 2.x", doc.spdx_version),
+            format!(
+                "spdxVersion is \"{}\"; tollgate reads SPDX 2.x",
+                doc.spdx_version
+            ),
         ));
     }
     Ok(doc

@@ -66,7 +66,10 @@ pub fn parse(file: &EvidenceFile<'_>) -> Result<Vec<Statement>, EvidenceError> {
         return Err(EvidenceError::malformed(
             file.name,
             FORMAT,
-            format!("@context is \"{}\"; tollgate reads OpenVEX v0.2.0", doc.context),
+            format!(
+                "@context is \"{}\"; tollgate reads OpenVEX v0.2.0",
+                doc.context
+            ),
         ));
     }
     let doc_time = doc.timestamp.unwrap_or_default();
@@ -108,16 +111,22 @@ pub fn parse(file: &EvidenceFile<'_>) -> Result<Vec<Statement>, EvidenceError> {
 /// The waiver for `rule_id` on a product whose identifiers include
 /// `product` (a digest hex or purl), if the newest matching statement says
 /// `not_affected` or `fixed`.
-pub fn waiver<'a>(statements: &'a [Statement], rule_id: &str, product: &str) -> Option<&'a Statement> {
+pub fn waiver<'a>(
+    statements: &'a [Statement],
+    rule_id: &str,
+    product: &str,
+) -> Option<&'a Statement> {
     let newest = statements
         .iter()
         .enumerate()
         .filter(|(_, s)| s.ids.iter().any(|i| i == rule_id))
         .filter(|(_, s)| {
             !product.is_empty()
-                && s.products
-                    .iter()
-                    .any(|p| p == product || p.to_ascii_lowercase().contains(&product.to_ascii_lowercase()))
+                && s.products.iter().any(|p| {
+                    p == product
+                        || p.to_ascii_lowercase()
+                            .contains(&product.to_ascii_lowercase())
+                })
         })
         .max_by(|(ia, a), (ib, b)| a.timestamp.cmp(&b.timestamp).then(ia.cmp(ib)))
         .map(|(_, s)| s)?;

@@ -15,8 +15,8 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::error::Problems;
-use super::messages as msg;
 use super::gates::GateSettings;
+use super::messages as msg;
 use super::{FreezeWindow, GateKind, SIGNER_KINDS};
 use crate::keys::PublicKey;
 
