@@ -27,8 +27,9 @@
 //! `TOLLGATE_LOAD_ENTRIES` (N, default 40 000), `TOLLGATE_LOAD_CLIENTS`
 //! (C, default 32), `TOLLGATE_LOAD_SECONDS` (time bound per run, default
 //! 60), `TOLLGATE_LOAD_RUNS` (default 3), `TOLLGATE_LOAD_DB` (`sqlite`,
-//! `postgres` or `sqlite,postgres`, the default; PostgreSQL needs
-//! `TOLLGATE_TEST_DATABASE_URL`, and its absence is an error, not a skip).
+//! `postgres` or `sqlite,postgres`, the default; PostgreSQL is
+//! `TOLLGATE_TEST_DATABASE_URL`, by default the local
+//! `postgres://postgres@127.0.0.1:5432/test`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -62,7 +63,6 @@ use tollgate::ledger::leaf_hash;
 use tollgate::store::server::{self, Limits};
 use tollgate::store::{DatabaseUrl, Store, StoreConfig, StoreStats};
 
-const PG_ENV: &str = "TOLLGATE_TEST_DATABASE_URL";
 const SQLITE_SCHEMA: &str = include_str!("../../src/store/migrations/sqlite/0001_audit_store.sql");
 const POSTGRES_SCHEMA: &str =
     include_str!("../../src/store/migrations/postgres/0001_audit_store.sql");
@@ -581,11 +581,7 @@ fn main() {
             other => panic!("TOLLGATE_LOAD_DB: unknown database {other:?}"),
         })
         .collect();
-    let pg_url = std::env::var(PG_ENV).ok();
-    assert!(
-        !kinds.contains(&Kind::Postgres) || pg_url.is_some(),
-        "{PG_ENV} is not set: the PostgreSQL half needs it (e.g. postgres://postgres@127.0.0.1:5432/test), or set TOLLGATE_LOAD_DB=sqlite"
-    );
+    let pg_url = Some(common::pg::configured_url());
     let settings = Settings {
         entries: env_or("TOLLGATE_LOAD_ENTRIES", 40_000),
         clients: env_or("TOLLGATE_LOAD_CLIENTS", 32),

@@ -19,18 +19,17 @@ pub enum Db {
 }
 
 impl Db {
-    /// Both databases; PostgreSQL from `TOLLGATE_TEST_DATABASE_URL`, which CI
-    /// sets. Missing it is a failure, never a silent skip.
+    /// SQLite, and PostgreSQL when it answers (see [`super::pg`]).
     pub fn both() -> Vec<Db> {
-        vec![Db::Sqlite, Db::postgres()]
+        std::iter::once(Db::Sqlite).chain(Db::postgres()).collect()
     }
 
-    pub fn postgres() -> Db {
-        let url = std::env::var("TOLLGATE_TEST_DATABASE_URL").expect(
-            "TOLLGATE_TEST_DATABASE_URL is not set; run the tests through .ci/run or set it to postgres://postgres@127.0.0.1:5432/test",
-        );
+    /// A fresh schema on the tests' PostgreSQL, or `None` (one line printed)
+    /// when it does not answer and `TOLLGATE_REQUIRE_POSTGRES` is not set.
+    pub fn postgres() -> Option<Db> {
+        let url = super::pg::url()?;
         let schema = format!("tge2e_{}", tollgate::statement::new_nonce());
-        Db::Postgres { url, schema }
+        Some(Db::Postgres { url, schema })
     }
 
     pub fn name(&self) -> &'static str {

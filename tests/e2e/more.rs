@@ -3,7 +3,7 @@
 //! the server-sent events stream, and the exit code of an unreachable store.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

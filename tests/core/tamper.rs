@@ -3,7 +3,7 @@
 //! unauthenticated `keyid` hint and changes nothing that counts.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::World;
 use tollgate::digest::Digest;

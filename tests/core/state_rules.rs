@@ -2,7 +2,7 @@
 //! every approval that must not count is shown not counting, with its reason.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use common::{T0, World};
 use time::Duration;

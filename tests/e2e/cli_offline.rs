@@ -1,7 +1,7 @@
 //! The offline commands as a user runs them: the real binary, real files.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};
