@@ -81,12 +81,39 @@ fn parse_status(text: &str) -> GateStatus {
     }
 }
 
-/// Computes the verdict of `gate` in `policy` for the files read from
-/// `paths`, honouring `--status` for manual gates only.
+/// Evidence files read from disk, named as given.
+#[derive(Debug)]
+pub(super) struct Loaded {
+    names: Vec<String>,
+    contents: Vec<Vec<u8>>,
+}
+
+impl Loaded {
+    pub(super) fn read(paths: &[PathBuf]) -> Result<Self, CommandError> {
+        Ok(Self {
+            names: paths.iter().map(|p| p.display().to_string()).collect(),
+            contents: paths
+                .iter()
+                .map(|p| read_evidence(p))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    pub(super) fn files(&self) -> Vec<EvidenceFile<'_>> {
+        self.names
+            .iter()
+            .zip(&self.contents)
+            .map(|(name, bytes)| EvidenceFile { name, bytes })
+            .collect()
+    }
+}
+
+/// Computes the verdict of `gate` in `policy` for `files`, honouring
+/// `--status` for manual gates only.
 pub(super) fn verdict(
     policy: &crate::policy::Policy,
     gate_name: &str,
-    paths: &[PathBuf],
+    files: &[EvidenceFile<'_>],
     artifact: Option<&Digest>,
     status: Option<&str>,
 ) -> Result<Verdict, CommandError> {
@@ -103,18 +130,8 @@ pub(super) fn verdict(
             gate.kind
         )));
     }
-    let contents = paths
-        .iter()
-        .map(|p| read_evidence(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    let files: Vec<EvidenceFile<'_>> = names
-        .iter()
-        .zip(&contents)
-        .map(|(name, bytes)| EvidenceFile { name, bytes })
-        .collect();
     let ctx = Context { artifact };
-    let mut verdict = evidence::evaluate_gate(gate, &files, ctx);
+    let mut verdict = evidence::evaluate_gate(gate, files, ctx);
     if gate.kind == GateKind::Manual {
         let Some(status) = status else {
             return Err(CommandError::Input(anyhow!(
@@ -124,9 +141,11 @@ pub(super) fn verdict(
         verdict.status = parse_status(status);
         verdict.summary = format!("stated by a person: {status}");
         verdict.unreadable = false;
-        if verdict.status == GateStatus::Pass {
-            verdict.remediation = None;
-        }
+        verdict.remediation = if verdict.status == GateStatus::Pass {
+            None
+        } else {
+            gate.remediation.clone()
+        };
     }
     Ok(verdict)
 }
@@ -145,10 +164,11 @@ fn eval(args: &EvalArgs) -> CommandResult {
             })
         })
         .transpose()?;
+    let loaded = Loaded::read(&args.files)?;
     let verdict = verdict(
         &policy,
         &args.gate,
-        &args.files,
+        &loaded.files(),
         artifact.as_ref(),
         args.status.as_deref(),
     )?;
@@ -177,7 +197,7 @@ pub(super) fn outcome(gate: &str, verdict: &Verdict) -> CommandResult {
     }
 }
 
-fn render(gate: &str, v: &Verdict) -> String {
+pub(super) fn render(gate: &str, v: &Verdict) -> String {
     use std::fmt::Write as _;
     let status = match v.status {
         GateStatus::Pass => "PASS",

@@ -117,6 +117,8 @@ pub fn evaluate_with(
     let mut inputs = Vec::with_capacity(files.len());
     let mut typed = Vec::with_capacity(files.len());
     let mut first_error = None;
+    // A person's sign-off may attach anything; it is stored, not read.
+    let attachments_only = matches!(settings, GateSettings::Manual(_));
     for f in files {
         let format = detect(f);
         inputs.push(InputSummary {
@@ -126,6 +128,7 @@ pub fn evaluate_with(
         });
         match format {
             Ok(format) => typed.push((format, *f)),
+            Err(_) if attachments_only => {}
             Err(e) => {
                 first_error.get_or_insert(e);
             }
@@ -160,7 +163,7 @@ fn judge(
         GateSettings::Drift(_) | GateSettings::Manual(_) => &[],
     };
     for (format, f) in files {
-        if !accepts.contains(format) {
+        if !accepts.contains(format) && !matches!(settings, GateSettings::Manual(_)) {
             let wanted: Vec<&str> = accepts.iter().map(|x| x.as_str()).collect();
             return Err(EvidenceError::WrongFormat {
                 name: f.name.to_owned(),
