@@ -332,7 +332,8 @@ fn full_flow(db: Db) {
     assert_eq!(verified["verified"], true);
     assert_eq!(
         // 29 plus the computed `fail` of the empty JUnit report.
-        verified["size"], 30,
+        verified["size"],
+        30,
         "every statement of the flow is in the log: {verified}"
     );
     assert_eq!(
