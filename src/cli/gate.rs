@@ -19,8 +19,21 @@ pub enum GateCommand {
     /// dry run for CI): prints the verdict, reasons and remediation; exits 1
     /// when the gate blocks, 2 when input cannot be read.
     Eval(EvalArgs),
+    /// Re-run each gate of a promotion from the evidence blobs in the store
+    /// and report gate results whose signed status differs (disputes);
+    /// exits 1 when any gate is disputed.
+    Recheck(RecheckArgs),
     #[command(flatten)]
     Store(store::GateCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RecheckArgs {
+    /// The promotion id (sha256:…).
+    promotion: String,
+    /// Only this gate.
+    #[arg(long)]
+    gate: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -47,6 +60,7 @@ pub struct EvalArgs {
 pub fn run(config: Option<&Path>, command: GateCommand) -> CommandResult {
     match command {
         GateCommand::Eval(args) => eval(&args),
+        GateCommand::Recheck(args) => recheck(config, &args),
         GateCommand::Store(command) => store::gate(config, command),
     }
 }
@@ -228,4 +242,102 @@ pub(super) fn render(gate: &str, v: &Verdict) -> String {
     }
     let _ = writeln!(out, "  evaluator: {}", v.evaluator);
     out
+}
+
+/// What a recheck found for one gate.
+fn recheck_gate(
+    session: &store::Session,
+    policy: &crate::policy::Policy,
+    artifact: &Digest,
+    name: &str,
+    latest: &crate::state::GateRecord,
+) -> Result<Option<String>, CommandError> {
+    let signed = latest.result.status;
+    let Some(gate) = policy.gate(name) else {
+        return Ok(None);
+    };
+    if gate.kind == GateKind::Manual {
+        println!("gate {name}: stated by a person ({signed:?}); nothing to recompute");
+        return Ok(None);
+    }
+    let mut contents = Vec::with_capacity(latest.result.evidence.len());
+    for e in &latest.result.evidence {
+        contents.push(session.block_on(session.client.get_evidence(&e.digest))?);
+    }
+    let names: Vec<String> = latest
+        .result
+        .evidence
+        .iter()
+        .map(|e| e.digest.to_string())
+        .collect();
+    let files: Vec<EvidenceFile<'_>> = names
+        .iter()
+        .zip(&contents)
+        .map(|(name, bytes)| EvidenceFile { name, bytes })
+        .collect();
+    let verdict = evidence::evaluate_gate(
+        gate,
+        &files,
+        Context {
+            artifact: Some(artifact),
+        },
+    );
+    if verdict.status == signed {
+        println!(
+            "gate {name}: agrees ({signed:?}, entry {}): {}",
+            latest.id, verdict.summary
+        );
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "gate {name}: DISPUTED: entry {} signed by {} says {signed:?}, but {} computes {:?} from its {} evidence file(s): {}",
+        latest.id,
+        latest.signer,
+        verdict.evaluator,
+        verdict.status,
+        files.len(),
+        verdict.summary
+    )))
+}
+
+fn recheck(config: Option<&Path>, args: &RecheckArgs) -> CommandResult {
+    let id = store::parse_digest(&args.promotion, "PROMOTION")?;
+    let session = store::Session::open(config)?;
+    let log = session.sync()?;
+    let state = log.state_at(time::OffsetDateTime::now_utc());
+    let promotion = state
+        .promotions
+        .get(&id)
+        .ok_or_else(|| CommandError::Refused(format!("no promotion {id} in the verified log")))?;
+    if let Some(name) = &args.gate
+        && !promotion.gates.contains_key(name)
+    {
+        return Err(CommandError::Input(anyhow!(
+            "promotion {id} has no gate `{name}`"
+        )));
+    }
+    let mut disputes = Vec::new();
+    for (name, gate) in &promotion.gates {
+        if args.gate.as_ref().is_some_and(|g| g != name) {
+            continue;
+        }
+        let Some(latest) = &gate.latest else {
+            println!("gate {name}: no result yet");
+            continue;
+        };
+        if let Some(dispute) =
+            recheck_gate(&session, log.policy(), &promotion.artifact, name, latest)?
+        {
+            println!("{dispute}");
+            disputes.push(name.clone());
+        }
+    }
+    if disputes.is_empty() {
+        Ok(())
+    } else {
+        Err(CommandError::Refused(format!(
+            "disputed gate(s): {}",
+            disputes.join(", ")
+        )))
+    }
 }

@@ -87,7 +87,7 @@ impl Session {
         })
     }
 
-    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+    pub(super) fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
     }
 
@@ -163,7 +163,7 @@ impl Session {
     }
 }
 
-fn parse_digest(text: &str, flag: &str) -> Result<Digest, CommandError> {
+pub(super) fn parse_digest(text: &str, flag: &str) -> Result<Digest, CommandError> {
     text.parse::<Digest>()
         .map_err(|e| CommandError::Input(anyhow::anyhow!("{flag}: {e}")))
 }

@@ -287,3 +287,101 @@ fn hostile_input_gives_a_clear_error_and_never_a_panic() {
     }
     expect(&eval(&policy, "no-such-gate", &[]), 2, "its gates are");
 }
+
+/// A gate result signed by hand (an old or dishonest CI) whose evidence says
+/// otherwise is reported by `gate recheck`; an honest one agrees.
+#[test]
+fn recheck_reports_a_gate_result_its_own_evidence_contradicts() {
+    use crate::common::World;
+    use crate::common::served::{Db, Served};
+    use std::sync::Arc;
+    use tollgate::digest::Digest;
+    use tollgate::statement::{EvidenceRef, GateResult, GateStatus, Predicate, Statement};
+
+    let world = World::new();
+    let s = Served::start(&world, Db::Sqlite);
+    let artifact = Digest::of(b"payments-1.0.0");
+    let request = |version: &str| {
+        Served::entry_id(&s.expect(
+            0,
+            "ci-main",
+            &[
+                "promote",
+                "request",
+                "--service",
+                "payments",
+                "--version",
+                version,
+                "--digest",
+                &artifact.to_string(),
+                "--to",
+                "dev",
+                "--repo",
+                "git@example.com:payments.git",
+                "--commit",
+                "4f2a9c1",
+            ],
+        ))
+    };
+    let failing = fixture("pytest-fail.xml");
+    let failing = failing.to_str().unwrap();
+
+    let honest = request("1.0.0");
+    s.expect(
+        0,
+        "ci-main",
+        &["gate", "submit", &honest, "--gate", "unit-tests", failing],
+    );
+    expect(
+        &s.run("ci-main", &["gate", "recheck", &honest]),
+        0,
+        "gate unit-tests: agrees (Fail",
+    );
+
+    // Upload the failing report, then sign `pass` for it by hand.
+    let forged = request("1.0.1");
+    let config_file = s.dir.path().join("people/ci-main/config/config.toml");
+    let config = tollgate::client::config::load(Some(&config_file)).unwrap();
+    let signer = tollgate::keys::Signer::from_signing_key(
+        "ci-main",
+        world.signers["ci-main"].signing_key().clone(),
+    )
+    .unwrap();
+    let client = tollgate::client::http::StoreClient::new(&config, Arc::new(signer)).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let bytes = std::fs::read(failing).unwrap();
+    let receipt = runtime
+        .block_on(client.put_evidence(bytes, "application/junit+xml"))
+        .unwrap();
+    let statement = Statement::about(
+        "payments",
+        artifact,
+        Predicate::GateResult(GateResult {
+            promotion: forged.parse().unwrap(),
+            gate: "unit-tests".into(),
+            status: GateStatus::Pass,
+            summary: "all green, trust me".into(),
+            measurements: Vec::new(),
+            evidence: vec![EvidenceRef {
+                kind: "unit-tests".into(),
+                media_type: "application/junit+xml".into(),
+                digest: receipt.digest,
+            }],
+            remediation: None,
+            produced_at: time::OffsetDateTime::now_utc(),
+            evaluator: None,
+        }),
+    );
+    runtime
+        .block_on(client.submit(world.sign("ci-main", &statement).to_json()))
+        .unwrap();
+    let out = s.run(
+        "ci-main",
+        &["gate", "recheck", &forged, "--gate", "unit-tests"],
+    );
+    expect(&out, 1, "gate unit-tests: DISPUTED");
+    expect(&out, 1, "computes Fail");
+}
