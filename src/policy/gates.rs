@@ -54,6 +54,77 @@ impl GateSettings {
         })
     }
 
+    /// Problems serde cannot see: licence ids that are not SPDX, scores
+    /// outside 0–10, empty names. Each is a sentence naming the setting.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match self {
+            Self::Sbom(s) => {
+                let lists = std::iter::once(("allow", &s.allow)).chain(
+                    s.exceptions
+                        .iter()
+                        .map(|e| ("exceptions[].allow", &e.allow)),
+                );
+                for (key, list) in lists {
+                    for l in list {
+                        if let Err(e) = spdx::Licensee::parse(l) {
+                            out.push(format!(
+                                "`{key}` entry \"{l}\" is not an SPDX licence id ({}); see https://spdx.org/licenses/",
+                                e.reason
+                            ));
+                        }
+                    }
+                }
+                for c in &s.clarify {
+                    if let Err(e) = spdx::Expression::parse(&c.expression) {
+                        out.push(format!(
+                            "`clarify` expression \"{}\" for {} is not an SPDX expression ({})",
+                            c.expression, c.purl, e.reason
+                        ));
+                    }
+                }
+                let purls = s
+                    .exceptions
+                    .iter()
+                    .map(|e| &e.purl)
+                    .chain(s.clarify.iter().map(|c| &c.purl))
+                    .chain(s.bans.iter().map(|b| &b.purl));
+                for purl in purls {
+                    if !purl.starts_with("pkg:") {
+                        out.push(format!(
+                            "\"{purl}\" is not a package URL; write it as pkg:TYPE/NAME, optionally @VERSION"
+                        ));
+                    }
+                }
+            }
+            Self::Sarif(s) => {
+                if let Some(score) = s.block_on.security_severity
+                    && !(0.0..=10.0).contains(&score)
+                {
+                    out.push(format!(
+                        "`block_on.security_severity` is {score}; scores run from 0.0 to 10.0"
+                    ));
+                }
+            }
+            Self::Provenance(s) if s.source.trim().is_empty() => {
+                out.push("`source` is empty; name the repository builds must come from".to_owned());
+            }
+            Self::Perf(s) => {
+                if s.metric.trim().is_empty() {
+                    out.push("`metric` is empty; name the metric to hold to the budget".to_owned());
+                }
+                if s.max.is_none() && s.max_regression_percent.is_none() {
+                    out.push(
+                        "a perf gate needs `max` or `max_regression_percent`, or nothing can fail it"
+                            .to_owned(),
+                    );
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
     /// Reads the settings of a gate of `kind` from its settings table.
     pub fn from_table(kind: GateKind, table: &toml::Table) -> Result<Self, String> {
         Self::deserialize_kind(kind, toml::Value::Table(table.clone())).map_err(|e| e.to_string())

@@ -694,11 +694,19 @@ impl Reader<'_> {
             }
         }
         let value = Spanned::new(span.clone(), DeValue::Table(rest));
-        if let Err(e) =
-            GateSettings::deserialize_kind(kind, toml::de::ValueDeserializer::from(value))
-        {
-            let at = e.span().unwrap_or_else(|| span.clone());
-            self.report(at, msg::bad_gate_settings(path, kind.as_str(), e.message()));
+        match GateSettings::deserialize_kind(kind, toml::de::ValueDeserializer::from(value)) {
+            Err(e) => {
+                let at = e.span().unwrap_or_else(|| span.clone());
+                self.report(at, msg::bad_gate_settings(path, kind.as_str(), e.message()));
+            }
+            Ok(settings) => {
+                for problem in settings.problems() {
+                    self.report(
+                        span.clone(),
+                        msg::bad_gate_settings(path, kind.as_str(), &problem),
+                    );
+                }
+            }
         }
     }
 

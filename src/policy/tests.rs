@@ -418,6 +418,18 @@ fn gate_settings_are_typed_and_errors_are_located() {
     let errors = Policy::parse(&text, "p.toml").unwrap_err();
     assert!(errors.to_string().contains("fatal"), "{errors}");
 
+    let text = EXAMPLE_POLICY.replace(
+        "\"BSD-3-Clause\", \"ISC\"]",
+        "\"BSD-3-Clause\", \"Apache 2\"]",
+    );
+    let errors = Policy::parse(&text, "p.toml").unwrap_err();
+    assert!(
+        errors
+            .to_string()
+            .contains("\"Apache 2\" is not an SPDX licence id"),
+        "{errors}"
+    );
+
     let policy = Policy::parse(EXAMPLE_POLICY, "example.toml").unwrap();
     for gate in policy.gates.values() {
         let settings = gate.typed_settings().unwrap();
