@@ -121,6 +121,11 @@ pub fn parse(file: &EvidenceFile<'_>) -> Result<Report, EvidenceError> {
                     finish(case, &mut report);
                 }
             }
+            Event::Eof if depth > 0 => {
+                return Err(bad(format!(
+                    "the document ends inside {depth} open element(s); the report is truncated"
+                )));
+            }
             Event::Eof => break,
             _ => {}
         }

@@ -85,6 +85,7 @@ fn junit_malformed_and_wrong_root_are_errors() {
         &b"<testsuite><testcase></testsuite>"[..],
         b"<html><body/></html>",
         b"<testsuite",
+        b"<testsuite><testcase name=\"a\"/>",
     ] {
         let v = evaluate(&junit_settings(1), &[file(bad)]);
         assert_eq!(
