@@ -22,7 +22,7 @@ struct Log {
 #[serde(default)]
 struct Run {
     tool: Tool,
-    results: Option<Vec<RawResult>>,
+    results: Option<Results>,
     invocations: Vec<Invocation>,
 }
 
@@ -118,6 +118,45 @@ struct RawResult {
     suppressions: Vec<Suppression>,
     #[serde(rename = "baselineState")]
     baseline_state: Option<String>,
+}
+
+/// A result reduced to what the gate needs as soon as it is read, so a
+/// large report is never held twice (raw and resolved).
+struct Compact {
+    rule_id: Option<String>,
+    rule_index: Option<usize>,
+    fail: bool,
+    level: Option<SarifLevel>,
+    message: String,
+    location: String,
+    suppressed: Option<String>,
+}
+
+/// `results[]`, compacted element by element while it is read.
+#[derive(Default)]
+struct Results(Vec<Compact>);
+
+impl<'de> Deserialize<'de> for Results {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Results;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array of SARIF results")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Results, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+                while let Some(raw) = seq.next_element::<RawResult>()? {
+                    out.push(compact(raw));
+                }
+                Ok(Results(out))
+            }
+        }
+        de.deserialize_seq(Visit)
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -243,7 +282,7 @@ pub fn parse(file: &EvidenceFile<'_>) -> Result<Report, EvidenceError> {
             .iter()
             .flat_map(|i| &i.rule_configuration_overrides)
             .collect();
-        for result in run.results.unwrap_or_default() {
+        for result in run.results.unwrap_or_default().0 {
             report
                 .findings
                 .push(resolve(&tool, driver, &overrides, result));
@@ -252,49 +291,7 @@ pub fn parse(file: &EvidenceFile<'_>) -> Result<Report, EvidenceError> {
     Ok(report)
 }
 
-fn resolve(tool: &str, driver: &Driver, overrides: &[&Override], r: RawResult) -> Finding {
-    let index = r.rule_index.or(r.rule.as_ref().and_then(|x| x.index));
-    let id = r
-        .rule_id
-        .clone()
-        .or_else(|| r.rule.as_ref().and_then(|x| x.id.clone()));
-    let rule_index = index.filter(|i| *i < driver.rules.len()).or_else(|| {
-        let id = id.as_deref()?;
-        // A hierarchical id ("EX1001/sub") names its top-level rule.
-        let top = id.split('/').next().unwrap_or(id);
-        driver
-            .rules
-            .iter()
-            .position(|x| x.id == id)
-            .or_else(|| driver.rules.iter().position(|x| x.id == top))
-    });
-    let rule = rule_index.map(|i| &driver.rules[i]);
-    let rule_id = id
-        .or_else(|| rule.map(|x| x.id.clone()))
-        .unwrap_or_else(|| "(no rule id)".to_owned());
-    let level = if r.kind.as_deref().unwrap_or("fail") == "fail" {
-        r.level
-            .or_else(|| {
-                overrides
-                    .iter()
-                    .find(|o| {
-                        (o.descriptor.index.is_some() && o.descriptor.index == rule_index)
-                            || o.descriptor.id.as_deref() == Some(rule_id.as_str())
-                    })
-                    .and_then(|o| o.configuration.level)
-            })
-            .or_else(|| {
-                rule.and_then(|x| x.default_configuration.as_ref())
-                    .and_then(|c| c.level)
-            })
-            .unwrap_or(SarifLevel::Warning)
-    } else {
-        SarifLevel::None
-    };
-    let security_severity = rule
-        .and_then(|x| x.properties.as_ref())
-        .and_then(|p| p.security_severity.as_ref())
-        .and_then(Score::value);
+fn compact(r: RawResult) -> Compact {
     let location = r
         .locations
         .first()
@@ -335,13 +332,68 @@ fn resolve(tool: &str, driver: &Driver, overrides: &[&Override], r: RawResult) -
         .chars()
         .take(300)
         .collect();
+    Compact {
+        rule_id: r
+            .rule_id
+            .or_else(|| r.rule.as_ref().and_then(|x| x.id.clone())),
+        rule_index: r.rule_index.or(r.rule.as_ref().and_then(|x| x.index)),
+        fail: r.kind.as_deref().unwrap_or("fail") == "fail",
+        level: r.level,
+        message,
+        location,
+        suppressed,
+    }
+}
+
+fn resolve(tool: &str, driver: &Driver, overrides: &[&Override], r: Compact) -> Finding {
+    let id = r.rule_id;
+    let rule_index = r
+        .rule_index
+        .filter(|i| *i < driver.rules.len())
+        .or_else(|| {
+            let id = id.as_deref()?;
+            // A hierarchical id ("EX1001/sub") names its top-level rule.
+            let top = id.split('/').next().unwrap_or(id);
+            driver
+                .rules
+                .iter()
+                .position(|x| x.id == id)
+                .or_else(|| driver.rules.iter().position(|x| x.id == top))
+        });
+    let rule = rule_index.map(|i| &driver.rules[i]);
+    let rule_id = id
+        .or_else(|| rule.map(|x| x.id.clone()))
+        .unwrap_or_else(|| "(no rule id)".to_owned());
+    let level = if r.fail {
+        r.level
+            .or_else(|| {
+                overrides
+                    .iter()
+                    .find(|o| {
+                        (o.descriptor.index.is_some() && o.descriptor.index == rule_index)
+                            || o.descriptor.id.as_deref() == Some(rule_id.as_str())
+                    })
+                    .and_then(|o| o.configuration.level)
+            })
+            .or_else(|| {
+                rule.and_then(|x| x.default_configuration.as_ref())
+                    .and_then(|c| c.level)
+            })
+            .unwrap_or(SarifLevel::Warning)
+    } else {
+        SarifLevel::None
+    };
+    let security_severity = rule
+        .and_then(|x| x.properties.as_ref())
+        .and_then(|p| p.security_severity.as_ref())
+        .and_then(Score::value);
     Finding {
         tool: tool.to_owned(),
         rule_id,
         level,
         security_severity,
-        message,
-        location,
-        suppressed,
+        message: r.message,
+        location: r.location,
+        suppressed: r.suppressed,
     }
 }
