@@ -11,9 +11,11 @@ use super::{EvidenceError, EvidenceFile, text};
 pub enum Format {
     Junit,
     Sarif,
+    #[serde(rename = "cyclonedx")]
     CycloneDx,
     Spdx,
     Provenance,
+    #[serde(rename = "openvex")]
     OpenVex,
     Metrics,
 }

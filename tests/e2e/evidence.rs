@@ -189,7 +189,7 @@ fn licence_exceptions_and_json_output() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["status"], "pass");
     assert_eq!(v["evaluator"], tollgate::evidence::EVALUATOR_VERSION);
-    assert_eq!(v["inputs"][0]["format"], "cyclone-dx");
+    assert_eq!(v["inputs"][0]["format"], "cyclonedx");
     assert!(
         v["measurements"]
             .as_array()
