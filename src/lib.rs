@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod client;
 pub mod digest;
+pub mod durable;
 pub mod encoding;
 pub mod envelope;
 pub mod evidence;
@@ -17,7 +18,9 @@ pub mod keys;
 pub mod ledger;
 pub mod paths;
 pub mod policy;
+pub mod replay;
 pub mod state;
 pub mod statement;
 pub mod store;
 pub mod tls;
+pub mod witness;

@@ -90,7 +90,9 @@ pub fn serving(
          database:    {database}\n\
          certificate: {cert}, {fingerprint}\n\
          log key:     {vkey}\n\n\
-         Client configuration (paste into config.toml; see `tollgate init`):\n\n\
+         Enrol a client (it shows these values and asks before writing them):\n\n\
+         tollgate join https://{addr} --pin {fingerprint}\n\n\
+         or paste into its config.toml:\n\n\
          store = \"https://{addr}\"\n\
          pin = \"{fingerprint}\"\n\
          log_vkey = \"{vkey}\"\n\
@@ -111,16 +113,6 @@ pub fn not_an_operator(public: &str) -> String {
     format!(
         "your key {public} is not an operator in the accepted policy; ask an admin to add it (`tollgate key show` prints it)"
     )
-}
-
-pub fn no_acceptable_role(me: &str, action: &str, environment: &str, accepted: &str) -> String {
-    format!(
-        "{me} holds no role that can {action} in `{environment}`; the policy accepts: {accepted}"
-    )
-}
-
-pub fn several_roles(roles: &str) -> String {
-    format!("you hold several roles that qualify ({roles}); choose one with --role")
 }
 
 pub fn bad_receipt(problem: &str) -> String {
@@ -146,28 +138,50 @@ pub fn snapshot_file_invalid(path: &std::path::Path) -> String {
     )
 }
 
-pub fn nothing_running(environment: &str, service: &str) -> String {
-    format!(
-        "nothing of `{service}` is known to run in `{environment}`; there is nothing to roll back"
-    )
-}
-
-pub fn no_known_good(environment: &str, service: &str) -> String {
-    format!(
-        "no earlier good deployment of `{service}` in `{environment}` is known; name one with --to sha256:HEX"
-    )
-}
-
 pub fn no_promotions() -> String {
     "no promotions in the log yet".to_owned()
 }
 
-pub fn blocked() -> String {
-    "the promotion is not ready (see the blockers above)".to_owned()
+pub fn not_deployable(status: &str) -> String {
+    format!("the promotion may not be deployed now: it is {status} (see the blockers above)")
+}
+
+pub fn unapproved_text(d: &crate::state::UnapprovedDeployment) -> String {
+    format!(
+        "audit finding: unapproved deployment {id} (entry {index}) of promotion {promotion} to {env}/{service}, reported by {signer}; it was not ready then: {why}",
+        id = d.deployment,
+        index = d.index,
+        promotion = d.promotion,
+        env = d.environment,
+        service = d.service,
+        signer = d.signer,
+        why = d.reasons.join("; "),
+    )
+}
+
+pub fn findings_json(state: &crate::state::State) -> serde_json::Value {
+    state
+        .unapproved
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "kind": "unapproved deployment",
+                "deployment": d.deployment.to_string(),
+                "index": d.index,
+                "promotion": d.promotion.to_string(),
+                "environment": d.environment,
+                "service": d.service,
+                "signer": d.signer,
+                "at": d.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                "reasons": d.reasons,
+            })
+        })
+        .collect()
 }
 
 pub fn submitted(
     what: &str,
+    promotion_id: Option<&crate::digest::Digest>,
     entry_id: &crate::digest::Digest,
     receipt: &crate::client::http::Receipt,
 ) -> String {
@@ -176,27 +190,52 @@ pub fn submitted(
     } else {
         "already recorded"
     };
+    let promotion = promotion_id.map_or_else(String::new, |p| format!("promotion id: {p}\n"));
     format!(
-        "{what} {state}\nentry id: {entry_id}\nindex:    {}\n(inclusion proof verified against the signed checkpoint)",
+        "{what} {state}\n{promotion}entry id:     {entry_id}\nindex:        {}\n(inclusion proof verified against the signed checkpoint)",
         receipt.index
     )
 }
 
-pub fn signing_decision(d: &crate::statement::Decision, subject: &str, version: &str) -> String {
+/// What is about to be signed, row by row.
+pub fn signing(prepared: &crate::client::actions::Prepared) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!("signing: {}\n", prepared.summary);
+    for (label, value) in &prepared.details {
+        let _ = writeln!(out, "  {label:<13} {value}");
+    }
+    out.trim_end().to_owned()
+}
+
+pub fn queued(what: &str, error: &str) -> String {
     format!(
-        "signing {kind} of {subject} {version} as {role}\n  rationale:  {rationale}\n  expires:    {expires}\n  binds:      policy {policy}, gate results {gates}, snapshot {snapshot}\n  observed:   {origin} size {size}",
-        kind = d.action.kind_name(),
-        role = d.role,
-        rationale = d.rationale,
-        expires = d.expires_at,
-        policy = d.bound.policy.short(),
-        gates = d.bound.gate_results.short(),
-        snapshot = d
-            .bound
-            .snapshot
-            .map_or_else(|| "none".to_owned(), |s| s.short()),
-        origin = d.observed.origin,
-        size = d.observed.size,
+        "the store cannot be reached, so the {what} is queued in the outbox (signed, on disk)\n  \
+         {error}\n  it is delivered exactly once by `tollgate sync` or by the next command that reaches the store; \
+         `tollgate outbox` lists it"
+    )
+}
+
+pub fn not_delivered(what: &str) -> String {
+    format!("the {what} was queued but not delivered; `tollgate outbox` shows its state")
+}
+
+pub fn bad_id(flag: &str, text: &str) -> String {
+    format!(
+        "{flag} {text:?} is not an id\n  fix: give sha256:<64 hex>, or a unique prefix of 8 or more hex digits (`tollgate status` lists ids)"
+    )
+}
+
+pub fn unknown_id(flag: &str, text: &str) -> String {
+    format!("{flag} {text:?} matches nothing in the verified log; `tollgate status` lists ids")
+}
+
+pub fn ambiguous_id(flag: &str, text: &str, n: usize) -> String {
+    format!("{flag} {text:?} matches {n} ids\n  fix: give more hex digits")
+}
+
+pub fn no_such_version(environment: &str, service: &str, version: &str) -> String {
+    format!(
+        "version {version:?} of `{service}` never ran in `{environment}`; roll back to a version that ran there (`tollgate status --env {environment}` shows them) or give sha256:HEX"
     )
 }
 
@@ -235,10 +274,10 @@ pub fn promotion_json(p: &crate::state::Promotion) -> serde_json::Value {
     })
 }
 
-pub fn log_verified(log: &crate::client::sync::VerifiedLog, ignored: usize) -> String {
+pub fn log_verified(log: &crate::client::sync::VerifiedLog, findings: usize) -> String {
     let c = log.checkpoint.checkpoint();
     format!(
-        "log verified: {origin}\nsize:    {size}\nroot:    {root}\ncheck:   {accepted:?} (against the checkpoint saved last time)\npolicy:  version {version} ({digest})\nentries refused by the rules: {ignored}",
+        "log verified: {origin}\nsize:    {size}\nroot:    {root}\ncheck:   {accepted:?} (against the checkpoint saved last time)\npolicy:  version {version} ({digest})\naudit findings: {findings}",
         origin = c.origin,
         size = c.size,
         root = crate::encoding::encode(&c.root),
@@ -249,16 +288,23 @@ pub fn log_verified(log: &crate::client::sync::VerifiedLog, ignored: usize) -> S
 }
 
 pub fn init_done(
+    name: &str,
     key: &std::path::Path,
     policy: &std::path::Path,
     config: &std::path::Path,
 ) -> String {
     format!(
-        "Created:\n  key:     {}\n  policy:  {} (starter policy; your key is operator `you`)\n  config:  {}\n\nNext:\n  1. Edit the policy: people, roles, environments, gates; check it with `tollgate policy check {}`.\n  2. Start or join a store; fill `store`, `pin` (or `ca`) and `log_vkey` in the config.\n  3. Set `policy_digest` to the digest `tollgate policy check` prints for the genesis policy.\n  4. Run `tollgate log verify`.",
-        key.display(),
-        policy.display(),
-        config.display(),
-        policy.display(),
+        "Created:\n  key:     {key}\n  policy:  {policy} (a starter policy; you are operator `{name}`)\n  config:  {config}\n\n\
+         Next:\n  \
+         1. Edit the policy: people and their keys (`tollgate key show`), roles, environments,\n     \
+         gates. Check it with `tollgate policy check {policy}`.\n  \
+         2. Run a store: `tollgate serve --self-signed` starts with that policy and prints\n     \
+         its URL and certificate pin. Or ask whoever runs your team's store for them.\n  \
+         3. Enrol: `tollgate join https://127.0.0.1:8443 --pin sha256:…`.\n  \
+         4. `tollgate status` lists promotions; `tollgate log verify` checks the log.",
+        key = key.display(),
+        policy = policy.display(),
+        config = config.display(),
     )
 }
 
@@ -285,4 +331,175 @@ pub fn policy_signed(
 
 pub fn unreachable(error: &str) -> String {
     format!("unreachable: {error}")
+}
+
+/// A time as users read it: RFC 3339 in UTC, whole seconds.
+pub fn time(at: time::OffsetDateTime) -> String {
+    let at = at
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(at);
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
+}
+
+pub fn outbox_listing(dir: &std::path::Path, items: &[crate::client::outbox::Item]) -> String {
+    use crate::client::outbox::ItemState;
+    use std::fmt::Write as _;
+    if items.is_empty() {
+        return format!("the outbox is empty ({})", dir.display());
+    }
+    let mut out = format!("outbox {}\n", dir.display());
+    for item in items {
+        let _ = write!(
+            out,
+            "{:>4}  {:<8} {}  {}",
+            item.seq,
+            item.state_name(),
+            item.entry_id.short(),
+            item.summary
+        );
+        match &item.state {
+            ItemState::Queued {
+                last_error: Some(e),
+            } => {
+                let _ = write!(out, "\n        last attempt: {e}");
+            }
+            ItemState::Queued { last_error: None } => {}
+            ItemState::Sent { receipt, at } => {
+                let _ = write!(out, "  (index {}, {})", receipt.index, time(*at));
+            }
+            ItemState::Refused {
+                message,
+                remediation,
+                ..
+            } => {
+                let _ = write!(
+                    out,
+                    "\n        refused: {message}\n        fix: {remediation}"
+                );
+            }
+        }
+        out.push('\n');
+    }
+    out.push_str("`tollgate sync` delivers what is queued.");
+    out
+}
+
+pub fn sync_done(
+    sent: &[crate::client::outbox::Item],
+    refused: &[crate::client::outbox::Item],
+    size: u64,
+) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for item in sent {
+        if let crate::client::outbox::ItemState::Sent { receipt, .. } = &item.state {
+            let _ = writeln!(out, "delivered: {} (index {})", item.summary, receipt.index);
+        }
+    }
+    for item in refused {
+        let _ = writeln!(out, "refused by the store: {}", item.summary);
+    }
+    let _ = write!(out, "log verified: {size} entries");
+    out
+}
+
+pub fn outbox_refused(n: usize) -> String {
+    format!("the store refused {n} queued item(s); `tollgate outbox` shows why and what to do")
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn join_summary(
+    url: &str,
+    pin: &str,
+    checkpoint: &crate::ledger::SignedCheckpoint,
+    log_vkey: &NoteVerifierKey,
+    genesis: &crate::policy::Policy,
+    current: &crate::policy::Policy,
+    me: Option<&(String, String)>,
+    config: &std::path::Path,
+) -> String {
+    let c = checkpoint.checkpoint();
+    let me = match me {
+        Some((name, roles)) if roles.is_empty() => format!("{name} (no roles yet)"),
+        Some((name, roles)) => format!("{name} ({roles})"),
+        None => "not in the current policy".to_owned(),
+    };
+    format!(
+        "store:            {url}\n\
+         certificate pin:  {pin}\n\
+         log:              {origin}, {size} entries (checkpoint verified)\n\
+         log key:          {log_vkey}\n\
+         genesis policy:   version {gv}, {gd}\n\
+         current policy:   version {cv}, {cd}\n\
+         you are:          {me}\n\n\
+         Compare the genesis policy digest with the one the store's operator\n\
+         gives you: it is pinned, and every later policy must chain from it.\n\
+         configuration:    {config}",
+        origin = c.origin,
+        size = c.size,
+        gv = genesis.version,
+        gd = genesis.digest(),
+        cv = current.version,
+        cd = current.digest(),
+        config = config.display(),
+    )
+}
+
+pub fn joined(config: &std::path::Path) -> String {
+    format!(
+        "wrote {}\nnext: `tollgate status` lists promotions; `tollgate log verify` checks the whole log.",
+        config.display()
+    )
+}
+
+pub fn not_in_policy(public: &str) -> String {
+    format!(
+        "the store does not know your key: it is not in the store's policy yet\n  \
+         fix: send this line to a policy admin, who adds it under [operators.YOUR-NAME] and \
+         rotates the policy, then run this command again:\n  key = \"{public}\""
+    )
+}
+
+/// A time in the local zone when asked and known, else UTC; whole seconds.
+pub fn time_in(at: time::OffsetDateTime, local: bool) -> String {
+    if local && let Ok(offset) = time::UtcOffset::current_local_offset() {
+        let at = at.to_offset(offset).replace_nanosecond(0).unwrap_or(at);
+        if let Ok(text) = at.format(&time::format_description::well_known::Rfc3339) {
+            return text;
+        }
+    }
+    time(at)
+}
+
+pub fn history<'e>(
+    entries: impl Iterator<Item = &'e crate::state::VerifiedEntry>,
+    size: u64,
+    local: bool,
+) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let mut shown = 0usize;
+    for e in entries {
+        let at = e
+            .statement
+            .signed_at()
+            .map_or_else(|| "-".to_owned(), |(_, at)| time_in(at, local));
+        let _ = writeln!(
+            out,
+            "{:>6}  {at:<25} {:<12} {:<17} {}  {}",
+            e.index,
+            e.signer,
+            e.statement.kind().name(),
+            e.id.short(),
+            e.statement.summary()
+        );
+        shown += 1;
+    }
+    let _ = write!(
+        out,
+        "{shown} of {size} entries shown; every signature and the Merkle root verified"
+    );
+    out
 }

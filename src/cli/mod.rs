@@ -4,12 +4,16 @@
 //! unreachable.
 
 mod gate;
+mod init;
+mod join;
 mod key;
 mod messages;
+mod outbox;
 mod policy;
 mod serve;
 mod store;
 mod verify;
+mod witness;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -92,15 +96,21 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Run the audit store over HTTPS (SQLite by default, or PostgreSQL).
     Serve(serve::ServeArgs),
-    /// Create a key, a starter policy and a client configuration to fill in.
+    /// Run a C2SP tlog-witness over HTTPS that cosigns the given logs' checkpoints.
+    Witness(witness::WitnessArgs),
+    /// Create a key, a starter policy naming you, and a client configuration
+    /// that `tollgate join` completes.
     Init {
-        /// Your operator name (used for a new key).
+        /// Your operator name in the starter policy (and of a new key).
         #[arg(long, default_value = "you")]
         name: String,
         /// Replace an existing key and configuration.
         #[arg(long)]
         force: bool,
     },
+    /// Enrol with a store: check its checkpoint and genesis policy, then
+    /// write store, pin, log_vkey and policy_digest into the configuration.
+    Join(join::JoinArgs),
     /// Request promotions.
     #[command(subcommand)]
     Promote(store::PromoteCommand),
@@ -127,6 +137,10 @@ enum Command {
     /// Verify the log, show its checkpoint, or print an inclusion proof.
     #[command(subcommand)]
     Log(store::LogCommand),
+    /// List signed statements waiting for the store, delivered, or refused.
+    Outbox(outbox::OutboxArgs),
+    /// Deliver queued statements, then fetch and verify the log.
+    Sync(outbox::SyncArgs),
 }
 
 /// Where the private key lives: `--key`, else `TOLLGATE_KEY`, else the data directory.
@@ -155,7 +169,9 @@ pub fn run() -> ExitCode {
         Command::Policy(command) => policy::run(&command, config),
         Command::Verify(args) => verify::run(&args),
         Command::Serve(args) => serve::run(&args),
-        Command::Init { name, force } => store::init(config, &name, force),
+        Command::Witness(args) => witness::run(&args),
+        Command::Init { name, force } => init::run(config, &name, force),
+        Command::Join(args) => join::run(config, &args),
         Command::Promote(command) => store::promote(config, command),
         Command::Gate(command) => gate::run(config, command),
         Command::Snapshot(command) => store::snapshot(config, command),
@@ -167,6 +183,8 @@ pub fn run() -> ExitCode {
         Command::Rollback(args) => store::rollback(config, &args),
         Command::Status(args) => store::status(config, &args),
         Command::Log(command) => store::log(config, &command),
+        Command::Outbox(args) => outbox::list(&args),
+        Command::Sync(args) => outbox::sync(config, &args),
     };
     match result {
         Ok(()) => ExitCode::from(exit::SUCCESS),

@@ -7,6 +7,8 @@
 //! key = "/home/alice/.local/share/tollgate/keys/operator.key"  # optional
 //! log_vkey = "audit.example.com/tollgate+1a2b3c4d+AV…"
 //! policy_digest = "sha256:…"   # the genesis policy pinned at enrolment
+//! witnesses = ["witness.example/w1+…+…", …]   # optional: witness vkeys
+//! witness_quorum = 2           # cosignatures required [default: all witnesses]
 //! ```
 //!
 //! Relative `ca` and `key` paths are read relative to the config file. Every
@@ -18,6 +20,7 @@ use serde::Deserialize;
 
 use crate::digest::Digest;
 use crate::keys::vkey::NoteVerifierKey;
+use crate::ledger::cosignature::CosignerKey;
 
 /// The file name inside the config directory.
 pub const FILE_NAME: &str = "config.toml";
@@ -45,6 +48,11 @@ pub struct ClientConfig {
     pub log_vkey: NoteVerifierKey,
     /// The digest of the first (genesis) policy, pinned at enrolment.
     pub policy_digest: Digest,
+    /// Witnesses whose cosignatures a checkpoint must carry (none: no
+    /// witness check).
+    pub witnesses: Vec<CosignerKey>,
+    /// How many of `witnesses` must have cosigned a checkpoint.
+    pub witness_quorum: usize,
 }
 
 /// Why the configuration could not be used.
@@ -81,6 +89,8 @@ struct RawConfig {
     key: Option<String>,
     log_vkey: Option<String>,
     policy_digest: Option<String>,
+    witnesses: Option<Vec<String>>,
+    witness_quorum: Option<i64>,
 }
 
 /// The default configuration file: `<config dir>/config.toml`.
@@ -135,7 +145,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
     let store = required(
         "store",
         raw.store,
-        "set it to the store's URL, e.g. store = \"https://127.0.0.1:8443\"",
+        "run `tollgate join https://HOST:PORT --pin sha256:…` with the URL and pin the store's operator gives you",
     )?;
     let store = store.trim_end_matches('/').to_owned();
     let Some(rest) = store.strip_prefix("https://") else {
@@ -172,7 +182,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
             return Err(field(
                 "pin",
                 "is missing (and so is `ca`)".to_owned(),
-                "set pin = \"sha256:…\" to the fingerprint the store printed, or ca = \"FILE.pem\"",
+                "run `tollgate join URL --pin sha256:…`, or set pin = \"sha256:…\" to the fingerprint the store printed, or ca = \"FILE.pem\"",
             ));
         }
         (Some(ca), None) => Trust::Ca(resolve(&ca)),
@@ -193,7 +203,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
     let vkey_text = required(
         "log_vkey",
         raw.log_vkey,
-        "copy the log's verifier key (`<origin>+<id>+<key>`) that the store printed",
+        "run `tollgate join URL --pin sha256:…`, which fills it in, or copy the `<origin>+<id>+<key>` the store printed",
     )?;
     let log_vkey = vkey_text.parse::<NoteVerifierKey>().map_err(|e| {
         field(
@@ -206,7 +216,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
     let digest_text = required(
         "policy_digest",
         raw.policy_digest,
-        "set it to the digest of the first policy (`tollgate policy check FILE` prints it)",
+        "run `tollgate join URL --pin sha256:…`, which fills it in, or set it to the digest of the store's first policy",
     )?;
     let policy_digest = digest_text.parse::<Digest>().map_err(|e| {
         field(
@@ -216,6 +226,45 @@ pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
         )
     })?;
 
+    let mut witnesses: Vec<CosignerKey> = Vec::new();
+    for text in raw.witnesses.unwrap_or_default() {
+        let witness = text.parse::<CosignerKey>().map_err(|e| {
+            field(
+                "witnesses",
+                format!("holds {text:?}, which is not usable: {e}"),
+                "copy each witness key exactly as `tollgate witness` printed it",
+            )
+        })?;
+        if witnesses.contains(&witness) {
+            return Err(field(
+                "witnesses",
+                format!("lists {text:?} twice"),
+                "list each witness once; a witness counts once toward witness_quorum",
+            ));
+        }
+        witnesses.push(witness);
+    }
+    let witness_quorum = match raw.witness_quorum {
+        None => witnesses.len(),
+        Some(_) if witnesses.is_empty() => {
+            return Err(field(
+                "witness_quorum",
+                "is set but `witnesses` is empty".to_owned(),
+                "list the witness keys in `witnesses`, or remove witness_quorum",
+            ));
+        }
+        Some(n) => match usize::try_from(n) {
+            Ok(n) if (1..=witnesses.len()).contains(&n) => n,
+            _ => {
+                return Err(field(
+                    "witness_quorum",
+                    format!("is {n} but {} witnesses are listed", witnesses.len()),
+                    "set it between 1 and the number of `witnesses`",
+                ));
+            }
+        },
+    };
+
     Ok(ClientConfig {
         path: path.to_path_buf(),
         store,
@@ -223,6 +272,8 @@ pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
         key,
         log_vkey,
         policy_digest,
+        witnesses,
+        witness_quorum,
     })
 }
 
@@ -250,23 +301,18 @@ pub fn pin_text(fingerprint: &[u8; 32]) -> String {
 }
 
 /// A starter configuration with placeholders for `tollgate init`.
-pub fn template(key: &Path, policy_digest: &Digest) -> String {
+pub fn template(key: &Path) -> String {
     format!(
-        "# tollgate client configuration. Fill in the FILL-ME values from what\n\
-         # `tollgate serve` printed when it started (or ask whoever runs the store).\n\n\
-         # The audit store's URL (HTTPS only).\n\
-         store = \"https://FILL-ME:8443\"\n\n\
-         # Trust: exactly one of `pin` (the SHA-256 of the store's certificate,\n\
-         # for a self-signed store) or `ca` (a PEM file of CA certificates).\n\
-         pin = \"sha256:FILL-ME\"\n\
-         # ca = \"ca.pem\"\n\n\
+        "# tollgate client configuration.\n\
+         # `tollgate join https://HOST:PORT --pin sha256:…` fills in `store`, `pin`,\n\
+         # `log_vkey` and `policy_digest` after showing them to you. The store's\n\
+         # operator gives you the URL and the pin (`tollgate serve` prints both).\n\n\
          # Your private key (signs requests and statements).\n\
          key = {key:?}\n\n\
-         # The log's checkpoint verifier key, `<origin>+<key id>+<base64 key>`.\n\
-         log_vkey = \"FILL-ME\"\n\n\
-         # The digest of the first policy of this log. Pinned: a store that\n\
-         # presents another genesis policy is refused.\n\
-         policy_digest = \"{policy_digest}\"\n",
+         # Optional: witnesses that must have cosigned every checkpoint you accept\n\
+         # (their vkeys, as `tollgate witness` prints them), and how many of them.\n\
+         # witnesses = [\"witness.example/w1+…+…\", \"witness.example/w2+…+…\"]\n\
+         # witness_quorum = 2\n",
         key = key.display().to_string(),
     )
 }
@@ -341,7 +387,7 @@ mod tests {
         assert!(e.contains("`policy_digest` is not usable"), "{e}");
         let e = err("store = \"https://a\"\nca = \"c.pem\"\nlog_vkey = \"\"\n");
         assert!(
-            e.contains("`log_vkey` is missing; copy the log's verifier key"),
+            e.contains("`log_vkey` is missing; run `tollgate join"),
             "{e}"
         );
         let e = err("store = \"https://a\"\nunknown = 1\n");
@@ -349,12 +395,63 @@ mod tests {
     }
 
     #[test]
-    fn the_template_names_what_to_fill() {
-        let text = template(Path::new("/k/operator.key"), &Digest::of(b"p"));
+    fn the_template_says_join_fills_it() {
+        let text = template(Path::new("/k/operator.key"));
         let e = err(&text);
-        assert!(e.contains("`store` still holds the placeholder"), "{e}");
+        assert!(
+            e.contains("`store` is missing") && e.contains("tollgate join"),
+            "{e}"
+        );
         let missing = load(Some(Path::new("/nonexistent/tollgate/config.toml"))).unwrap_err();
         assert!(missing.to_string().contains("run `tollgate init`"));
+    }
+
+    #[test]
+    fn witnesses_and_quorum_are_checked_with_located_errors() {
+        let w = |name: &str| {
+            crate::ledger::cosignature::CosignerKey::of_signer(&Signer::generate(name))
+                .unwrap()
+                .to_string()
+        };
+        let (w1, w2) = (w("w1"), w("w2"));
+        let base = good("ca = \"c.pem\"");
+        let path = Path::new("/etc/tg/config.toml");
+        let config = parse(&format!("{base}witnesses = [\"{w1}\", \"{w2}\"]\n"), path).unwrap();
+        assert_eq!((config.witnesses.len(), config.witness_quorum), (2, 2));
+        let config = parse(
+            &format!("{base}witnesses = [\"{w1}\", \"{w2}\"]\nwitness_quorum = 1\n"),
+            path,
+        )
+        .unwrap();
+        assert_eq!(config.witness_quorum, 1);
+        assert_eq!(parse(&base, path).unwrap().witness_quorum, 0);
+        let e = err(&format!(
+            "{base}witnesses = [\"{w1}\"]\nwitness_quorum = 2\n"
+        ));
+        assert!(
+            e.contains("`witness_quorum` is 2 but 1 witnesses are listed; set it between 1"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{base}witnesses = [\"{w1}\"]\nwitness_quorum = 0\n"
+        ));
+        assert!(e.contains("`witness_quorum` is 0"), "{e}");
+        let e = err(&format!("{base}witness_quorum = 1\n"));
+        assert!(
+            e.contains("`witness_quorum` is set but `witnesses` is empty"),
+            "{e}"
+        );
+        let e = err(&format!("{base}witnesses = [\"{w1}\", \"{w1}\"]\n"));
+        assert!(
+            e.contains("`witnesses` lists") && e.contains("twice"),
+            "{e}"
+        );
+        let log_vkey = vkey();
+        let e = err(&format!("{base}witnesses = [\"{log_vkey}\"]\n"));
+        assert!(
+            e.contains("`witnesses` holds") && e.contains("type 0x01"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl StoreError {
 }
 
 /// The receipt for `POST /v1/entries`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct Receipt {
     pub index: u64,
     pub entry_id: Digest,
@@ -104,6 +104,9 @@ pub struct PolicyView {
     pub entries: Vec<u64>,
     /// The genesis policy document (version 1), where the chain starts.
     pub genesis: String,
+    /// The log's checkpoint verifier key, as `tollgate serve` printed it
+    /// (what `tollgate join` writes into a new client's configuration).
+    pub log_vkey: String,
 }
 
 /// `PUT /v1/evidence/{digest}`

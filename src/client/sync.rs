@@ -10,7 +10,6 @@
 //! alarm evidence.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,11 +20,11 @@ use super::http::{StoreClient, StoreError};
 use crate::digest::Digest;
 use crate::envelope::Envelope;
 use crate::keys::vkey::NoteVerifierKey;
-use crate::ledger::{Accepted, Hash, SignedCheckpoint, check_checkpoint, leaf_hash, root_of};
+use crate::ledger::cosignature::{QuorumError, check_quorum};
+use crate::ledger::{Accepted, Hash, SignedCheckpoint, check_checkpoint};
 use crate::policy::Policy;
-use crate::policy::rotation::verify_successor;
-use crate::state::{Folder, KeyRing, State, VerifiedEntry};
-use crate::statement::Predicate;
+use crate::replay::{RefusedEntry, Replay, ReplayError};
+use crate::state::{Folder, State, VerifiedEntry};
 
 /// Everything needed to judge one view of the log.
 #[derive(Debug, Clone, Copy)]
@@ -103,6 +102,31 @@ pub enum SyncError {
     SavedCheckpoint { path: PathBuf, problem: String },
     #[error("{0}")]
     NoHome(#[from] crate::paths::NoHomeError),
+    /// The checkpoint lacks the configured witness quorum (a refusal, not
+    /// an alarm: nothing shows the log is inconsistent).
+    #[error("the store's checkpoint of size {size} is refused: {problem}")]
+    NotCosigned { size: u64, problem: QuorumError },
+}
+
+/// Requires the configured witness quorum on a served checkpoint (a sync's
+/// or a receipt's); with no witnesses configured there is nothing to check.
+pub fn check_witnesses(
+    config: &ClientConfig,
+    checkpoint: &SignedCheckpoint,
+) -> Result<(), SyncError> {
+    if config.witnesses.is_empty() {
+        return Ok(());
+    }
+    check_quorum(
+        checkpoint.as_bytes(),
+        &config.witnesses,
+        config.witness_quorum,
+    )
+    .map(|_| ())
+    .map_err(|problem| SyncError::NotCosigned {
+        size: checkpoint.checkpoint().size,
+        problem,
+    })
 }
 
 fn mismatch(summary: String, checkpoint: &[u8], detail: &str) -> Mismatch {
@@ -195,61 +219,23 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
         })?;
     let genesis = Arc::new(genesis);
 
-    // Verify every entry under the policy in force at its position.
-    let mut folder = Folder::new(Arc::clone(&genesis));
-    let mut verified: Vec<VerifiedEntry> = Vec::with_capacity(inputs.entries.len());
-    let mut position = 0usize;
-    while position < inputs.entries.len() {
-        let ring = KeyRing::of(folder.policy());
-        let results = ring.verify_all(position as u64, &inputs.entries[position..]);
-        let mut next_position = inputs.entries.len();
-        for (offset, result) in results.into_iter().enumerate() {
-            let index = position + offset;
-            let entry = result.map_err(|e| {
-                mismatch(
-                    format!(
-                        "log entry {index} does not verify under policy version {}: {e}",
-                        folder.policy().version
-                    ),
-                    served,
-                    &format!(
-                        "entry {index} (base64): {}",
-                        crate::encoding::encode(&inputs.entries[index])
-                    ),
-                )
-            })?;
-            if let Predicate::Policy(predicate) = &entry.statement.predicate {
-                let is_genesis_restated = predicate.document_digest == genesis.digest()
-                    && folder.policy().digest() == genesis.digest()
-                    && first_policy.as_ref().is_some_and(|(i, _)| *i == index);
-                if !is_genesis_restated {
-                    let envelope = Envelope::from_json(&inputs.entries[index])
-                        .map_err(|e| mismatch(format!("policy entry {index}: {e}"), served, ""))?;
-                    let next = verify_successor(folder.policy(), &envelope).map_err(|e| {
-                        mismatch(
-                            format!(
-                                "policy entry {index} is not a valid successor of version {}: {e}",
-                                folder.policy().version
-                            ),
-                            served,
-                            &format!("policy document presented:\n{}", predicate.document),
-                        )
-                    })?;
-                    folder.apply_all(std::iter::once(&entry));
-                    verified.push(entry);
-                    folder.set_policy(Arc::new(next));
-                    next_position = index + 1;
-                    break;
-                }
+    // The one verified replay: signatures under the policy in force at each
+    // position, observed roots, the fold, policy rotations.
+    let mut replay = Replay::new(Arc::clone(&genesis));
+    let verified = replay.extend(inputs.entries).map_err(|e| {
+        let index = usize::try_from(e.index()).unwrap_or(usize::MAX);
+        let detail = match &e {
+            ReplayError::Policy { document, .. } => {
+                format!("policy document presented:\n{document}")
             }
-            folder.apply_all(std::iter::once(&entry));
-            verified.push(entry);
-        }
-        position = next_position;
-    }
+            ReplayError::Entry { .. } => inputs.entries.get(index).map_or_else(String::new, |b| {
+                format!("entry {index} (base64): {}", crate::encoding::encode(b))
+            }),
+        };
+        mismatch(e.to_string(), served, &detail)
+    })?;
 
-    let leaves: Vec<Hash> = inputs.entries.iter().map(|e| leaf_hash(e)).collect();
-    let root = root_of(&leaves);
+    let root = replay.root();
     if root != checkpoint.checkpoint().root {
         return Err(mismatch(
             "the entries the store served do not hash to the root it signed".to_owned(),
@@ -281,6 +267,9 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
             }
         })?;
 
+    refused_entries(inputs, replay.refused())?;
+    let (folder, _, _) = replay.into_parts();
+
     Ok(VerifiedLog {
         checkpoint,
         accepted,
@@ -290,9 +279,41 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
     })
 }
 
-/// Where the last verified checkpoint of `origin` is kept.
-pub fn checkpoint_path(origin: &str) -> Result<PathBuf, SyncError> {
-    let name: String = origin
+/// The store refuses whatever the fold refuses, and the fold's verdict on an
+/// entry depends only on the log before it and the entry's own signed time;
+/// so an entry the rules refuse inside a signed log proves the store broken
+/// or lying. Any such entry (and any decision whose observed checkpoint is
+/// not this log's own root at that size) is an ALARM, not a count.
+fn refused_entries(inputs: &LogInputs<'_>, refused: &[RefusedEntry]) -> Result<(), Mismatch> {
+    let bad: Vec<(u64, Digest, String, String)> = refused
+        .iter()
+        .map(|r| (r.index, r.id, r.signer.clone(), r.reason.to_string()))
+        .collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let (index, _, _, reason) = &bad[0];
+    let summary = format!(
+        "the signed log holds {} entr{} the rules refuse, which a store that follows them cannot have accepted (first: entry {index}: {reason})",
+        bad.len(),
+        if bad.len() == 1 { "y" } else { "ies" },
+    );
+    let mut detail = String::new();
+    for (index, id, signer, reason) in &bad {
+        let _ = writeln!(detail, "entry {index} ({id}) signed by {signer}: {reason}");
+        if let Some(bytes) = usize::try_from(*index)
+            .ok()
+            .and_then(|i| inputs.entries.get(i))
+        {
+            let _ = writeln!(detail, "  base64: {}", crate::encoding::encode(bytes));
+        }
+    }
+    Err(mismatch(summary, inputs.checkpoint, detail.trim_end()))
+}
+
+/// `origin` as a file name.
+pub(super) fn file_stem(origin: &str) -> String {
+    origin
         .chars()
         .map(|c| {
             if c == '/' || c == '\\' || c == ':' {
@@ -301,34 +322,23 @@ pub fn checkpoint_path(origin: &str) -> Result<PathBuf, SyncError> {
                 c
             }
         })
-        .collect();
-    Ok(crate::paths::data_dir()?
-        .join("checkpoints")
-        .join(format!("{name}.note")))
+        .collect()
 }
 
-/// Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync dir.
+/// Where the last verified checkpoint of `origin` is kept.
+pub fn checkpoint_path(origin: &str) -> Result<PathBuf, SyncError> {
+    Ok(crate::paths::data_dir()?
+        .join("checkpoints")
+        .join(format!("{}.note", file_stem(origin))))
+}
+
+/// Writes `bytes` to `path` atomically and durably (see [`crate::durable`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SyncError> {
-    let local = |action| {
-        move |source| SyncError::Local {
-            path: path.to_path_buf(),
-            action,
-            source,
-        }
-    };
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir).map_err(local("create the directory of"))?;
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    {
-        let mut file = std::fs::File::create(&tmp).map_err(local("create a temporary file for"))?;
-        file.write_all(bytes).map_err(local("write"))?;
-        file.sync_all().map_err(local("fsync"))?;
-    }
-    std::fs::rename(&tmp, path).map_err(local("rename into place"))?;
-    if let Ok(dir) = std::fs::File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
+    crate::durable::write_atomic(path, bytes).map_err(|e| SyncError::Local {
+        path: e.path,
+        action: e.action,
+        source: e.source,
+    })
 }
 
 /// Writes the alarm evidence to `<data dir>/evidence/alarm-<unix>.txt`.
@@ -397,21 +407,134 @@ pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<Verifie
         trusted: trusted.as_deref(),
         consistency: &consistency,
     };
-    match verify_log_snapshot(&inputs) {
+    let submitted = super::receipts::load(&super::receipts::submitted_path(&origin)?)?;
+    let verified = verify_log_snapshot(&inputs)
+        .and_then(|log| super::receipts::check_submitted(&log, &submitted).map(|()| log));
+    match verified {
         Ok(log) => {
+            // Witnesses: even a first sync takes only a cosigned checkpoint.
+            check_witnesses(config, &log.checkpoint)?;
             if log.accepted != Accepted::Same {
                 write_atomic(&saved_path, log.checkpoint.as_bytes())?;
             }
             Ok(log)
         }
-        Err(mismatch) => {
-            let evidence = write_evidence(&mismatch, OffsetDateTime::now_utc())?;
-            Err(SyncError::Alarm {
-                summary: mismatch.summary,
-                evidence,
-            })
-        }
+        Err(mismatch) => Err(alarm(&mismatch)?),
     }
+}
+
+/// Writes the evidence of `mismatch` and returns the ALARM to report.
+fn alarm(mismatch: &Mismatch) -> Result<SyncError, SyncError> {
+    let evidence = write_evidence(mismatch, OffsetDateTime::now_utc())?;
+    Ok(SyncError::Alarm {
+        summary: mismatch.summary.clone(),
+        evidence,
+    })
+}
+
+/// Keeps a verified receipt: remembers the submitted entry at its index, and
+/// advances the trusted checkpoint to the receipt's exactly as a sync would
+/// (a receipt checkpoint inconsistent with the saved one is an ALARM, with
+/// evidence). The caller has verified the receipt's signature and inclusion
+/// proof; `receipt_checkpoint` is its signed note, verbatim.
+pub async fn accept_receipt(
+    config: &ClientConfig,
+    client: &StoreClient,
+    index: u64,
+    entry_id: Digest,
+    receipt_checkpoint: &[u8],
+) -> Result<(), SyncError> {
+    let origin = config.log_vkey.name().to_owned();
+    super::receipts::remember(
+        &super::receipts::submitted_path(&origin)?,
+        super::receipts::Submitted {
+            index,
+            entry_id,
+            checkpoint: receipt_checkpoint.to_vec(),
+        },
+    )?;
+    let alarm_with = |summary: String, report: String| -> SyncError {
+        let receipt = format!(
+            "{report}\nreceipt: entry {entry_id} at index {index}, with the checkpoint above marked new\n"
+        );
+        alarm(&Mismatch {
+            summary,
+            report: receipt,
+        })
+        .unwrap_or_else(|e| e)
+    };
+    let candidate = SignedCheckpoint::parse_and_verify(receipt_checkpoint, &config.log_vkey)
+        .map_err(|e| {
+            alarm_with(
+                format!("the receipt's checkpoint does not verify under the log key: {e}"),
+                String::from_utf8_lossy(receipt_checkpoint).into_owned(),
+            )
+        })?;
+    let saved_path = checkpoint_path(&origin)?;
+    let trusted = match std::fs::read(&saved_path) {
+        Ok(bytes) => Some(
+            SignedCheckpoint::parse_and_verify(&bytes, &config.log_vkey).map_err(|e| {
+                SyncError::SavedCheckpoint {
+                    path: saved_path.clone(),
+                    problem: e.to_string(),
+                }
+            })?,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => {
+            return Err(SyncError::Local {
+                path: saved_path,
+                action: "read",
+                source,
+            });
+        }
+    };
+    let Some(trusted) = trusted else {
+        return write_atomic(&saved_path, candidate.as_bytes());
+    };
+    let (from, to) = receipt_proof_sizes(&trusted, &candidate);
+    let proof = if from > 0 && from < to {
+        client.consistency_proof(from, to).await?
+    } else {
+        Vec::new()
+    };
+    match judge_receipt(&trusted, &candidate, &proof) {
+        Ok(true) => write_atomic(&saved_path, candidate.as_bytes()),
+        Ok(false) => Ok(()),
+        Err(alarm) => Err(alarm_with(
+            format!(
+                "the receipt's checkpoint contradicts the saved one: {}",
+                alarm.reason
+            ),
+            alarm.report(),
+        )),
+    }
+}
+
+/// The consistency proof a receipt's checkpoint needs against the trusted
+/// one: from the smaller tree to the larger.
+pub fn receipt_proof_sizes(trusted: &SignedCheckpoint, receipt: &SignedCheckpoint) -> (u64, u64) {
+    let (old, new) = (trusted.checkpoint().size, receipt.checkpoint().size);
+    (old.min(new), old.max(new))
+}
+
+/// Judges a receipt's checkpoint against the trusted one; pure. A receipt
+/// older than the saved checkpoint (another command synced in between) must
+/// be a prefix of it; a newer one must extend it (then `Ok(true)`: save it).
+/// Anything else is an ALARM, exactly as for a synced checkpoint.
+pub fn judge_receipt(
+    trusted: &SignedCheckpoint,
+    receipt: &SignedCheckpoint,
+    proof: &[Hash],
+) -> Result<bool, crate::ledger::Alarm> {
+    let newer = receipt.checkpoint().size > trusted.checkpoint().size;
+    let (smaller, larger) = if newer {
+        (trusted, receipt)
+    } else {
+        (receipt, trusted)
+    };
+    check_checkpoint(Some(smaller), larger, proof)?;
+    Ok(newer)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! strictly (unknown or duplicate fields refused) from the *same* bytes, then
 //! `_type`, `predicateType` and `subject` are checked against the predicate.
 
+mod describe;
 mod predicates;
 
 pub use predicates::{

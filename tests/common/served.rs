@@ -99,7 +99,7 @@ impl Served {
         command
             .args(["serve", "--self-signed", "--listen", listen, "--policy"])
             .arg(&self.policy_file)
-            .arg("--config")
+            .arg("--serve-config")
             .arg(self.dir.path().join("serve.toml"))
             .env("TOLLGATE_DATA_DIR", self.server_data())
             .env("TOLLGATE_CONFIG_DIR", self.dir.path().join("server-config"))

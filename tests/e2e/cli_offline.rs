@@ -191,6 +191,11 @@ fn every_command_has_help() {
         assert_eq!(out.status.code(), Some(0), "{args:?}");
         assert!(text(&out.stdout).contains("Usage:"), "{args:?}");
     }
+    // `status` is a gate for scripts: its exit codes are documented.
+    let out = tollgate(dir.path(), &["status", "--help"]);
+    let help = text(&out.stdout);
+    assert!(help.contains("Exit codes:"), "{help}");
+    assert!(help.contains("superseded"), "{help}");
 }
 
 #[test]
@@ -205,14 +210,23 @@ fn init_writes_a_key_a_valid_starter_policy_and_a_config_to_fill_in() {
     let check = tollgate(dir.path(), &["policy", "check", policy.to_str().unwrap()]);
     assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
     assert!(config_dir.join("config.toml").exists());
+    // zoe is an operator of the starter policy, holding the new key.
+    let public = text(&tollgate(dir.path(), &["key", "show"]).stdout);
+    let policy_text = std::fs::read_to_string(&policy).unwrap();
+    let zoe = policy_text
+        .find("[operators.zoe]")
+        .expect("zoe is an operator");
+    let key_line = policy_text[zoe..].lines().nth(1).unwrap();
+    let key = key_line.trim_start_matches("key = ").trim_matches('"');
+    assert!(public.contains(key), "{key_line} vs {public}");
 
-    // Until the placeholders are filled in, store commands say what to fix.
+    // Until `tollgate join` fills the configuration, store commands say so.
     let status = tollgate(dir.path(), &["status"]);
     assert_eq!(status.status.code(), Some(2));
+    let said = text(&status.stderr);
     assert!(
-        text(&status.stderr).contains("config.toml"),
-        "{}",
-        text(&status.stderr)
+        said.contains("config.toml") && said.contains("tollgate join"),
+        "{said}"
     );
 
     let again = tollgate(dir.path(), &["init"]);

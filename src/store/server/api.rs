@@ -167,6 +167,7 @@ pub async fn policy(State(state): State<AppState>) -> Json<Value> {
         "document": policy.document(),
         "entries": state.store.policy_entries(),
         "genesis": state.store.genesis_policy().document(),
+        "log_vkey": state.store.log_key().to_string(),
     }))
 }
 
