@@ -12,6 +12,7 @@ pub mod digest;
 pub mod durable;
 pub mod encoding;
 pub mod envelope;
+pub mod evidence;
 pub mod httpsig;
 pub mod keys;
 pub mod ledger;

@@ -3,6 +3,7 @@
 //! 0 success, 1 refused or blocked, 2 usage or input error, 3 store
 //! unreachable.
 
+mod gate;
 mod init;
 mod join;
 mod key;
@@ -113,9 +114,9 @@ enum Command {
     /// Request promotions.
     #[command(subcommand)]
     Promote(store::PromoteCommand),
-    /// Submit gate results.
+    /// Evaluate evidence against a gate, or submit gate results.
     #[command(subcommand)]
-    Gate(store::GateCommand),
+    Gate(gate::GateCommand),
     /// Submit environment snapshots.
     #[command(subcommand)]
     Snapshot(store::SnapshotCommand),
@@ -172,7 +173,7 @@ pub fn run() -> ExitCode {
         Command::Init { name, force } => init::run(config, &name, force),
         Command::Join(args) => join::run(config, &args),
         Command::Promote(command) => store::promote(config, command),
-        Command::Gate(command) => store::gate(config, command),
+        Command::Gate(command) => gate::run(config, command),
         Command::Snapshot(command) => store::snapshot(config, command),
         Command::Deployed(args) => store::deployed(config, &args),
         Command::Approve(args) => store::approve_or_reject(config, &args, true),

@@ -23,8 +23,8 @@ use crate::ledger::{SignedCheckpoint, TlogProof, leaf_hash, verify_inclusion};
 use crate::policy::Policy;
 use crate::state::{Promotion, Refusal};
 use crate::statement::{
-    Deployment, DeploymentStatus, DeploymentTarget, EvidenceRef, GateResult, GateStatus, Predicate,
-    Snapshot, SourceRef, Statement,
+    Deployment, DeploymentStatus, DeploymentTarget, EvidenceRef, GateResult, Predicate, Snapshot,
+    SourceRef, Statement,
 };
 
 impl From<StoreError> for CommandError {
@@ -309,7 +309,7 @@ fn act(
     )
 }
 
-fn parse_digest(text: &str, flag: &str) -> Result<Digest, CommandError> {
+pub(super) fn parse_digest(text: &str, flag: &str) -> Result<Digest, CommandError> {
     text.parse::<Digest>()
         .map_err(|e| CommandError::Input(anyhow::anyhow!("{flag}: {e}")))
 }
@@ -318,16 +318,6 @@ fn read_file(path: &Path) -> Result<Vec<u8>, CommandError> {
     std::fs::read(path)
         .with_context(|| format!("cannot read {}", path.display()))
         .map_err(CommandError::Input)
-}
-
-fn media_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "json" | "sarif" => "application/json",
-        "xml" => "application/xml",
-        "txt" | "log" => "text/plain",
-        "html" => "text/html",
-        _ => "application/octet-stream",
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -373,11 +363,15 @@ pub enum GateCommand {
         promotion: String,
         #[arg(long)]
         gate: String,
+        /// Only for manual gates: the status a person states. Every other
+        /// gate's status is computed from the evidence by the policy.
         #[arg(long, value_parser = ["pass", "fail", "warn", "error"])]
-        status: String,
+        status: Option<String>,
+        /// Replaces the computed summary.
         #[arg(long)]
-        summary: String,
-        /// Evidence files (uploaded; their digests go into the result).
+        summary: Option<String>,
+        /// Evidence files (format detected; uploaded; their digests go into
+        /// the result).
         files: Vec<PathBuf>,
     },
 }
@@ -565,12 +559,8 @@ pub fn gate(config: Option<&Path>, command: GateCommand) -> CommandResult {
         summary,
         files,
     } = command;
-    let status = match status.as_str() {
-        "pass" => GateStatus::Pass,
-        "fail" => GateStatus::Fail,
-        "warn" => GateStatus::Warn,
-        _ => GateStatus::Error,
-    };
+    // Read before anything is uploaded: bad input changes nothing.
+    let loaded = super::gate::Loaded::read(&files)?;
     let session = Session::open(config)?;
     let log = session.sync()?;
     let state = log.state_at(OffsetDateTime::now_utc());
@@ -579,29 +569,46 @@ pub fn gate(config: Option<&Path>, command: GateCommand) -> CommandResult {
         .promotions
         .get(&id)
         .ok_or_else(|| refused(&Refusal::UnknownPromotion(id)))?;
+    let inputs = loaded.files();
+    let verdict = super::gate::verdict(
+        log.policy(),
+        &gate,
+        &inputs,
+        Some(&p.artifact),
+        status.as_deref(),
+    )?;
+    if verdict.unreadable {
+        return super::gate::outcome(&gate, &verdict);
+    }
+    print!("{}", super::gate::render(&gate, &verdict));
     let mut evidence = Vec::new();
-    for path in &files {
-        let bytes = read_file(path)?;
-        let media = media_type(path);
-        let receipt = session.block_on(session.client.put_evidence(bytes, media))?;
+    for (file, input) in inputs.iter().zip(&verdict.inputs) {
+        let media = input
+            .format
+            .map_or("application/octet-stream", |f| f.media_type());
+        let receipt = session.block_on(session.client.put_evidence(file.bytes.to_vec(), media))?;
         evidence.push(EvidenceRef {
             kind: gate.clone(),
             media_type: media.to_owned(),
             digest: receipt.digest,
         });
     }
+    let evaluator = status
+        .is_none()
+        .then(|| crate::evidence::EVALUATOR_VERSION.to_owned());
     let statement = Statement::about(
         &p.request.service,
         p.artifact,
         Predicate::GateResult(GateResult {
             promotion: id,
             gate,
-            status,
-            summary,
-            measurements: Vec::new(),
+            status: verdict.status,
+            summary: summary.unwrap_or(verdict.summary),
+            measurements: verdict.measurements,
             evidence,
-            remediation: None,
+            remediation: verdict.remediation,
             produced_at: OffsetDateTime::now_utc(),
+            evaluator,
         }),
     );
     let summary = statement.summary();

@@ -43,21 +43,26 @@ fn request(s: &Served, artifact: &str, version: &str, from: Option<&str>, to: &s
     Served::entry_id(&s.expect(0, "ci-main", &args))
 }
 
+/// Passing evidence for the test policy's gates, produced by real tools
+/// (tests/fixtures/evidence/SOURCES.md): the status is computed from it.
+fn passing_evidence(gate: &str) -> String {
+    let name = match gate {
+        "sast" => "ruff-clean.sarif",
+        _ => "pytest-pass.xml",
+    };
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/evidence")
+        .join(name)
+        .display()
+        .to_string()
+}
+
 fn pass(s: &Served, promotion: &str, gate: &str) {
+    let evidence = passing_evidence(gate);
     s.expect(
         0,
         "ci-main",
-        &[
-            "gate",
-            "submit",
-            promotion,
-            "--gate",
-            gate,
-            "--status",
-            "pass",
-            "--summary",
-            "all green",
-        ],
+        &["gate", "submit", promotion, "--gate", gate, &evidence],
     );
 }
 
@@ -123,10 +128,13 @@ fn full_flow(db: Db) {
 
     // Evidence travels with a gate result.
     let dev = request(&s, "payments-1.0.0", "1.0.0", None, "dev");
-    let report = s.path().join("junit.xml");
-    std::fs::write(&report, "<testsuite tests=\"3\" failures=\"0\"/>").unwrap();
+    // The status is computed from the report: a report without test cases
+    // cannot pass, and --status is refused for a junit gate.
+    let empty = s.path().join("empty.xml");
+    std::fs::write(&empty, "<testsuite tests=\"3\" failures=\"0\"/>").unwrap();
+    let empty = empty.to_str().unwrap();
     s.expect(
-        0,
+        2,
         "ci-main",
         &[
             "gate",
@@ -136,9 +144,28 @@ fn full_flow(db: Db) {
             "unit-tests",
             "--status",
             "pass",
+            empty,
+        ],
+    );
+    let out = s.expect(
+        0,
+        "ci-main",
+        &["gate", "submit", &dev, "--gate", "unit-tests", empty],
+    );
+    assert!(out.contains("FAIL"), "{out}");
+    let report = passing_evidence("unit-tests");
+    s.expect(
+        0,
+        "ci-main",
+        &[
+            "gate",
+            "submit",
+            &dev,
+            "--gate",
+            "unit-tests",
             "--summary",
             "3 tests",
-            report.to_str().unwrap(),
+            &report,
         ],
     );
     deployed(&s, &dev);
@@ -308,7 +335,9 @@ fn full_flow(db: Db) {
     let verified: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(verified["verified"], true);
     assert_eq!(
-        verified["size"], 29,
+        // 29 plus the computed `fail` of the empty JUnit report.
+        verified["size"],
+        30,
         "every statement of the flow is in the log: {verified}"
     );
     assert_eq!(

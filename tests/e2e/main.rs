@@ -9,6 +9,7 @@ mod common;
 
 mod cli_offline;
 mod crash;
+mod evidence;
 mod first_run;
 mod flow;
 mod hostile;

@@ -407,6 +407,7 @@ async fn refusals_leave_the_log_unchanged(db: Db) {
             evidence: Vec::new(),
             remediation: None,
             produced_at: now,
+            evaluator: None,
         }),
     );
     let r = refusal(
