@@ -21,3 +21,4 @@ pub mod state;
 pub mod statement;
 pub mod store;
 pub mod tls;
+pub mod tui;

@@ -1,0 +1,1 @@
+//! Keymap parsing tests.
