@@ -84,6 +84,15 @@ pub fn details(app: &App, draft: &Draft) -> Result<Vec<(String, String)>, String
             }
             if let Some(to) = to {
                 rows.push(("to".into(), to.to_string()));
+                let version = app
+                    .data
+                    .as_ref()
+                    .and_then(|d| d.state.service(environment, service))
+                    .and_then(|s| s.history.iter().rev().find(|r| r.artifact == *to))
+                    .map(super::data::version_of);
+                if let Some(version) = version {
+                    rows.push(("to version".into(), version));
+                }
             }
             rows.push(("rationale".into(), rationale.clone()));
         }

@@ -51,8 +51,13 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
             .highlight_style(app.theme.style("tab_active")),
         tabs_area,
     );
-    let [list, detail] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(body);
+    // The audit log's lines are long; its details are short.
+    let list_share = if app.view == View::Audit { 70 } else { 55 };
+    let [list, detail] = Layout::horizontal([
+        Constraint::Percentage(list_share),
+        Constraint::Percentage(100 - list_share),
+    ])
+    .areas(body);
     if app.data.is_none() {
         frame.render_widget(
             Paragraph::new(s::LOADING).style(app.theme.style("dim")),

@@ -57,9 +57,9 @@ pub const fn section_title(section: Section) -> &'static str {
     match section {
         Section::WaitingForMe => "Waiting for my role",
         Section::Blocked => "Blocked",
-        Section::ExpiringSoon => "Approvals expiring soon",
+        Section::ExpiringSoon => "Expiring soon",
         Section::RecentlyPromoted => "Recently promoted",
-        Section::RollbackCandidates => "Rollback candidates",
+        Section::RollbackCandidates => "Rollback candidate",
     }
 }
 

@@ -131,8 +131,11 @@ pub fn header(app: &App, frame: &mut Frame<'_>, area: Rect) {
         .as_ref()
         .map(|d| d.policy.roles_of(&app.session.me).join(","))
         .unwrap_or_default();
-    let mut spans = vec![
-        Span::styled(format!(" {} ", s::APP), t.style("title")),
+    let mut spans = vec![Span::styled(format!(" {} ", s::APP), t.style("title"))];
+    if app.session.read_only {
+        spans.push(Span::styled(format!("{} ", s::READ_ONLY), t.style("warn")));
+    }
+    spans.extend([
         Span::raw(format!("{}  ", app.session.store)),
         Span::raw(format!("{sync}  ")),
         Span::raw(format!("log {size}  ")),
@@ -141,11 +144,7 @@ pub fn header(app: &App, frame: &mut Frame<'_>, area: Rect) {
             "outbox {}q {}s {}r",
             app.outbox.queued, app.outbox.sent, app.outbox.refused
         )),
-    ];
-    if app.session.read_only {
-        spans.push(Span::raw("  "));
-        spans.push(Span::styled(s::READ_ONLY, t.style("warn")));
-    }
+    ]);
     frame.render_widget(
         Paragraph::new(Line::from(spans)).style(t.style("header")),
         area,

@@ -14,3 +14,4 @@ mod flow;
 mod hostile;
 mod more;
 mod store_pipeline;
+mod tui;

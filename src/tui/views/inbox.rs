@@ -81,11 +81,11 @@ impl Component for Inbox {
     fn draw(&self, app: &App, frame: &mut Frame<'_>, area: Rect) {
         let table = VirtualTable {
             title: format!("{} — {}", view_title(app.view), app.session.me),
-            header: vec!["section", "", "promotion", "why"],
+            header: vec!["", "", "promotion", "why"],
             widths: vec![
-                Constraint::Length(24),
+                Constraint::Length(19),
                 Constraint::Length(1),
-                Constraint::Length(30),
+                Constraint::Length(24),
                 Constraint::Fill(1),
             ],
             total: app.rows.len(),

@@ -1,0 +1,431 @@
+//! The cockpit without a terminal: every view and detail tab rendered on
+//! ratatui's `TestBackend` at 120×40 from a log of real signed entries
+//! (insta snapshots, ids filtered), the styles that carry meaning, and
+//! flows driven by key events: filter, read-only, and the dialogs that
+//! produce what will be signed.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::{Color, Modifier};
+use time::Duration;
+
+use tollgate::digest::Digest;
+use tollgate::statement::GateStatus;
+use tollgate::tui::app::{App, DetailTab, Draft, Effect, Msg, RowKey, Session, View};
+use tollgate::tui::data::{CheckpointInfo, Data};
+use tollgate::tui::{load_keymap, load_theme, render};
+
+use crate::common::{T0, World};
+
+/// The scenario: app 0.9 and 1.0 ran in prod (so 0.9 is the last known
+/// good), app 2.0 waits in prod for a release manager with sast failed,
+/// web waits in dev for its unit tests.
+struct Scenario {
+    world: World,
+    v1: Digest,
+    v09: Digest,
+    prod_v2: Digest,
+    web_dev: Digest,
+}
+
+fn scenario() -> Scenario {
+    let mut world = World::new();
+    let v09 = Digest::of(b"app 0.9");
+    let v1 = Digest::of(b"app 1.0");
+    let v2 = Digest::of(b"app 2.0");
+    world.through("app", v09, "prod");
+    world.through("app", v1, "prod");
+    world.through("app", v2, "staging");
+    let prod_v2 = world.request("ci-main", "app", v2, Some("staging"), "prod");
+    world.gate(prod_v2, "unit-tests", GateStatus::Pass);
+    world.gate(prod_v2, "sast", GateStatus::Fail);
+    world.approve("dana", "security", prod_v2);
+    let web = Digest::of(b"web 3.1");
+    let web_dev = world.request("ci-main", "web", web, None, "dev");
+    Scenario {
+        world,
+        v1,
+        v09,
+        prod_v2,
+        web_dev,
+    }
+}
+
+fn app_for(s: &Scenario, me: &str, read_only: bool, no_color: bool) -> App {
+    let now = s.world.clock;
+    let keymap = load_keymap(None, None).unwrap();
+    let theme = load_theme(None, no_color, None).unwrap();
+    let session = Session {
+        store: "https://audit.test:8443".into(),
+        me: me.into(),
+        read_only,
+    };
+    let mut app = App::new(session, keymap, theme, now);
+    let data = Data {
+        state: s.world.state_at(now),
+        entries: Arc::new(s.world.entries.clone()),
+        policy: Arc::new(s.world.policy.clone()),
+        checkpoint: Some(CheckpointInfo {
+            origin: "audit.test/tollgate".into(),
+            size: s.world.entries.len() as u64,
+            root: "ab".repeat(32),
+        }),
+        log: None,
+    };
+    app.update(Msg::Synced(Box::new(data)));
+    app.update(Msg::Resize(120, 40));
+    app
+}
+
+fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn draw(app: &App) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    terminal.draw(|f| render::draw(app, f)).unwrap();
+    terminal
+}
+
+/// Ids and digests are random per run (fresh keys and nonces): filter them.
+fn snapshot(name: &str, app: &App) {
+    let terminal = draw(app);
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"sha256:[0-9a-f]{64}", "sha256:[digest]");
+    settings.add_filter(r"\b[0-9a-f]{8,12}\b", "[id]");
+    // Ids cut short at the edge of a column.
+    settings.add_filter(
+        r"\b(for|approve|reject|revoke|promotion|rollback) [0-9a-f]{1,12}\b",
+        "$1 [id]",
+    );
+    settings.set_snapshot_path("snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!(name, terminal.backend()));
+}
+
+fn select(app: &mut App, pred: impl Fn(&RowKey) -> bool) {
+    key(app, KeyCode::Char('g'));
+    for _ in 0..app.rows.len() {
+        if app.selected_row().is_some_and(&pred) {
+            return;
+        }
+        key(app, KeyCode::Char('j'));
+    }
+    panic!("no row matches");
+}
+
+fn select_promotion(app: &mut App, id: Digest) {
+    key(app, KeyCode::Char('2'));
+    select(app, |r| *r == RowKey::Promotion(id));
+}
+
+#[test]
+fn every_view_renders() {
+    let s = scenario();
+    let mut app = app_for(&s, "alice", false, false);
+    snapshot("view_inbox", &app);
+    key(&mut app, KeyCode::Char('2'));
+    snapshot("view_promotions", &app);
+    key(&mut app, KeyCode::Char('3'));
+    snapshot("view_environments", &app);
+    key(&mut app, KeyCode::Char('4'));
+    snapshot("view_audit", &app);
+}
+
+#[test]
+fn every_detail_tab_renders() {
+    let s = scenario();
+    let mut app = app_for(&s, "alice", false, false);
+    select_promotion(&mut app, s.prod_v2);
+    for (tab, name) in [
+        (DetailTab::Gates, "tab_gates"),
+        (DetailTab::Approvals, "tab_approvals"),
+        (DetailTab::Drift, "tab_drift"),
+        (DetailTab::Evidence, "tab_evidence"),
+        (DetailTab::Timeline, "tab_timeline"),
+    ] {
+        assert_eq!(app.tab, tab);
+        snapshot(name, &app);
+        key(&mut app, KeyCode::Char('l'));
+    }
+}
+
+#[test]
+fn inbox_is_role_aware() {
+    let s = scenario();
+    let alice = app_for(&s, "alice", false, false);
+    // alice (release-manager) sees app 2.0 → prod waiting for her role,
+    // and may roll back app in prod.
+    let text = format!("{:?}", alice.rows);
+    assert!(text.contains("WaitingForMe"), "{text}");
+    assert!(text.contains("RollbackCandidates"), "{text}");
+    // carol (oncall) is not asked to approve anything.
+    let carol = app_for(&s, "carol", false, false);
+    assert!(!format!("{:?}", carol.rows).contains("WaitingForMe"));
+}
+
+#[test]
+fn a_failed_gate_is_red_bold_and_has_a_glyph_and_no_color_keeps_the_glyph_and_bold() {
+    let s = scenario();
+    for no_color in [false, true] {
+        let mut app = app_for(&s, "alice", false, no_color);
+        select_promotion(&mut app, s.prod_v2);
+        let terminal = draw(&app);
+        let buffer = terminal.backend().buffer();
+        let area = buffer.area;
+        let cross = (0..area.height)
+            .flat_map(|y| (66..area.width).map(move |x| (x, y)))
+            .find(|(x, y)| buffer[(*x, *y)].symbol() == "✖")
+            .expect("a ✖ glyph in the gates tab");
+        let cell = &buffer[cross];
+        assert!(cell.modifier.contains(Modifier::BOLD));
+        if no_color {
+            assert_eq!(cell.fg, Color::Reset);
+        } else {
+            assert_eq!(cell.fg, Color::Red);
+        }
+    }
+}
+
+#[test]
+fn the_selected_row_is_styled_and_an_alarm_cannot_be_missed() {
+    let s = scenario();
+    let mut app = app_for(&s, "alice", false, true);
+    key(&mut app, KeyCode::Char('2'));
+    let terminal = draw(&app);
+    let buffer = terminal.backend().buffer();
+    // mono: the selection is reverse video. Row 0 of the list is at y=4.
+    assert!(buffer[(2, 4)].modifier.contains(Modifier::REVERSED));
+
+    app.update(Msg::Alarm(
+        "the log was rewound from 40 to 12 entries".into(),
+    ));
+    snapshot("alarm_banner", &app);
+}
+
+#[test]
+fn a_small_terminal_says_so() {
+    let s = scenario();
+    let app = app_for(&s, "alice", false, false);
+    let mut terminal = Terminal::new(TestBackend::new(60, 10)).unwrap();
+    terminal.draw(|f| render::draw(&app, f)).unwrap();
+    let text = format!("{}", terminal.backend());
+    assert!(text.contains("Terminal too small"), "{text}");
+}
+
+#[test]
+fn help_is_generated_from_the_keymap() {
+    let s = scenario();
+    let mut app = app_for(&s, "alice", false, false);
+    key(&mut app, KeyCode::Char('?'));
+    snapshot("help", &app);
+    key(&mut app, KeyCode::Esc);
+    assert!(app.popups.is_empty());
+}
+
+#[test]
+fn filter_narrows_the_list_and_esc_clears_it() {
+    let s = scenario();
+    let mut app = app_for(&s, "alice", false, false);
+    key(&mut app, KeyCode::Char('2'));
+    let all = app.rows.len();
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "web");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.rows, vec![RowKey::Promotion(s.web_dev)]);
+    // n/N move between matches; with one match they stay.
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.selected_row(), Some(&RowKey::Promotion(s.web_dev)));
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.rows.len(), all);
+}
+
+#[test]
+fn read_only_blocks_every_action() {
+    let s = scenario();
+    let mut app = app_for(&s, "alice", true, false);
+    select_promotion(&mut app, s.prod_v2);
+    for k in ['a', 'x', 'v', 'w', 'R'] {
+        let effects = key(&mut app, KeyCode::Char(k));
+        assert!(effects.is_empty(), "{k}: {effects:?}");
+        assert!(app.popups.is_empty(), "{k} opened a dialog");
+        assert!(app.status.as_deref().unwrap_or("").contains("Read-only"));
+    }
+    // Not through the palette either.
+    key(&mut app, KeyCode::Char(':'));
+    typed(&mut app, "Approve");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.popups.is_empty());
+    // And the confirmed path refuses too.
+    app.confirmed(Draft::Approve {
+        promotion: s.prod_v2,
+        rationale: "x".into(),
+    });
+    let effects = key(&mut app, KeyCode::Char('j'));
+    assert!(effects.is_empty());
+    let hints = format!("{}", draw(&app).backend());
+    assert!(hints.contains("READ-ONLY"));
+    assert!(!hints.contains("approve"), "{hints}");
+}
+
+/// Opens the dialog with `k`, types the rationale, then returns the effects
+/// of moving to "Yes" and pressing Enter.
+fn sign(app: &mut App, k: char, rationale: &str) -> Vec<Effect> {
+    key(app, KeyCode::Char(k));
+    assert_eq!(
+        app.popups.len(),
+        1,
+        "{k} opened no prompt: {:?}",
+        app.status
+    );
+    typed(app, rationale);
+    key(app, KeyCode::Enter);
+    assert_eq!(app.popups.len(), 1, "no confirm dialog: {:?}", app.popups);
+    key(app, KeyCode::Tab);
+    key(app, KeyCode::Enter)
+}
+
+#[test]
+fn approve_shows_what_will_be_signed_and_focus_starts_on_no() {
+    let s = scenario();
+    let mut app = app_for(&s, "alice", false, false);
+    select_promotion(&mut app, s.prod_v2);
+    key(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "release notes reviewed");
+    key(&mut app, KeyCode::Enter);
+    snapshot("confirm_approve", &app);
+    // Enter right away answers "No".
+    let effects = key(&mut app, KeyCode::Enter);
+    assert!(effects.is_empty());
+    assert!(app.popups.is_empty());
+
+    let effects = sign(&mut app, 'a', "release notes reviewed");
+    assert_eq!(
+        effects,
+        vec![Effect::Submit(Draft::Approve {
+            promotion: s.prod_v2,
+            rationale: "release notes reviewed".into()
+        })]
+    );
+}
+
+#[test]
+fn reject_and_waive_produce_their_drafts() {
+    let s = scenario();
+    let mut app = app_for(&s, "dana", false, false);
+    select_promotion(&mut app, s.prod_v2);
+    assert_eq!(
+        sign(&mut app, 'x', "sast findings are real"),
+        vec![Effect::Submit(Draft::Reject {
+            promotion: s.prod_v2,
+            rationale: "sast findings are real".into()
+        })]
+    );
+    assert_eq!(
+        sign(&mut app, 'w', "false positive, fix in 2.0.1"),
+        vec![Effect::Submit(Draft::Waive {
+            promotion: s.prod_v2,
+            gate: "sast".into(),
+            ttl: Duration::hours(24),
+            rationale: "false positive, fix in 2.0.1".into()
+        })]
+    );
+}
+
+#[test]
+fn revoke_finds_my_own_decision() {
+    let s = scenario();
+    let mut app = app_for(&s, "dana", false, false);
+    select_promotion(&mut app, s.prod_v2);
+    let mine = app.selected_promotion().unwrap().approvals[0].decision.id;
+    assert_eq!(
+        sign(&mut app, 'v', "approved too early"),
+        vec![Effect::Submit(Draft::Revoke {
+            decision: mine,
+            rationale: "approved too early".into()
+        })]
+    );
+    // alice has no decision there: a refusal with the reason, nothing signed.
+    let mut app = app_for(&s, "alice", false, false);
+    select_promotion(&mut app, s.prod_v2);
+    let effects = key(&mut app, KeyCode::Char('v'));
+    assert!(effects.is_empty());
+    assert!(format!("{:?}", app.popups).contains("no standing decision"));
+}
+
+#[test]
+fn my_own_request_is_refused_before_signing() {
+    let mut s = scenario();
+    let own = s
+        .world
+        .request("alice", "api", Digest::of(b"api 1"), None, "dev");
+    let mut app = app_for(&s, "alice", false, false);
+    select_promotion(&mut app, own);
+    key(&mut app, KeyCode::Char('a'));
+    typed(&mut app, "mine");
+    let effects = key(&mut app, KeyCode::Enter);
+    assert!(effects.is_empty());
+    assert!(format!("{:?}", app.popups).contains("cannot approve"));
+}
+
+#[test]
+fn rollback_proposes_the_last_known_good_and_wants_the_environment_typed() {
+    let s = scenario();
+    let mut app = app_for(&s, "alice", false, false);
+    key(&mut app, KeyCode::Char('3'));
+    select(&mut app, |r| {
+        *r == RowKey::Service {
+            environment: "prod".into(),
+            service: "app".into(),
+        }
+    });
+    key(&mut app, KeyCode::Char('R'));
+    typed(&mut app, "1.0 breaks checkout");
+    key(&mut app, KeyCode::Enter);
+    snapshot("confirm_rollback", &app);
+    // Yes without the typed name does nothing.
+    key(&mut app, KeyCode::Tab);
+    assert!(key(&mut app, KeyCode::Enter).is_empty());
+    assert_eq!(app.popups.len(), 1);
+    typed(&mut app, "prod");
+    let effects = key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::Submit(Draft::Rollback {
+            environment: "prod".into(),
+            service: "app".into(),
+            to: Some(s.v09),
+            rationale: "1.0 breaks checkout".into()
+        })]
+    );
+    assert_ne!(s.v09, s.v1);
+}
+
+#[test]
+fn quit_keys_and_views() {
+    let s = scenario();
+    let mut app = app_for(&s, "alice", false, false);
+    key(&mut app, KeyCode::Char('4'));
+    assert_eq!(app.view, View::Audit);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, View::Audit);
+    assert_eq!(key(&mut app, KeyCode::Char('q')), vec![Effect::Quit]);
+    let mut app = app_for(&s, "alice", false, false);
+    let effects = app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    assert_eq!(effects, vec![Effect::Quit]);
+    let _ = T0;
+}
