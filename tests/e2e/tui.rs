@@ -429,3 +429,35 @@ fn quit_keys_and_views() {
     assert_eq!(effects, vec![Effect::Quit]);
     let _ = T0;
 }
+
+/// `tollgate ui` with an invalid user file in the config directory stops
+/// before touching the terminal: exit 2, file:line:column and the value.
+#[test]
+fn an_invalid_user_keymap_or_theme_stops_the_binary_with_its_location() {
+    for (file, fixture, want) in [
+        (
+            "keymap.toml",
+            include_str!("../fixtures/tui/keymap-bad-action.toml"),
+            "keymap.toml:3:7: unknown action `Aprove`",
+        ),
+        (
+            "theme.toml",
+            include_str!("../fixtures/tui/theme-bad-color.toml"),
+            "theme.toml:2:15: `reddish` is not a colour",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(file), fixture).unwrap();
+        let out = std::process::Command::new(crate::common::served::bin())
+            .arg("ui")
+            .env("TOLLGATE_CONFIG_DIR", dir.path())
+            .env("TOLLGATE_DATA_DIR", dir.path())
+            .env_remove("TOLLGATE_CONFIG")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(want), "{stderr}");
+    }
+}
