@@ -115,16 +115,6 @@ pub fn not_an_operator(public: &str) -> String {
     )
 }
 
-pub fn no_acceptable_role(me: &str, action: &str, environment: &str, accepted: &str) -> String {
-    format!(
-        "{me} holds no role that can {action} in `{environment}`; the policy accepts: {accepted}"
-    )
-}
-
-pub fn several_roles(roles: &str) -> String {
-    format!("you hold several roles that qualify ({roles}); choose one with --role")
-}
-
 pub fn bad_receipt(problem: &str) -> String {
     format!(
         "the store's receipt does not prove the entry is in the log: {problem}; run `tollgate log verify`"
@@ -148,28 +138,50 @@ pub fn snapshot_file_invalid(path: &std::path::Path) -> String {
     )
 }
 
-pub fn nothing_running(environment: &str, service: &str) -> String {
-    format!(
-        "nothing of `{service}` is known to run in `{environment}`; there is nothing to roll back"
-    )
-}
-
-pub fn no_known_good(environment: &str, service: &str) -> String {
-    format!(
-        "no earlier good deployment of `{service}` in `{environment}` is known; name one with --to sha256:HEX"
-    )
-}
-
 pub fn no_promotions() -> String {
     "no promotions in the log yet".to_owned()
 }
 
-pub fn blocked() -> String {
-    "the promotion is not ready (see the blockers above)".to_owned()
+pub fn not_deployable(status: &str) -> String {
+    format!("the promotion may not be deployed now: it is {status} (see the blockers above)")
+}
+
+pub fn unapproved_text(d: &crate::state::UnapprovedDeployment) -> String {
+    format!(
+        "audit finding: unapproved deployment {id} (entry {index}) of promotion {promotion} to {env}/{service}, reported by {signer}; it was not ready then: {why}",
+        id = d.deployment,
+        index = d.index,
+        promotion = d.promotion,
+        env = d.environment,
+        service = d.service,
+        signer = d.signer,
+        why = d.reasons.join("; "),
+    )
+}
+
+pub fn findings_json(state: &crate::state::State) -> serde_json::Value {
+    state
+        .unapproved
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "kind": "unapproved deployment",
+                "deployment": d.deployment.to_string(),
+                "index": d.index,
+                "promotion": d.promotion.to_string(),
+                "environment": d.environment,
+                "service": d.service,
+                "signer": d.signer,
+                "at": d.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                "reasons": d.reasons,
+            })
+        })
+        .collect()
 }
 
 pub fn submitted(
     what: &str,
+    promotion_id: Option<&crate::digest::Digest>,
     entry_id: &crate::digest::Digest,
     receipt: &crate::client::http::Receipt,
 ) -> String {
@@ -178,27 +190,52 @@ pub fn submitted(
     } else {
         "already recorded"
     };
+    let promotion = promotion_id.map_or_else(String::new, |p| format!("promotion id: {p}\n"));
     format!(
-        "{what} {state}\nentry id: {entry_id}\nindex:    {}\n(inclusion proof verified against the signed checkpoint)",
+        "{what} {state}\n{promotion}entry id:     {entry_id}\nindex:        {}\n(inclusion proof verified against the signed checkpoint)",
         receipt.index
     )
 }
 
-pub fn signing_decision(d: &crate::statement::Decision, subject: &str, version: &str) -> String {
+/// What is about to be signed, row by row.
+pub fn signing(prepared: &crate::client::actions::Prepared) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!("signing: {}\n", prepared.summary);
+    for (label, value) in &prepared.details {
+        let _ = writeln!(out, "  {label:<13} {value}");
+    }
+    out.trim_end().to_owned()
+}
+
+pub fn queued(what: &str, error: &str) -> String {
     format!(
-        "signing {kind} of {subject} {version} as {role}\n  rationale:  {rationale}\n  expires:    {expires}\n  binds:      policy {policy}, gate results {gates}, snapshot {snapshot}\n  observed:   {origin} size {size}",
-        kind = d.action.kind_name(),
-        role = d.role,
-        rationale = d.rationale,
-        expires = d.expires_at,
-        policy = d.bound.policy.short(),
-        gates = d.bound.gate_results.short(),
-        snapshot = d
-            .bound
-            .snapshot
-            .map_or_else(|| "none".to_owned(), |s| s.short()),
-        origin = d.observed.origin,
-        size = d.observed.size,
+        "the store cannot be reached, so the {what} is queued in the outbox (signed, on disk)\n  \
+         {error}\n  it is delivered exactly once by `tollgate sync` or by the next command that reaches the store; \
+         `tollgate outbox` lists it"
+    )
+}
+
+pub fn not_delivered(what: &str) -> String {
+    format!("the {what} was queued but not delivered; `tollgate outbox` shows its state")
+}
+
+pub fn bad_id(flag: &str, text: &str) -> String {
+    format!(
+        "{flag} {text:?} is not an id\n  fix: give sha256:<64 hex>, or a unique prefix of 8 or more hex digits (`tollgate status` lists ids)"
+    )
+}
+
+pub fn unknown_id(flag: &str, text: &str) -> String {
+    format!("{flag} {text:?} matches nothing in the verified log; `tollgate status` lists ids")
+}
+
+pub fn ambiguous_id(flag: &str, text: &str, n: usize) -> String {
+    format!("{flag} {text:?} matches {n} ids\n  fix: give more hex digits")
+}
+
+pub fn no_such_version(environment: &str, service: &str, version: &str) -> String {
+    format!(
+        "version {version:?} of `{service}` never ran in `{environment}`; roll back to a version that ran there (`tollgate status --env {environment}` shows them) or give sha256:HEX"
     )
 }
 
@@ -237,10 +274,10 @@ pub fn promotion_json(p: &crate::state::Promotion) -> serde_json::Value {
     })
 }
 
-pub fn log_verified(log: &crate::client::sync::VerifiedLog, ignored: usize) -> String {
+pub fn log_verified(log: &crate::client::sync::VerifiedLog, findings: usize) -> String {
     let c = log.checkpoint.checkpoint();
     format!(
-        "log verified: {origin}\nsize:    {size}\nroot:    {root}\ncheck:   {accepted:?} (against the checkpoint saved last time)\npolicy:  version {version} ({digest})\nentries refused by the rules: {ignored}",
+        "log verified: {origin}\nsize:    {size}\nroot:    {root}\ncheck:   {accepted:?} (against the checkpoint saved last time)\npolicy:  version {version} ({digest})\naudit findings: {findings}",
         origin = c.origin,
         size = c.size,
         root = crate::encoding::encode(&c.root),

@@ -12,22 +12,20 @@ use anyhow::Context as _;
 use time::OffsetDateTime;
 
 use super::{CommandError, CommandResult, messages};
+use crate::client::actions;
 use crate::client::config::{self, ClientConfig};
 use crate::client::http::{Receipt, StoreClient, StoreError};
+use crate::client::outbox::{ItemState, Outbox};
 use crate::client::sync::{self, SyncError, VerifiedLog};
 use crate::digest::Digest;
 use crate::keys::{Signer, file};
 use crate::ledger::{SignedCheckpoint, TlogProof, leaf_hash, verify_inclusion};
 use crate::policy::Policy;
-use crate::state::{Promotion, Refusal, gate_results_digest};
+use crate::state::{Promotion, Refusal};
 use crate::statement::{
-    Binding, Decision, DecisionAction, Deployment, DeploymentStatus, DeploymentTarget, EvidenceRef,
-    GateResult, GateStatus, ObservedCheckpoint, Predicate, PromotionRequest, RootHash, Snapshot,
-    SourceRef, Statement, new_nonce,
+    Deployment, DeploymentStatus, DeploymentTarget, EvidenceRef, GateResult, GateStatus, Predicate,
+    Snapshot, SourceRef, Statement,
 };
-
-/// Default decision lifetime when the environment sets no `approval_ttl`.
-const DEFAULT_TTL: time::Duration = time::Duration::hours(24);
 
 impl From<StoreError> for CommandError {
     fn from(error: StoreError) -> Self {
@@ -106,46 +104,95 @@ impl Session {
             })
     }
 
-    /// My operator name under the policy in force.
+    /// My operator name under the policy in force. Not being in the
+    /// policy is a setup problem (exit 2), not a verdict.
     fn me(&self, policy: &Policy) -> Result<String, CommandError> {
         policy
             .operator_for_key(&self.signer().public())
             .map(|o| o.name.clone())
             .ok_or_else(|| {
-                CommandError::Refused(messages::not_an_operator(
+                CommandError::Input(anyhow::anyhow!(messages::not_an_operator(
                     &self.signer().public().to_string(),
-                ))
+                )))
             })
     }
 
-    /// Signs, submits, checks the receipt's inclusion proof and prints both.
-    /// Shows exactly what will be signed, then signs and submits a decision
-    /// about `artifact` (named `subject` and `label` on screen).
-    fn submit_decision(
-        &self,
-        decision: Decision,
-        subject: &str,
-        label: &str,
-        artifact: Digest,
-        what: &str,
-    ) -> CommandResult {
-        println!("{}", messages::signing_decision(&decision, subject, label));
-        self.submit(
-            &Statement::about(subject, artifact, Predicate::Decision(decision)),
-            what,
-        )
+    /// Signs, writes the statement to the outbox (fsync) and delivers the
+    /// queue in order. Every receipt delivered is checked and kept; this
+    /// statement's is printed. With the store down it stays queued: exit 3,
+    /// saying how it will be delivered.
+    fn submit(&self, statement: &Statement, what: &Submission<'_>) -> CommandResult {
+        let envelope = self.signer().sign_statement(statement.to_payload());
+        let entry_id = envelope.entry_id();
+        let promotion_id = what.promotion_id.or_else(|| {
+            matches!(statement.predicate, Predicate::PromotionRequest(_)).then_some(entry_id)
+        });
+        let outbox = Outbox::default_location()?;
+        outbox
+            .enqueue(
+                &envelope,
+                statement.kind().name(),
+                what.summary,
+                promotion_id,
+                OffsetDateTime::now_utc(),
+            )
+            .map_err(anyhow::Error::new)?;
+        let delivery = self
+            .block_on(outbox.deliver(&self.client, OffsetDateTime::now_utc))
+            .map_err(anyhow::Error::new)?;
+        for item in &delivery.sent {
+            if let ItemState::Sent { receipt, .. } = &item.state {
+                let bytes = item.envelope_bytes().map_err(anyhow::Error::new)?;
+                self.check_receipt(receipt, &bytes)?;
+                self.keep_receipt(receipt, item.entry_id)?;
+            }
+        }
+        if let Some(item) = delivery.refused.iter().find(|i| i.entry_id == entry_id)
+            && let ItemState::Refused {
+                message,
+                remediation,
+                ..
+            } = &item.state
+        {
+            return Err(CommandError::Refused(format!(
+                "{message}\n  fix: {remediation}"
+            )));
+        }
+        let mine = delivery.sent.iter().find(|i| i.entry_id == entry_id);
+        match (mine, delivery.unreachable) {
+            (Some(item), _) => {
+                if let ItemState::Sent { receipt, .. } = &item.state {
+                    print_submitted(what, entry_id, promotion_id, Some(receipt));
+                }
+                Ok(())
+            }
+            (None, Some(error)) => {
+                print_submitted(what, entry_id, promotion_id, None);
+                Err(CommandError::Unreachable(messages::queued(
+                    what.what,
+                    &error.to_string(),
+                )))
+            }
+            (None, None) => Err(CommandError::Refused(messages::not_delivered(what.what))),
+        }
     }
 
-    fn submit(&self, statement: &Statement, what: &str) -> CommandResult {
-        let envelope = self.signer().sign_statement(statement.to_payload());
-        let bytes = envelope.to_json();
-        let receipt = self.block_on(self.client.submit(bytes.clone()))?;
-        self.check_receipt(&receipt, &bytes)?;
-        println!(
-            "{}",
-            messages::submitted(what, &envelope.entry_id(), &receipt)
-        );
-        Ok(())
+    /// A verified receipt advances the trusted checkpoint like a sync, and
+    /// the entry is remembered so that later syncs prove it is still there.
+    fn keep_receipt(&self, receipt: &Receipt, entry_id: Digest) -> CommandResult {
+        self.block_on(sync::accept_receipt(
+            &self.config,
+            &self.client,
+            receipt.index,
+            entry_id,
+            receipt.checkpoint.as_bytes(),
+        ))
+        .map_err(|e| {
+            if let SyncError::Alarm { summary, evidence } = &e {
+                eprintln!("{}", messages::alarm(summary, evidence));
+            }
+            e.into()
+        })
     }
 
     fn check_receipt(&self, receipt: &Receipt, bytes: &[u8]) -> CommandResult {
@@ -163,115 +210,105 @@ impl Session {
     }
 }
 
+/// How a submitted statement is named on screen.
+struct Submission<'a> {
+    /// `approval`, `promotion request`, …
+    what: &'a str,
+    /// One line for the outbox listing.
+    summary: &'a str,
+    promotion_id: Option<Digest>,
+    json: bool,
+}
+
+fn print_submitted(
+    what: &Submission<'_>,
+    entry_id: Digest,
+    promotion_id: Option<Digest>,
+    receipt: Option<&Receipt>,
+) {
+    if what.json {
+        let value = serde_json::json!({
+            "state": if receipt.is_some() { "recorded" } else { "queued" },
+            "what": what.what,
+            "promotion_id": promotion_id.map(|d| d.to_string()),
+            "entry_id": entry_id.to_string(),
+            "index": receipt.map(|r| r.index),
+            "receipt": receipt,
+        });
+        println!("{value:#}");
+    } else if let Some(receipt) = receipt {
+        println!(
+            "{}",
+            messages::submitted(what.what, promotion_id.as_ref(), &entry_id, receipt)
+        );
+    }
+}
+
+/// A full `sha256:HEX` id, or a unique prefix of 8 or more hex digits among
+/// `known` (promotions, decisions…).
+fn resolve_id<'k>(
+    text: &str,
+    flag: &str,
+    known: impl Iterator<Item = &'k Digest>,
+) -> Result<Digest, CommandError> {
+    if let Ok(digest) = text.parse::<Digest>() {
+        return Ok(digest);
+    }
+    let hex = text
+        .strip_prefix("sha256:")
+        .unwrap_or(text)
+        .to_ascii_lowercase();
+    if hex.len() < 8 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(CommandError::Input(anyhow::anyhow!(messages::bad_id(
+            flag, text
+        ))));
+    }
+    let matches: Vec<Digest> = known
+        .filter(|d| d.to_hex().starts_with(&hex))
+        .copied()
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(CommandError::Refused(messages::unknown_id(flag, text))),
+        several => Err(CommandError::Input(anyhow::anyhow!(
+            messages::ambiguous_id(flag, text, several.len())
+        ))),
+    }
+}
+
+fn refused(refusal: &Refusal) -> CommandError {
+    CommandError::Refused(refusal.to_string())
+}
+
+/// Judges `intent` with the action layer against the freshly verified log,
+/// shows what will be signed, then signs and submits it.
+fn act(
+    session: &Session,
+    log: &VerifiedLog,
+    intent: &actions::Intent,
+    what: &str,
+    json: bool,
+) -> CommandResult {
+    let me = session.me(log.policy())?;
+    let prepared =
+        actions::prepare(log, &me, intent, OffsetDateTime::now_utc()).map_err(|r| refused(&r))?;
+    if !json {
+        println!("{}", messages::signing(&prepared));
+    }
+    session.submit(
+        &prepared.statement,
+        &Submission {
+            what,
+            summary: &prepared.summary,
+            promotion_id: prepared.promotion_id,
+            json,
+        },
+    )
+}
+
 fn parse_digest(text: &str, flag: &str) -> Result<Digest, CommandError> {
     text.parse::<Digest>()
         .map_err(|e| CommandError::Input(anyhow::anyhow!("{flag}: {e}")))
-}
-
-fn find_promotion<'s>(
-    state: &'s crate::state::State,
-    id: &Digest,
-) -> Result<&'s Promotion, CommandError> {
-    state
-        .promotions
-        .get(id)
-        .ok_or_else(|| CommandError::Refused(Refusal::UnknownPromotion(*id).to_string()))
-}
-
-/// Binds a decision to what the local fold shows now.
-#[allow(clippy::too_many_arguments)]
-fn decision(
-    log: &VerifiedLog,
-    action: DecisionAction,
-    role: String,
-    rationale: String,
-    ttl: time::Duration,
-    gate_results: Digest,
-    snapshot: Option<Digest>,
-    now: OffsetDateTime,
-) -> Decision {
-    let checkpoint = log.checkpoint.checkpoint();
-    Decision {
-        action,
-        role,
-        rationale,
-        issued_at: now,
-        expires_at: now + ttl,
-        nonce: new_nonce(),
-        bound: Binding {
-            policy: log.policy().digest(),
-            gate_results,
-            snapshot,
-        },
-        observed: ObservedCheckpoint {
-            origin: checkpoint.origin.clone(),
-            size: checkpoint.size,
-            root: RootHash(checkpoint.root),
-        },
-    }
-}
-
-fn env_ttl(policy: &Policy, environment: &str) -> time::Duration {
-    policy
-        .environment(environment)
-        .and_then(|e| e.approval_ttl)
-        .and_then(|d| time::Duration::try_from(d).ok())
-        .unwrap_or(DEFAULT_TTL)
-}
-
-/// The role to act in: the given one (which must be mine and accepted), or
-/// the only one of mine that `accepted` lists.
-fn pick_role(
-    policy: &Policy,
-    me: &str,
-    given: Option<&str>,
-    accepted: &[String],
-    action: &'static str,
-    environment: &str,
-) -> Result<String, CommandError> {
-    let refuse = |role: &str| {
-        CommandError::Refused(
-            Refusal::RoleNotAccepted {
-                role: role.to_owned(),
-                action,
-                environment: environment.to_owned(),
-                accepted: accepted.join(", "),
-            }
-            .to_string(),
-        )
-    };
-    if let Some(role) = given {
-        if !policy.has_role(me, role) {
-            return Err(CommandError::Refused(
-                Refusal::RoleNotHeld {
-                    signer: me.to_owned(),
-                    role: role.to_owned(),
-                }
-                .to_string(),
-            ));
-        }
-        if !accepted.iter().any(|a| a == role) {
-            return Err(refuse(role));
-        }
-        return Ok(role.to_owned());
-    }
-    let mine: Vec<&str> = policy
-        .roles_of(me)
-        .into_iter()
-        .filter(|r| accepted.iter().any(|a| a == r))
-        .collect();
-    match mine.as_slice() {
-        [one] => Ok((*one).to_owned()),
-        [] => Err(CommandError::Refused(messages::no_acceptable_role(
-            me,
-            action,
-            environment,
-            &accepted.join(", "),
-        ))),
-        several => Err(CommandError::Input(anyhow::anyhow!(
-            messages::several_roles(&several.join(", "))
-        ))),
-    }
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, CommandError> {
@@ -319,6 +356,9 @@ pub enum PromoteCommand {
         /// Source commit.
         #[arg(long, default_value = "unknown")]
         commit: String,
+        /// Print JSON: promotion_id, entry_id, index and the receipt.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -349,6 +389,9 @@ pub enum SnapshotCommand {
         #[arg(long)]
         service: String,
         file: PathBuf,
+        /// Print JSON: entry_id, index and the receipt.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -383,31 +426,41 @@ pub enum LogCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct DeployedArgs {
-    /// The promotion id, or a rollback decision id.
+    /// The promotion id, or a rollback decision id (or a unique prefix of
+    /// 8+ hex digits).
     promotion: String,
     #[arg(long, value_parser = ["succeeded", "failed"])]
     status: String,
+    /// Print JSON: promotion_id, entry_id, index and the receipt.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct DecideArgs {
-    /// The promotion id (sha256:…).
+    /// The promotion id (sha256:…, or a unique prefix of 8+ hex digits).
     promotion: String,
     /// The role you act in [default: your only role the environment accepts].
     #[arg(long)]
     role: Option<String>,
     #[arg(long)]
     rationale: String,
+    /// Print JSON: promotion_id, entry_id, index and the receipt.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct RevokeArgs {
-    /// The decision id to withdraw.
+    /// The decision id to withdraw (or a unique prefix of 8+ hex digits).
     decision: String,
     #[arg(long)]
     rationale: String,
     #[arg(long)]
     role: Option<String>,
+    /// Print JSON: promotion_id, entry_id, index and the receipt.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -422,6 +475,9 @@ pub struct WaiveArgs {
     rationale: String,
     #[arg(long)]
     role: Option<String>,
+    /// Print JSON: promotion_id, entry_id, index and the receipt.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -430,16 +486,28 @@ pub struct RollbackArgs {
     env: String,
     #[arg(long)]
     service: String,
-    /// The digest to roll back to [default: the last known good].
-    #[arg(long)]
+    /// The version or sha256:HEX digest to roll back to [default: the last
+    /// known good].
+    #[arg(long, value_name = "VERSION|sha256:HEX")]
     to: Option<String>,
     #[arg(long)]
     rationale: String,
     #[arg(long)]
     role: Option<String>,
+    /// Print JSON: entry_id, index and the receipt.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Exit codes:\n  \
+    0  with PROMOTION: it may be deployed now (ready, or ready again after a failed deployment);\n     \
+    without PROMOTION: the list was shown\n  \
+    1  with PROMOTION: it may not be deployed now: waiting (blocked, e.g. an approval expired), \
+    rejected, superseded by a newer deployed promotion, or already deployed; \
+    also an ALARM about the log\n  \
+    2  usage or input error\n  \
+    3  store unreachable")]
 pub struct StatusArgs {
     /// One promotion id; all promotions when omitted.
     promotion: Option<String>,
@@ -461,26 +529,11 @@ pub fn promote(config: Option<&Path>, command: PromoteCommand) -> CommandResult 
         notes,
         repo,
         commit,
+        json,
     } = command;
     let artifact = parse_digest(&digest, "--digest")?;
     let session = Session::open(config)?;
     let log = session.sync()?;
-    let policy = log.policy();
-    let me = session.me(policy)?;
-    if !policy.may_sign("promotion-request", &me) {
-        return Err(CommandError::Refused(
-            Refusal::NotAuthorisedToSign {
-                signer: me,
-                kind: "promotion-request",
-                allowed: policy
-                    .signers
-                    .get("promotion-request")
-                    .map(|r| r.join(", "))
-                    .unwrap_or_default(),
-            }
-            .to_string(),
-        ));
-    }
     let release_notes = match notes {
         Some(path) => {
             let bytes = read_file(&path)?;
@@ -489,21 +542,16 @@ pub fn promote(config: Option<&Path>, command: PromoteCommand) -> CommandResult 
         }
         None => None,
     };
-    let statement = Statement::about(
-        &service,
+    let intent = actions::Intent::Request {
+        service,
+        version,
         artifact,
-        Predicate::PromotionRequest(PromotionRequest {
-            service: service.clone(),
-            version,
-            from,
-            to,
-            source: SourceRef { repo, commit },
-            release_notes,
-            requested_at: OffsetDateTime::now_utc(),
-            nonce: new_nonce(),
-        }),
-    );
-    session.submit(&statement, "promotion request")
+        from,
+        to,
+        source: SourceRef { repo, commit },
+        release_notes,
+    };
+    act(&session, &log, &intent, "promotion request", json)
 }
 
 pub fn gate(config: Option<&Path>, command: GateCommand) -> CommandResult {
@@ -514,7 +562,6 @@ pub fn gate(config: Option<&Path>, command: GateCommand) -> CommandResult {
         summary,
         files,
     } = command;
-    let id = parse_digest(&promotion, "PROMOTION")?;
     let status = match status.as_str() {
         "pass" => GateStatus::Pass,
         "fail" => GateStatus::Fail,
@@ -524,7 +571,11 @@ pub fn gate(config: Option<&Path>, command: GateCommand) -> CommandResult {
     let session = Session::open(config)?;
     let log = session.sync()?;
     let state = log.state_at(OffsetDateTime::now_utc());
-    let p = find_promotion(&state, &id)?;
+    let id = resolve_id(&promotion, "PROMOTION", state.promotions.keys())?;
+    let p = state
+        .promotions
+        .get(&id)
+        .ok_or_else(|| refused(&Refusal::UnknownPromotion(id)))?;
     let mut evidence = Vec::new();
     for path in &files {
         let bytes = read_file(path)?;
@@ -550,7 +601,16 @@ pub fn gate(config: Option<&Path>, command: GateCommand) -> CommandResult {
             produced_at: OffsetDateTime::now_utc(),
         }),
     );
-    session.submit(&statement, "gate result")
+    let summary = statement.summary();
+    session.submit(
+        &statement,
+        &Submission {
+            what: "gate result",
+            summary: &summary,
+            promotion_id: Some(id),
+            json: false,
+        },
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -568,7 +628,12 @@ struct SnapshotFile {
 }
 
 pub fn snapshot(config: Option<&Path>, command: SnapshotCommand) -> CommandResult {
-    let SnapshotCommand::Submit { env, service, file } = command;
+    let SnapshotCommand::Submit {
+        env,
+        service,
+        file,
+        json,
+    } = command;
     let bytes = read_file(&file)?;
     let parsed: SnapshotFile =
         serde_json::from_slice(&bytes).with_context(|| messages::snapshot_file_invalid(&file))?;
@@ -587,11 +652,19 @@ pub fn snapshot(config: Option<&Path>, command: SnapshotCommand) -> CommandResul
             secret_fingerprints: parsed.secret_fingerprints,
         }),
     );
-    session.submit(&statement, "snapshot")
+    let summary = statement.summary();
+    session.submit(
+        &statement,
+        &Submission {
+            what: "snapshot",
+            summary: &summary,
+            promotion_id: None,
+            json,
+        },
+    )
 }
 
 pub fn deployed(config: Option<&Path>, args: &DeployedArgs) -> CommandResult {
-    let id = parse_digest(&args.promotion, "PROMOTION")?;
     let status = if args.status == "succeeded" {
         DeploymentStatus::Succeeded
     } else {
@@ -600,6 +673,13 @@ pub fn deployed(config: Option<&Path>, args: &DeployedArgs) -> CommandResult {
     let session = Session::open(config)?;
     let log = session.sync()?;
     let state = log.state_at(OffsetDateTime::now_utc());
+    let known = state.promotions.keys().chain(
+        state
+            .rollbacks
+            .values()
+            .flat_map(|r| std::iter::once(&r.id).chain(r.decisions.iter().map(|d| &d.id))),
+    );
+    let id = resolve_id(&args.promotion, "PROMOTION", known)?;
     let (target, environment, service, artifact) = if let Some(p) = state.promotions.get(&id) {
         (
             DeploymentTarget::Promotion(id),
@@ -634,211 +714,132 @@ pub fn deployed(config: Option<&Path>, args: &DeployedArgs) -> CommandResult {
             at: OffsetDateTime::now_utc(),
         }),
     );
-    session.submit(&statement, "deployment")
+    let summary = statement.summary();
+    let promotion_id = match target {
+        DeploymentTarget::Promotion(id) => Some(id),
+        DeploymentTarget::Rollback(_) => None,
+    };
+    session.submit(
+        &statement,
+        &Submission {
+            what: "deployment",
+            summary: &summary,
+            promotion_id,
+            json: args.json,
+        },
+    )
 }
 
 pub fn approve_or_reject(config: Option<&Path>, args: &DecideArgs, approve: bool) -> CommandResult {
-    let id = parse_digest(&args.promotion, "PROMOTION")?;
     let session = Session::open(config)?;
     let log = session.sync()?;
-    let now = OffsetDateTime::now_utc();
-    let state = log.state_at(now);
-    let policy = log.policy();
-    let me = session.me(policy)?;
-    let p = find_promotion(&state, &id)?;
-    let env = policy.environment(&p.request.to).ok_or_else(|| {
-        CommandError::Refused(Refusal::UnknownEnvironment(p.request.to.clone()).to_string())
-    })?;
-    let accepted: Vec<String> = env.approvals.iter().map(|a| a.role.clone()).collect();
-    let action_name = if approve { "approve" } else { "reject" };
-    let role = pick_role(
-        policy,
-        &me,
-        args.role.as_deref(),
-        &accepted,
-        action_name,
-        &env.name,
+    let promotion = resolve_id(
+        &args.promotion,
+        "PROMOTION",
+        log.folder.raw_state().promotions.keys(),
     )?;
-    if approve && p.requested_by == me {
-        return Err(CommandError::Refused(
-            Refusal::SelfApproval { signer: me, role }.to_string(),
-        ));
-    }
-    let action = if approve {
-        DecisionAction::Approve { promotion: id }
+    let (role, rationale) = (args.role.clone(), args.rationale.clone());
+    let intent = if approve {
+        actions::Intent::Approve {
+            promotion,
+            role,
+            rationale,
+        }
     } else {
-        DecisionAction::Reject { promotion: id }
+        actions::Intent::Reject {
+            promotion,
+            role,
+            rationale,
+        }
     };
-    let d = decision(
-        &log,
-        action,
-        role,
-        args.rationale.clone(),
-        env_ttl(policy, &env.name),
-        gate_results_digest(p),
-        log.folder.current_snapshot(p),
-        now,
-    );
-    session.submit_decision(
-        d,
-        &p.request.service,
-        &p.request.version,
-        p.artifact,
-        action_name,
-    )
+    let what = if approve { "approval" } else { "rejection" };
+    act(&session, &log, &intent, what, args.json)
 }
 
 pub fn revoke(config: Option<&Path>, args: &RevokeArgs) -> CommandResult {
-    let target = parse_digest(&args.decision, "DECISION")?;
     let session = Session::open(config)?;
     let log = session.sync()?;
-    let now = OffsetDateTime::now_utc();
-    let state = log.state_at(now);
-    let policy = log.policy();
-    let me = session.me(policy)?;
-    let record = state
-        .decisions
-        .get(&target)
-        .ok_or_else(|| CommandError::Refused(Refusal::UnknownDecision(target).to_string()))?;
-    let admin = policy.has_role(&me, &policy.admins.role);
-    if record.signer != me && !admin {
-        return Err(CommandError::Refused(
-            Refusal::NotYourDecision {
-                decision: target,
-                owner: record.signer.clone(),
-            }
-            .to_string(),
-        ));
-    }
-    let role = match &args.role {
-        Some(role) => role.clone(),
-        None if record.signer == me && policy.has_role(&me, &record.decision.role) => {
-            record.decision.role.clone()
-        }
-        None => policy.admins.role.clone(),
+    let decision = resolve_id(
+        &args.decision,
+        "DECISION",
+        log.folder.raw_state().decisions.keys(),
+    )?;
+    let intent = actions::Intent::Revoke {
+        decision,
+        role: args.role.clone(),
+        rationale: args.rationale.clone(),
     };
-    if !policy.has_role(&me, &role) {
-        return Err(CommandError::Refused(
-            Refusal::RoleNotHeld { signer: me, role }.to_string(),
-        ));
-    }
-    let d = decision(
-        &log,
-        DecisionAction::Revoke { decision: target },
-        role,
-        args.rationale.clone(),
-        DEFAULT_TTL,
-        Digest::of(b""),
-        None,
-        now,
-    );
-    session.submit_decision(d, "decision", &target.short(), record.artifact, "revoke")
+    act(&session, &log, &intent, "revocation", args.json)
 }
 
 pub fn waive(config: Option<&Path>, args: &WaiveArgs) -> CommandResult {
-    let id = parse_digest(&args.promotion, "PROMOTION")?;
     let length = humantime::parse_duration(&args.until)
         .map_err(|e| CommandError::Input(anyhow::anyhow!("--until {:?}: {e}", args.until)))?;
-    let length = time::Duration::try_from(length)
+    let ttl = time::Duration::try_from(length)
         .map_err(|e| CommandError::Input(anyhow::anyhow!("--until {:?}: {e}", args.until)))?;
     let session = Session::open(config)?;
     let log = session.sync()?;
-    let now = OffsetDateTime::now_utc();
-    let state = log.state_at(now);
-    let policy = log.policy();
-    let me = session.me(policy)?;
-    let p = find_promotion(&state, &id)?;
-    let rule = policy
-        .gates
-        .get(&args.gate)
-        .and_then(|g| g.waivable_by.as_ref())
-        .ok_or_else(|| {
-            CommandError::Refused(Refusal::NotWaivable(args.gate.clone()).to_string())
-        })?;
-    let role = pick_role(
-        policy,
-        &me,
-        args.role.as_deref(),
-        std::slice::from_ref(&rule.role),
-        "waive",
-        &p.request.to,
+    let promotion = resolve_id(
+        &args.promotion,
+        "PROMOTION",
+        log.folder.raw_state().promotions.keys(),
     )?;
-    let d = decision(
-        &log,
-        DecisionAction::Waive {
-            promotion: id,
-            gate: args.gate.clone(),
-            until: now + length,
-        },
-        role,
-        args.rationale.clone(),
-        length,
-        gate_results_digest(p),
-        log.folder.current_snapshot(p),
-        now,
-    );
-    session.submit_decision(
-        d,
-        &p.request.service,
-        &p.request.version,
-        p.artifact,
-        "waive",
-    )
+    let intent = actions::Intent::Waive {
+        promotion,
+        gate: args.gate.clone(),
+        ttl,
+        role: args.role.clone(),
+        rationale: args.rationale.clone(),
+    };
+    act(&session, &log, &intent, "waiver", args.json)
 }
 
 pub fn rollback(config: Option<&Path>, args: &RollbackArgs) -> CommandResult {
     let session = Session::open(config)?;
     let log = session.sync()?;
-    let now = OffsetDateTime::now_utc();
-    let state = log.state_at(now);
-    let policy = log.policy();
-    let me = session.me(policy)?;
-    let env = policy.environment(&args.env).ok_or_else(|| {
-        CommandError::Refused(Refusal::UnknownEnvironment(args.env.clone()).to_string())
-    })?;
-    let rule = env.rollback.as_ref().ok_or_else(|| {
-        CommandError::Refused(Refusal::RollbackNotAllowed(args.env.clone()).to_string())
-    })?;
-    let role = pick_role(
-        policy,
-        &me,
-        args.role.as_deref(),
-        &rule.roles,
-        "roll back",
-        &env.name,
-    )?;
-    let service = state.service(&args.env, &args.service);
-    let from = service
-        .and_then(|s| s.running.as_ref())
-        .map(|r| r.artifact)
-        .ok_or_else(|| {
-            CommandError::Refused(messages::nothing_running(&args.env, &args.service))
-        })?;
     let to = match &args.to {
-        Some(text) => parse_digest(text, "--to")?,
-        None => service
-            .and_then(|s| s.last_known_good())
-            .map(|r| r.artifact)
-            .ok_or_else(|| {
-                CommandError::Refused(messages::no_known_good(&args.env, &args.service))
-            })?,
+        None => None,
+        Some(text) => Some(match text.parse::<Digest>() {
+            Ok(digest) => digest,
+            // A version: what ran there under that version.
+            Err(_) => log
+                .folder
+                .raw_state()
+                .service(&args.env, &args.service)
+                .and_then(|s| {
+                    s.history
+                        .iter()
+                        .rev()
+                        .find(|r| r.version.as_deref() == Some(text.as_str()))
+                })
+                .map(|r| r.artifact)
+                .ok_or_else(|| {
+                    CommandError::Refused(messages::no_such_version(&args.env, &args.service, text))
+                })?,
+        }),
     };
-    let d = decision(
-        &log,
-        DecisionAction::Rollback {
-            environment: args.env.clone(),
-            service: args.service.clone(),
-            from,
-            to,
-        },
-        role,
-        args.rationale.clone(),
-        env_ttl(policy, &env.name),
-        Digest::of(b""),
-        service.and_then(|s| s.snapshot),
-        now,
-    );
-    session.submit_decision(d, &args.service, &to.short(), to, "rollback")
+    let intent = actions::Intent::Rollback {
+        environment: args.env.clone(),
+        service: args.service.clone(),
+        to,
+        role: args.role.clone(),
+        rationale: args.rationale.clone(),
+    };
+    act(&session, &log, &intent, "rollback", args.json)
+}
+
+/// Whether a promotion may be deployed now: ready, or ready again after a
+/// failed deployment (the fold judges a retry on its own signed time).
+fn deployable(p: &Promotion) -> bool {
+    use crate::state::PromotionStatus;
+    match p.status {
+        PromotionStatus::Ready => true,
+        PromotionStatus::DeployFailed => p.blockers.is_empty(),
+        PromotionStatus::Waiting
+        | PromotionStatus::Rejected
+        | PromotionStatus::Deployed
+        | PromotionStatus::Superseded => false,
+    }
 }
 
 pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
@@ -846,7 +847,15 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
     let log = session.sync()?;
     let state = log.state_at(OffsetDateTime::now_utc());
     let promotions: Vec<&Promotion> = match &args.promotion {
-        Some(text) => vec![find_promotion(&state, &parse_digest(text, "PROMOTION")?)?],
+        Some(text) => {
+            let id = resolve_id(text, "PROMOTION", state.promotions.keys())?;
+            vec![
+                state
+                    .promotions
+                    .get(&id)
+                    .ok_or_else(|| refused(&Refusal::UnknownPromotion(id)))?,
+            ]
+        }
         None => state.promotions_in_order().collect(),
     };
     if args.json {
@@ -860,6 +869,7 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
                     "root": crate::encoding::encode(&checkpoint.root)},
             "policy": {"version": log.policy().version, "digest": log.policy().digest().to_string()},
             "promotions": list,
+            "findings": messages::findings_json(&state),
         });
         println!("{value:#}");
     } else if promotions.is_empty() {
@@ -869,13 +879,17 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
             println!("{}", messages::promotion_text(p));
         }
     }
-    // A single promotion that is not ready is a blocked verdict: exit 1.
-    if args.promotion.is_some()
-        && promotions.first().is_some_and(|p| {
-            !p.blockers.is_empty() && p.status == crate::state::PromotionStatus::Waiting
-        })
-    {
-        return Err(CommandError::Refused(messages::blocked()));
+    if !state.unapproved.is_empty() && !args.json {
+        for finding in &state.unapproved {
+            println!("{}", messages::unapproved_text(finding));
+        }
+    }
+    // With one promotion, `status` is a gate for scripts: exit 0 only when
+    // it may be deployed now.
+    if args.promotion.is_some() && !promotions.first().is_some_and(|p| deployable(p)) {
+        return Err(CommandError::Refused(messages::not_deployable(
+            promotions.first().map_or("unknown", |p| p.status.label()),
+        )));
     }
     Ok(())
 }
@@ -897,10 +911,14 @@ pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
                     "policy_version": log.policy().version,
                     "policy_digest": log.policy().digest().to_string(),
                     "ignored_entries": state.ignored.len(),
+                    "findings": messages::findings_json(&state),
                 });
                 println!("{value:#}");
             } else {
-                println!("{}", messages::log_verified(&log, state.ignored.len()));
+                println!("{}", messages::log_verified(&log, state.unapproved.len()));
+                for finding in &state.unapproved {
+                    println!("{}", messages::unapproved_text(finding));
+                }
             }
             Ok(())
         }
@@ -987,10 +1005,12 @@ pub fn policy_submit(config: Option<&Path>, file: &Path) -> CommandResult {
         .map_err(|e| CommandError::Refused(e.to_string()))?;
     let receipt = session.block_on(session.client.submit(bytes.clone()))?;
     session.check_receipt(&receipt, &bytes)?;
+    session.keep_receipt(&receipt, envelope.entry_id())?;
     println!(
         "{}",
         messages::submitted(
             &format!("policy version {}", next.version),
+            None,
             &envelope.entry_id(),
             &receipt
         )

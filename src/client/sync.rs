@@ -21,10 +21,10 @@ use super::http::{StoreClient, StoreError};
 use crate::digest::Digest;
 use crate::envelope::Envelope;
 use crate::keys::vkey::NoteVerifierKey;
-use crate::ledger::{Accepted, Hash, SignedCheckpoint, check_checkpoint, leaf_hash, root_of};
+use crate::ledger::{Accepted, Hash, MerkleTree, SignedCheckpoint, check_checkpoint, leaf_hash};
 use crate::policy::Policy;
 use crate::policy::rotation::verify_successor;
-use crate::state::{Folder, KeyRing, State, VerifiedEntry};
+use crate::state::{Folder, KeyRing, Refusal, State, VerifiedEntry, check_observed_root};
 use crate::statement::Predicate;
 
 /// Everything needed to judge one view of the log.
@@ -195,6 +195,11 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
         })?;
     let genesis = Arc::new(genesis);
 
+    // The tree of the served entries: the root to compare with the signed
+    // one, and the roots of prefixes that decisions say they observed.
+    let tree = MerkleTree::from_leaf_hashes(inputs.entries.iter().map(|e| leaf_hash(e)));
+    let mut observed_wrong: Vec<(VerifiedEntry, Refusal)> = Vec::new();
+
     // Verify every entry under the policy in force at its position.
     let mut folder = Folder::new(Arc::clone(&genesis));
     let mut verified: Vec<VerifiedEntry> = Vec::with_capacity(inputs.entries.len());
@@ -218,6 +223,9 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
                     ),
                 )
             })?;
+            if let Err(refusal) = check_observed_root(&entry, |size| tree.root_at(size).ok()) {
+                observed_wrong.push((entry.clone(), refusal));
+            }
             if let Predicate::Policy(predicate) = &entry.statement.predicate {
                 let is_genesis_restated = predicate.document_digest == genesis.digest()
                     && folder.policy().digest() == genesis.digest()
@@ -248,8 +256,7 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
         position = next_position;
     }
 
-    let leaves: Vec<Hash> = inputs.entries.iter().map(|e| leaf_hash(e)).collect();
-    let root = root_of(&leaves);
+    let root = tree.root();
     if root != checkpoint.checkpoint().root {
         return Err(mismatch(
             "the entries the store served do not hash to the root it signed".to_owned(),
@@ -281,6 +288,8 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
             }
         })?;
 
+    refused_entries(inputs, &folder, &observed_wrong)?;
+
     Ok(VerifiedLog {
         checkpoint,
         accepted,
@@ -290,9 +299,53 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
     })
 }
 
-/// Where the last verified checkpoint of `origin` is kept.
-pub fn checkpoint_path(origin: &str) -> Result<PathBuf, SyncError> {
-    let name: String = origin
+/// The store refuses whatever the fold refuses, and the fold's verdict on an
+/// entry depends only on the log before it and the entry's own signed time;
+/// so an entry the rules refuse inside a signed log proves the store broken
+/// or lying. Any such entry (and any decision whose observed checkpoint is
+/// not this log's own root at that size) is an ALARM, not a count.
+fn refused_entries(
+    inputs: &LogInputs<'_>,
+    folder: &Folder,
+    observed_wrong: &[(VerifiedEntry, Refusal)],
+) -> Result<(), Mismatch> {
+    let mut bad: Vec<(u64, Digest, String, String)> = folder
+        .raw_state()
+        .ignored
+        .iter()
+        .map(|i| (i.index, i.id, i.signer.clone(), i.reason.to_string()))
+        .chain(
+            observed_wrong
+                .iter()
+                .map(|(e, r)| (e.index, e.id, e.signer.clone(), r.to_string())),
+        )
+        .collect();
+    if bad.is_empty() {
+        return Ok(());
+    }
+    bad.sort_by_key(|(index, ..)| *index);
+    let (index, _, _, reason) = &bad[0];
+    let summary = format!(
+        "the signed log holds {} entr{} the rules refuse, which a store that follows them cannot have accepted (first: entry {index}: {reason})",
+        bad.len(),
+        if bad.len() == 1 { "y" } else { "ies" },
+    );
+    let mut detail = String::new();
+    for (index, id, signer, reason) in &bad {
+        let _ = writeln!(detail, "entry {index} ({id}) signed by {signer}: {reason}");
+        if let Some(bytes) = usize::try_from(*index)
+            .ok()
+            .and_then(|i| inputs.entries.get(i))
+        {
+            let _ = writeln!(detail, "  base64: {}", crate::encoding::encode(bytes));
+        }
+    }
+    Err(mismatch(summary, inputs.checkpoint, detail.trim_end()))
+}
+
+/// `origin` as a file name.
+pub(super) fn file_stem(origin: &str) -> String {
+    origin
         .chars()
         .map(|c| {
             if c == '/' || c == '\\' || c == ':' {
@@ -301,10 +354,14 @@ pub fn checkpoint_path(origin: &str) -> Result<PathBuf, SyncError> {
                 c
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Where the last verified checkpoint of `origin` is kept.
+pub fn checkpoint_path(origin: &str) -> Result<PathBuf, SyncError> {
     Ok(crate::paths::data_dir()?
         .join("checkpoints")
-        .join(format!("{name}.note")))
+        .join(format!("{}.note", file_stem(origin))))
 }
 
 /// Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync dir.
@@ -397,21 +454,132 @@ pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<Verifie
         trusted: trusted.as_deref(),
         consistency: &consistency,
     };
-    match verify_log_snapshot(&inputs) {
+    let submitted = super::receipts::load(&super::receipts::submitted_path(&origin)?)?;
+    let verified = verify_log_snapshot(&inputs)
+        .and_then(|log| super::receipts::check_submitted(&log, &submitted).map(|()| log));
+    match verified {
         Ok(log) => {
             if log.accepted != Accepted::Same {
                 write_atomic(&saved_path, log.checkpoint.as_bytes())?;
             }
             Ok(log)
         }
-        Err(mismatch) => {
-            let evidence = write_evidence(&mismatch, OffsetDateTime::now_utc())?;
-            Err(SyncError::Alarm {
-                summary: mismatch.summary,
-                evidence,
-            })
-        }
+        Err(mismatch) => Err(alarm(&mismatch)?),
     }
+}
+
+/// Writes the evidence of `mismatch` and returns the ALARM to report.
+fn alarm(mismatch: &Mismatch) -> Result<SyncError, SyncError> {
+    let evidence = write_evidence(mismatch, OffsetDateTime::now_utc())?;
+    Ok(SyncError::Alarm {
+        summary: mismatch.summary.clone(),
+        evidence,
+    })
+}
+
+/// Keeps a verified receipt: remembers the submitted entry at its index, and
+/// advances the trusted checkpoint to the receipt's exactly as a sync would
+/// (a receipt checkpoint inconsistent with the saved one is an ALARM, with
+/// evidence). The caller has verified the receipt's signature and inclusion
+/// proof; `receipt_checkpoint` is its signed note, verbatim.
+pub async fn accept_receipt(
+    config: &ClientConfig,
+    client: &StoreClient,
+    index: u64,
+    entry_id: Digest,
+    receipt_checkpoint: &[u8],
+) -> Result<(), SyncError> {
+    let origin = config.log_vkey.name().to_owned();
+    super::receipts::remember(
+        &super::receipts::submitted_path(&origin)?,
+        super::receipts::Submitted {
+            index,
+            entry_id,
+            checkpoint: receipt_checkpoint.to_vec(),
+        },
+    )?;
+    let alarm_with = |summary: String, report: String| -> SyncError {
+        let receipt = format!(
+            "{report}\nreceipt: entry {entry_id} at index {index}, with the checkpoint above marked new\n"
+        );
+        alarm(&Mismatch {
+            summary,
+            report: receipt,
+        })
+        .unwrap_or_else(|e| e)
+    };
+    let candidate = SignedCheckpoint::parse_and_verify(receipt_checkpoint, &config.log_vkey)
+        .map_err(|e| {
+            alarm_with(
+                format!("the receipt's checkpoint does not verify under the log key: {e}"),
+                String::from_utf8_lossy(receipt_checkpoint).into_owned(),
+            )
+        })?;
+    let saved_path = checkpoint_path(&origin)?;
+    let trusted = match std::fs::read(&saved_path) {
+        Ok(bytes) => Some(
+            SignedCheckpoint::parse_and_verify(&bytes, &config.log_vkey).map_err(|e| {
+                SyncError::SavedCheckpoint {
+                    path: saved_path.clone(),
+                    problem: e.to_string(),
+                }
+            })?,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => {
+            return Err(SyncError::Local {
+                path: saved_path,
+                action: "read",
+                source,
+            });
+        }
+    };
+    let Some(trusted) = trusted else {
+        return write_atomic(&saved_path, candidate.as_bytes());
+    };
+    let (from, to) = receipt_proof_sizes(&trusted, &candidate);
+    let proof = if from > 0 && from < to {
+        client.consistency_proof(from, to).await?
+    } else {
+        Vec::new()
+    };
+    match judge_receipt(&trusted, &candidate, &proof) {
+        Ok(true) => write_atomic(&saved_path, candidate.as_bytes()),
+        Ok(false) => Ok(()),
+        Err(alarm) => Err(alarm_with(
+            format!(
+                "the receipt's checkpoint contradicts the saved one: {}",
+                alarm.reason
+            ),
+            alarm.report(),
+        )),
+    }
+}
+
+/// The consistency proof a receipt's checkpoint needs against the trusted
+/// one: from the smaller tree to the larger.
+pub fn receipt_proof_sizes(trusted: &SignedCheckpoint, receipt: &SignedCheckpoint) -> (u64, u64) {
+    let (old, new) = (trusted.checkpoint().size, receipt.checkpoint().size);
+    (old.min(new), old.max(new))
+}
+
+/// Judges a receipt's checkpoint against the trusted one; pure. A receipt
+/// older than the saved checkpoint (another command synced in between) must
+/// be a prefix of it; a newer one must extend it (then `Ok(true)`: save it).
+/// Anything else is an ALARM, exactly as for a synced checkpoint.
+pub fn judge_receipt(
+    trusted: &SignedCheckpoint,
+    receipt: &SignedCheckpoint,
+    proof: &[Hash],
+) -> Result<bool, crate::ledger::Alarm> {
+    let newer = receipt.checkpoint().size > trusted.checkpoint().size;
+    let (smaller, larger) = if newer {
+        (trusted, receipt)
+    } else {
+        (receipt, trusted)
+    };
+    check_checkpoint(Some(smaller), larger, proof)?;
+    Ok(newer)
 }
 
 #[cfg(test)]

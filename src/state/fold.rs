@@ -11,10 +11,11 @@ use time::OffsetDateTime;
 use super::entry::VerifiedEntry;
 use super::model::{
     DecisionRecord, DeploymentRecord, GateRecord, GateState, GateVerdict, Promotion,
-    PromotionStatus, RollbackRecord, Running, State, Via,
+    PromotionStatus, RollbackRecord, Running, State, UnapprovedDeployment, Via,
 };
 use super::reasons::Refusal;
 use crate::digest::Digest;
+use crate::ledger::Hash;
 use crate::policy::Policy;
 use crate::statement::{
     Decision, DecisionAction, Deployment, DeploymentStatus, DeploymentTarget, GateResult,
@@ -45,6 +46,34 @@ pub fn gate_results_digest(promotion: &Promotion) -> Digest {
         }
     }
     Digest::of(text.as_bytes())
+}
+
+/// Checks that a decision's `observed_checkpoint` names this log's own
+/// root at that size. `root_at(size)` answers the root of the log's first
+/// `size` entries (the caller holds the tree). Other statements pass.
+///
+/// Kept outside [`Folder::apply`] because the fold does not hold leaf
+/// hashes; the store calls it before appending, clients while replaying.
+pub fn check_observed_root(
+    entry: &VerifiedEntry,
+    root_at: impl FnOnce(u64) -> Option<Hash>,
+) -> Result<(), Refusal> {
+    let Predicate::Decision(decision) = &entry.statement.predicate else {
+        return Ok(());
+    };
+    let observed = &decision.observed;
+    if observed.size > entry.index {
+        // The fold refuses it (ObservedCheckpointInvalid).
+        return Ok(());
+    }
+    match root_at(observed.size) {
+        Some(root) if root == observed.root.0 => Ok(()),
+        actual => Err(Refusal::ObservedRootMismatch {
+            size: observed.size,
+            claimed: crate::encoding::encode(&observed.root.0),
+            actual: actual.map_or_else(|| "unknown".to_owned(), |r| crate::encoding::encode(&r)),
+        }),
+    }
 }
 
 impl Folder {
@@ -351,6 +380,15 @@ impl Folder {
                         environment: p.request.to.clone(),
                     });
                 }
+                // Separation of duties: whoever asked for the promotion may
+                // not excuse it from a gate, as they may not approve it.
+                if p.requested_by == entry.signer {
+                    return Err(Refusal::SelfWaiver {
+                        signer: entry.signer.clone(),
+                        role: decision.role.clone(),
+                        gate: gate.clone(),
+                    });
+                }
                 let rule = self
                     .policy
                     .gates
@@ -454,6 +492,18 @@ impl Folder {
                 if let Some(target) = self.state.decisions.get_mut(target) {
                     target.revoked_by = Some(entry.signer.clone());
                 }
+                // A revoked rollback decision no longer counts toward its group.
+                if let Some(group) = self.rollback_of_decision.get(target).copied() {
+                    let standing = self.unrevoked_signers(group);
+                    if let Some(r) = self.state.rollbacks.get_mut(&group) {
+                        let count = self
+                            .policy
+                            .environment(&r.environment)
+                            .and_then(|e| e.rollback.as_ref())
+                            .map_or(1, |rule| rule.count);
+                        r.accepted = standing >= count;
+                    }
+                }
             }
             DecisionAction::Rollback {
                 environment,
@@ -490,12 +540,14 @@ impl Folder {
                             deployment: None,
                         }),
                 };
-                if !group.decisions.iter().any(|d| d.signer == entry.signer) {
-                    group.decisions.push(record.to_ref());
-                }
-                group.accepted = u32::try_from(group.decisions.len()).unwrap_or(u32::MAX) >= count;
-                let (group_id, accepted) = (group.id, group.accepted);
+                group.decisions.push(record.to_ref());
+                let group_id = group.id;
                 self.rollback_of_decision.insert(entry.id, group_id);
+                self.state.decisions.insert(entry.id, record.clone());
+                let accepted = self.unrevoked_signers(group_id) >= count;
+                if let Some(group) = self.state.rollbacks.get_mut(&group_id) {
+                    group.accepted = accepted;
+                }
                 if accepted {
                     let service_state = self
                         .state
@@ -512,6 +564,13 @@ impl Folder {
             DecisionAction::Approve { .. }
             | DecisionAction::Reject { .. }
             | DecisionAction::Waive { .. } => {}
+        }
+        if let Some(promotion) = decision.action.promotion() {
+            self.state
+                .decisions_by_promotion
+                .entry(*promotion)
+                .or_default()
+                .push(entry.id);
         }
         self.state.decisions.insert(entry.id, record);
     }
@@ -537,8 +596,21 @@ impl Folder {
                     .rollback_of_decision
                     .get(&id)
                     .and_then(|g| self.state.rollbacks.get(g))
-                    .filter(|r| r.accepted)
                     .ok_or(Refusal::UnknownDeploymentTarget(id))?;
+                let need = self
+                    .policy
+                    .environment(&group.environment)
+                    .and_then(|e| e.rollback.as_ref())
+                    .map_or(1, |rule| rule.count);
+                let standing = self.standing_signers(group.id, deployment.at);
+                if standing < need {
+                    return Err(Refusal::RollbackQuorumNotStanding {
+                        rollback: group.id,
+                        standing,
+                        need,
+                        at: deployment.at,
+                    });
+                }
                 if group.to != artifact {
                     return Err(Refusal::ArtifactMismatch {
                         promotion: id,
@@ -563,6 +635,10 @@ impl Folder {
             });
         }
         let succeeded = deployment.status == DeploymentStatus::Succeeded;
+        let approved = match via {
+            Via::Promotion(id) => self.ready_at(id, deployment.at),
+            Via::Rollback(_) => Ok(()),
+        };
         let record = DeploymentRecord {
             id: entry.id,
             index: entry.index,
@@ -588,6 +664,11 @@ impl Folder {
                 via,
                 at: deployment.at,
                 index: entry.index,
+                approved: approved.is_ok(),
+            };
+            let requested = match via {
+                Via::Promotion(id) => self.state.promotions.get(&id).map(|p| (p.index, id)),
+                Via::Rollback(_) => None,
             };
             let service_state = self
                 .state
@@ -596,14 +677,111 @@ impl Folder {
                 .or_default()
                 .entry(service)
                 .or_default();
+            if let Some((requested, id)) = requested
+                && service_state
+                    .newest_promotion
+                    .is_none_or(|(index, _)| index < requested)
+            {
+                service_state.newest_promotion = Some((requested, id));
+            }
             service_state.history.push(running.clone());
             service_state.running = Some(running);
         }
+        if let (Err(reasons), Via::Promotion(promotion)) = (approved, via) {
+            self.state.unapproved.push(UnapprovedDeployment {
+                deployment: entry.id,
+                index: entry.index,
+                promotion,
+                environment: deployment.environment.clone(),
+                service: deployment.service.clone(),
+                signer: entry.signer.clone(),
+                at: deployment.at,
+                reasons,
+            });
+        }
         Ok(())
+    }
+
+    /// Whether promotion `id` was ready at `at` (a deployment's signed time),
+    /// judged on the log so far as if it had not been deployed yet; if not,
+    /// why not.
+    fn ready_at(&self, id: Digest, at: OffsetDateTime) -> Result<(), Vec<String>> {
+        let Some(p) = self.state.promotions.get(&id) else {
+            return Err(vec![Refusal::UnknownPromotion(id).to_string()]);
+        };
+        let mut probe = p.clone();
+        probe.deployment = None;
+        let newest = super::readiness::newest_deployed(
+            &self.state,
+            &probe.request.to,
+            &probe.request.service,
+        );
+        super::readiness::evaluate_promotion(&self.policy, &self.state, &mut probe, at, newest);
+        match probe.status {
+            PromotionStatus::Ready => Ok(()),
+            PromotionStatus::Rejected if probe.blockers.is_empty() => {
+                Err(vec!["it was rejected".to_owned()])
+            }
+            status => {
+                let mut reasons: Vec<String> =
+                    probe.blockers.iter().map(ToString::to_string).collect();
+                if reasons.is_empty() {
+                    reasons.push(format!("it was {}", status.label()));
+                }
+                Err(reasons)
+            }
+        }
+    }
+
+    /// Distinct signers of a rollback group whose decisions are not revoked.
+    fn unrevoked_signers(&self, group: Digest) -> u32 {
+        self.count_signers(group, |_| true)
+    }
+
+    /// Distinct signers of a rollback group whose decisions stand at `at`:
+    /// neither revoked nor expired (the decision's own expiry, capped by the
+    /// environment's `approval_ttl`, as for approvals).
+    fn standing_signers(&self, group: Digest, at: OffsetDateTime) -> u32 {
+        let ttl = self
+            .state
+            .rollbacks
+            .get(&group)
+            .and_then(|r| self.policy.environment(&r.environment))
+            .and_then(|e| e.approval_ttl)
+            .and_then(|t| time::Duration::try_from(t).ok());
+        self.count_signers(group, |d| {
+            let expires = ttl
+                .and_then(|t| d.decision.issued_at.checked_add(t))
+                .map_or(d.decision.expires_at, |t| t.min(d.decision.expires_at));
+            at < expires
+        })
+    }
+
+    fn count_signers(&self, group: Digest, stands: impl Fn(&DecisionRecord) -> bool) -> u32 {
+        let Some(r) = self.state.rollbacks.get(&group) else {
+            return 0;
+        };
+        let signers: HashSet<&str> = r
+            .decisions
+            .iter()
+            .filter_map(|d| self.state.decisions.get(&d.id))
+            .filter(|d| d.revoked_by.is_none() && stands(d))
+            .map(|d| d.signer.as_str())
+            .collect();
+        u32::try_from(signers.len()).unwrap_or(u32::MAX)
     }
 
     /// The state with readiness evaluated at `now`.
     pub fn state_at(&self, now: OffsetDateTime) -> State {
         super::readiness::evaluate(&self.policy, self.state.clone(), now)
+    }
+
+    /// Would [`Self::apply`] accept `entry` next? The same judgement, with
+    /// the same reason, without changing anything: what the action layer
+    /// asks before anything is signed, so a local refusal is the store's.
+    /// (It applies to a copy; a decision is judged a few times a minute at
+    /// most, never in a loop.)
+    pub fn check(&self, entry: &VerifiedEntry) -> Result<(), Refusal> {
+        self.clone().apply(entry)
     }
 }

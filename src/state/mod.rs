@@ -12,11 +12,11 @@ mod readiness;
 mod reasons;
 
 pub use entry::{EntryError, KeyRing, VerifiedEntry};
-pub use fold::{Folder, gate_results_digest};
+pub use fold::{Folder, check_observed_root, gate_results_digest};
 pub use model::{
     ApprovalView, DecisionRecord, DecisionRef, DeploymentRecord, GateRecord, GateState,
     GateVerdict, IgnoredEntry, Promotion, PromotionStatus, RollbackRecord, Running, ServiceState,
-    Standing, State, Via, WaiverView,
+    Standing, State, UnapprovedDeployment, Via, WaiverView,
 };
 pub use readiness::evaluate;
 pub use reasons::{Blocker, Refusal, StaleReason};

@@ -20,10 +20,15 @@ pub struct State {
     pub environments: BTreeMap<String, BTreeMap<String, ServiceState>>,
     /// Every counted decision, by entry id.
     pub decisions: BTreeMap<Digest, DecisionRecord>,
+    /// Ids of the counted decisions about each promotion, in log order.
+    pub decisions_by_promotion: BTreeMap<Digest, Vec<Digest>>,
     /// Accepted and proposed rollbacks, by the id of their first decision.
     pub rollbacks: BTreeMap<Digest, RollbackRecord>,
     /// Entries the fold did not count, and why.
     pub ignored: Vec<IgnoredEntry>,
+    /// Deployments that were recorded but were not allowed when reported
+    /// (an audit finding: they never count as a successful run).
+    pub unapproved: Vec<UnapprovedDeployment>,
     /// How many entries were folded.
     pub size: u64,
 }
@@ -50,6 +55,22 @@ pub struct IgnoredEntry {
     pub reason: Refusal,
 }
 
+/// A `deployed` report for a promotion that was not ready at the report's
+/// signed time: a fact the log records, and an audit finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnapprovedDeployment {
+    /// The deployment entry's id.
+    pub deployment: Digest,
+    pub index: u64,
+    pub promotion: Digest,
+    pub environment: String,
+    pub service: String,
+    pub signer: String,
+    pub at: OffsetDateTime,
+    /// Why the promotion was not ready at `at`.
+    pub reasons: Vec<String>,
+}
+
 /// Where a promotion stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PromotionStatus {
@@ -61,6 +82,9 @@ pub enum PromotionStatus {
     Rejected,
     Deployed,
     DeployFailed,
+    /// A newer promotion of the same service to the same environment has
+    /// been deployed since: this one must not be deployed any more.
+    Superseded,
 }
 
 impl PromotionStatus {
@@ -71,6 +95,7 @@ impl PromotionStatus {
             Self::Rejected => "rejected",
             Self::Deployed => "deployed",
             Self::DeployFailed => "deploy failed",
+            Self::Superseded => "superseded",
         }
     }
 }
@@ -212,6 +237,10 @@ pub struct Running {
     pub via: Via,
     pub at: OffsetDateTime,
     pub index: u64,
+    /// False for a deployment of a promotion that was not ready when it was
+    /// reported: it runs, but it never counts as a successful run of the
+    /// artifact (next environment, last known good, rollback target).
+    pub approved: bool,
 }
 
 /// One service in one environment.
@@ -224,6 +253,10 @@ pub struct ServiceState {
     pub rolled_back_from: Vec<Digest>,
     /// The latest snapshot's entry id.
     pub snapshot: Option<Digest>,
+    /// The newest promotion deployed here successfully, by its request's
+    /// log index: `(request index, promotion id)`. Older promotions of the
+    /// service to this environment are superseded.
+    pub newest_promotion: Option<(u64, Digest)>,
 }
 
 impl ServiceState {
@@ -231,14 +264,18 @@ impl ServiceState {
     /// never rolled back from: what a rollback should propose.
     pub fn last_known_good(&self) -> Option<&Running> {
         let current = self.running.as_ref().map(|r| r.artifact);
-        self.history
-            .iter()
-            .rev()
-            .find(|r| Some(r.artifact) != current && !self.rolled_back_from.contains(&r.artifact))
+        self.history.iter().rev().find(|r| {
+            r.approved
+                && Some(r.artifact) != current
+                && !self.rolled_back_from.contains(&r.artifact)
+        })
     }
 
+    /// Whether `artifact` ran here through an approved deployment.
     pub fn has_run(&self, artifact: &Digest) -> bool {
-        self.history.iter().any(|r| &r.artifact == artifact)
+        self.history
+            .iter()
+            .any(|r| r.approved && &r.artifact == artifact)
     }
 }
 

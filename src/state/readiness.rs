@@ -23,10 +23,21 @@ pub fn evaluate(policy: &Policy, mut state: State, now: OffsetDateTime) -> State
         let Some(mut promotion) = state.promotions.remove(&id) else {
             continue;
         };
-        evaluate_promotion(policy, &state, &mut promotion, now);
+        let latest = newest_deployed(&state, &promotion.request.to, &promotion.request.service);
+        evaluate_promotion(policy, &state, &mut promotion, now, latest);
         state.promotions.insert(id, promotion);
     }
     state
+}
+
+/// The newest promotion (by its request's log index) that was deployed
+/// successfully to `environment`/`service`: `(request index, id)`.
+pub(super) fn newest_deployed(
+    state: &State,
+    environment: &str,
+    service: &str,
+) -> Option<(u64, Digest)> {
+    state.service(environment, service)?.newest_promotion
 }
 
 fn decisions_for<'s>(
@@ -34,12 +45,22 @@ fn decisions_for<'s>(
     promotion: &'s Digest,
 ) -> impl Iterator<Item = &'s DecisionRecord> + 's {
     state
-        .decisions
-        .values()
-        .filter(move |d| d.decision.action.promotion() == Some(promotion))
+        .decisions_by_promotion
+        .get(promotion)
+        .into_iter()
+        .flatten()
+        .filter_map(|id| state.decisions.get(id))
 }
 
-fn evaluate_promotion(policy: &Policy, state: &State, p: &mut Promotion, now: OffsetDateTime) {
+/// Evaluates one promotion at `now`; `newest` is [`newest_deployed`] for its
+/// environment and service (a newer deployed promotion supersedes it).
+pub(super) fn evaluate_promotion(
+    policy: &Policy,
+    state: &State,
+    p: &mut Promotion,
+    now: OffsetDateTime,
+    newest: Option<(u64, Digest)>,
+) {
     let Some(env) = policy.environment(&p.request.to) else {
         // The request was accepted under a policy that had this environment;
         // under the current one nothing can make it ready.
@@ -85,8 +106,20 @@ fn evaluate_promotion(policy: &Policy, state: &State, p: &mut Promotion, now: Of
         }
     }
 
+    let superseded_by = newest.filter(|(index, id)| *index > p.index && *id != p.id);
+    if let Some((_, by)) = superseded_by {
+        blockers.push(Blocker::Superseded {
+            by,
+            version: state
+                .promotions
+                .get(&by)
+                .map_or_else(String::new, |q| q.request.version.clone()),
+        });
+    }
+
     p.status = match &p.deployment {
         Some(d) if d.succeeded => PromotionStatus::Deployed,
+        _ if superseded_by.is_some() => PromotionStatus::Superseded,
         Some(_) => PromotionStatus::DeployFailed,
         None if !p.rejections.is_empty() => PromotionStatus::Rejected,
         None if blockers.is_empty() => PromotionStatus::Ready,

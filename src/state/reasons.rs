@@ -56,6 +56,14 @@ pub enum Refusal {
     #[error("{signer} requested this promotion and cannot approve it; ask another {role}")]
     SelfApproval { signer: String, role: String },
     #[error(
+        "{signer} requested this promotion and cannot waive its gate `{gate}`; ask another {role}"
+    )]
+    SelfWaiver {
+        signer: String,
+        role: String,
+        gate: String,
+    },
+    #[error(
         "nonce {nonce} was already used by {signer}; this looks like a replay; sign a fresh decision"
     )]
     ReplayedNonce { signer: String, nonce: String },
@@ -76,6 +84,14 @@ pub enum Refusal {
         expected_origin: String,
         log_size: u64,
     },
+    #[error(
+        "the decision observed log size {size} with root {claimed}, but this log's root at size {size} is {actual}; sync, review again and sign a fresh decision"
+    )]
+    ObservedRootMismatch {
+        size: u64,
+        claimed: String,
+        actual: String,
+    },
     #[error("gate `{0}` cannot be waived: the policy gives it no `waivable_by`")]
     NotWaivable(String),
     #[error("a waiver may last at most {max_hours}h under the policy; ask for a shorter one")]
@@ -86,6 +102,37 @@ pub enum Refusal {
     NotYourDecision { decision: Digest, owner: String },
     #[error("decision {0} was already revoked")]
     AlreadyRevoked(Digest),
+    // Refused before anything is signed (the action layer, `client::actions`).
+    #[error(
+        "{0} is not an operator in the policy in force; ask a policy admin to add your key \
+         (`tollgate key show` prints it)"
+    )]
+    NotAnOperator(String),
+    #[error(
+        "{signer} holds no role that can {action} in `{environment}`; the policy accepts: {accepted}"
+    )]
+    NoAcceptableRole {
+        signer: String,
+        action: &'static str,
+        environment: String,
+        accepted: String,
+    },
+    #[error("you hold several roles that qualify ({roles}); choose one (--role)")]
+    SeveralRoles { roles: String },
+    #[error(
+        "nothing of `{service}` is known to run in `{environment}`; there is nothing to roll back"
+    )]
+    NothingRunning {
+        environment: String,
+        service: String,
+    },
+    #[error(
+        "no earlier good deployment of `{service}` in `{environment}` is known; name one (--to VERSION or sha256:HEX)"
+    )]
+    NoKnownGood {
+        environment: String,
+        service: String,
+    },
     #[error("environment `{0}` has no rollback rule in the policy")]
     RollbackNotAllowed(String),
     #[error(
@@ -99,6 +146,16 @@ pub enum Refusal {
     },
     #[error("{to} never ran successfully in {environment}; roll back only to a known-good release")]
     RollbackTargetUnknown { environment: String, to: Digest },
+    #[error(
+        "rollback {rollback} has {standing} standing decision(s) at the deployment's time {at} but needs {need} (revoked and expired decisions do not count); ask for fresh rollback decisions before deploying",
+        at = when(at)
+    )]
+    RollbackQuorumNotStanding {
+        rollback: Digest,
+        standing: u32,
+        need: u32,
+        at: OffsetDateTime,
+    },
     #[error("deployment refers to {0}, which is not an accepted promotion or rollback")]
     UnknownDeploymentTarget(Digest),
     #[error("deployment says {got}/{got_service} but the target is {expected}/{expected_service}")]
@@ -171,6 +228,10 @@ pub enum Blocker {
         reason: String,
         until: OffsetDateTime,
     },
+    Superseded {
+        by: Digest,
+        version: String,
+    },
 }
 
 impl fmt::Display for Blocker {
@@ -241,6 +302,12 @@ impl fmt::Display for Blocker {
                     f,
                     "{environment} is frozen until {} ({reason})",
                     when(until)
+                )
+            }
+            Self::Superseded { by, version } => {
+                write!(
+                    f,
+                    "superseded: a newer promotion ({version}, {by}) was deployed since; request a new promotion to deploy this one again"
                 )
             }
         }

@@ -76,6 +76,7 @@ fn is_authorisation(refusal: &Refusal) -> bool {
             | Refusal::RoleNotHeld { .. }
             | Refusal::RoleNotAccepted { .. }
             | Refusal::SelfApproval { .. }
+            | Refusal::SelfWaiver { .. }
             | Refusal::NotYourDecision { .. }
             | Refusal::RollbackNotAllowed(_)
     )
@@ -149,6 +150,7 @@ impl Refused {
             Self::InvalidStatement(_) => "Create the statement with `tollgate` so it is a valid in-toto Statement v1 with a tollgate predicate.".into(),
             Self::Forbidden(refusal) => match refusal {
                 Refusal::SelfApproval { .. } => "Ask another person holding the role to approve; nobody approves their own request.".into(),
+                Refusal::SelfWaiver { .. } => "Ask another person holding the waiving role; nobody waives a gate on their own request.".into(),
                 Refusal::NotYourDecision { .. } => "Ask the person who signed the decision, or a policy admin, to revoke it.".into(),
                 Refusal::RollbackNotAllowed(_) => "Roll back by promoting a known-good release instead, or ask a policy admin to add a rollback rule.".into(),
                 _ => "Sign with a role the policy in force gives you for this action (`tollgate status` shows your roles).".into(),

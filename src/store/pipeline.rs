@@ -30,7 +30,7 @@ use crate::keys::vkey::NoteVerifierKey;
 use crate::keys::{PublicKey, Signer};
 use crate::ledger::{Checkpoint, Hash, MerkleTree, SignedCheckpoint, TreeError, leaf_hash};
 use crate::policy::{Policy, verify_successor};
-use crate::state::{EntryError, Folder, KeyRing, VerifiedEntry};
+use crate::state::{EntryError, Folder, KeyRing, VerifiedEntry, check_observed_root};
 use crate::statement::{Predicate, Statement};
 
 /// Entries verified at once (in parallel) while loading the log.
@@ -314,8 +314,13 @@ impl Work {
     }
 
     /// Validates a new entry at the end of the log and records it, or
-    /// refuses it without changing anything.
-    fn admit(&mut self, job: &mut Job) -> Result<Appended, Refused> {
+    /// refuses it without changing anything. `root_at(size)` is the root of
+    /// the log's first `size` entries (a decision must have observed it).
+    fn admit(
+        &mut self,
+        job: &mut Job,
+        root_at: impl FnOnce(u64) -> Option<Hash>,
+    ) -> Result<Appended, Refused> {
         let index = self.size;
         let mut entry = match job.entry.take() {
             Some(entry) if job.verified_under == self.policy.digest() => entry,
@@ -333,6 +338,7 @@ impl Work {
             ),
             _ => None,
         };
+        check_observed_root(&entry, root_at).map_err(Refused::from_refusal)?;
         self.folder.apply(&entry).map_err(Refused::from_refusal)?;
         self.size = index + 1;
         let installs = next.map(|next| self.rotate(index, next));
@@ -436,6 +442,24 @@ fn load_rows(
         pos = next;
     }
     Ok(loaded)
+}
+
+/// The root of the first `size` entries: the published tree, then the
+/// entries newly known in this transaction (another instance's, then this
+/// batch's). Sizes past the tree are rare (a decision observing a checkpoint
+/// another instance just signed) and rebuild a tree once.
+fn prefix_root(tree: &MerkleTree, appended: &[Appended], size: u64) -> Option<Hash> {
+    if size <= tree.len() {
+        return tree.root_at(size).ok();
+    }
+    let extra = usize::try_from(size - tree.len()).ok()?;
+    if extra > appended.len() {
+        return None;
+    }
+    let leaves = (0..tree.len())
+        .filter_map(|i| tree.leaf(i))
+        .chain(appended[..extra].iter().map(|a| a.leaf));
+    Some(MerkleTree::from_leaf_hashes(leaves).root())
 }
 
 /// How one job of a batch ended.
@@ -583,7 +607,7 @@ async fn try_commit(
                 outcomes.push(Outcome::Existed(index));
                 continue;
             }
-            match work.admit(job) {
+            match work.admit(job, |size| prefix_root(&published.tree, &appended, size)) {
                 Ok(entry) => {
                     let index = entry.entry.index;
                     pending.insert(job.entry_id, index);

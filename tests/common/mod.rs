@@ -298,9 +298,19 @@ impl World {
             observed: ObservedCheckpoint {
                 origin: ORIGIN.into(),
                 size: self.entries.len() as u64,
-                root: RootHash([0; 32]),
+                root: RootHash(self.root()),
             },
         }
+    }
+
+    /// The root of the world's log as it is now.
+    pub fn root(&self) -> tollgate::ledger::Hash {
+        let leaves: Vec<_> = self
+            .envelopes
+            .iter()
+            .map(|e| tollgate::ledger::leaf_hash(&e.to_json()))
+            .collect();
+        tollgate::ledger::root_of(&leaves)
     }
 
     pub fn decide(&mut self, who: &str, artifact: Digest, decision: Decision) -> Digest {
@@ -358,5 +368,35 @@ impl World {
             self.artifact_of(promotion),
             Predicate::Decision(decision),
         )
+    }
+}
+
+/// The world's log as a client sees it after a verified sync: signed by a
+/// log key, checked by the production `verify_log_snapshot`.
+impl World {
+    pub fn verified_log(&self) -> tollgate::client::sync::VerifiedLog {
+        use tollgate::ledger::{Checkpoint, SignedCheckpoint, leaf_hash, root_of};
+        let log_key = Signer::generate(ORIGIN);
+        let vkey = tollgate::keys::vkey::NoteVerifierKey::of_signer(&log_key).unwrap();
+        let entries: Vec<Vec<u8>> = self.envelopes.iter().map(Envelope::to_json).collect();
+        let leaves: Vec<_> = entries.iter().map(|e| leaf_hash(e)).collect();
+        let checkpoint = Checkpoint {
+            origin: ORIGIN.into(),
+            size: entries.len() as u64,
+            root: root_of(&leaves),
+        };
+        let signed = SignedCheckpoint::sign(&checkpoint, &log_key)
+            .unwrap()
+            .into_bytes();
+        tollgate::client::sync::verify_log_snapshot(&tollgate::client::sync::LogInputs {
+            log_vkey: &vkey,
+            policy_digest: self.policy.digest(),
+            served_policy: Some(self.policy.document()),
+            checkpoint: &signed,
+            entries: &entries,
+            trusted: None,
+            consistency: &[],
+        })
+        .unwrap()
     }
 }

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod actions;
 mod httpsig_interop;
 mod ledger_notes;
 mod ledger_properties;

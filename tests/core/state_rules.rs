@@ -631,3 +631,221 @@ fn refused_entries_never_change_the_state() {
     assert_eq!(after.ignored.len(), before.ignored.len() + 1);
     assert_eq!(after.ignored.last().unwrap().id, bad);
 }
+
+#[test]
+fn the_requester_cannot_waive_a_gate_on_their_own_promotion() {
+    let mut w = World::new();
+    w.through("app", art("v1"), "staging");
+    let p = w.request("grace", "app", art("v1"), Some("staging"), "prod");
+    w.gate(p, "unit-tests", GateStatus::Pass);
+    w.gate(p, "sast", GateStatus::Fail);
+    let waive = |w: &World| {
+        w.decision(
+            "security",
+            DecisionAction::Waive {
+                promotion: p,
+                gate: "sast".into(),
+                until: w.clock + Duration::hours(24),
+            },
+        )
+    };
+    let own = w.decide("grace", art("v1"), waive(&w));
+    let reason = w.refusal(own).expect("a self-waiver must be refused");
+    assert!(
+        reason.contains("grace requested this promotion and cannot waive its gate `sast`"),
+        "{reason}"
+    );
+    assert_eq!(
+        w.state().promotions[&p].gates["sast"].verdict,
+        GateVerdict::Failed
+    );
+    let other = w.decide("dana", art("v1"), waive(&w));
+    assert!(w.refusal(other).is_none());
+}
+
+/// A rollback decision by carol of prod/app from v2 back to v1.
+fn rollback_decision(w: &World, ttl: Duration) -> tollgate::statement::Decision {
+    let mut d = w.decision(
+        "oncall",
+        DecisionAction::Rollback {
+            environment: "prod".into(),
+            service: "app".into(),
+            from: art("v2"),
+            to: art("v1"),
+        },
+    );
+    d.expires_at = d.issued_at + ttl;
+    d
+}
+
+fn rollback_deployment(w: &mut World, decision: Digest) -> Digest {
+    let deploy = Statement::about(
+        "app",
+        art("v1"),
+        Predicate::Deployment(tollgate::statement::Deployment {
+            target: tollgate::statement::DeploymentTarget::Rollback(decision),
+            environment: "prod".into(),
+            service: "app".into(),
+            status: tollgate::statement::DeploymentStatus::Succeeded,
+            at: w.clock,
+        }),
+    );
+    w.submit("ci-main", &deploy)
+}
+
+#[test]
+fn a_rollback_counts_only_decisions_standing_at_the_deployment() {
+    let mut w = World::new();
+    w.through("app", art("v1"), "prod");
+    w.through("app", art("v2"), "prod");
+
+    // Revoked: the quorum is gone, and a deployment citing it is refused.
+    let carol = w.decide("carol", art("v1"), rollback_decision(&w, Duration::days(1)));
+    let revoke = w.decision("oncall", DecisionAction::Revoke { decision: carol });
+    let revoked = w.decide("carol", art("v1"), revoke);
+    assert!(w.refusal(revoked).is_none());
+    assert!(!w.state().rollbacks[&carol].accepted);
+    let deploy = rollback_deployment(&mut w, carol);
+    let reason = w
+        .refusal(deploy)
+        .expect("a revoked rollback must not deploy");
+    assert!(
+        reason.contains("has 0 standing decision(s)") && reason.contains("needs 1"),
+        "{reason}"
+    );
+
+    // Expired by the deployment's signed time: refused as well.
+    let short = w.decide("alice", art("v1"), {
+        let mut d = rollback_decision(&w, Duration::minutes(30));
+        d.role = "release-manager".into();
+        d
+    });
+    assert!(w.refusal(short).is_none());
+    w.clock += Duration::hours(2);
+    let late = rollback_deployment(&mut w, short);
+    let reason = w
+        .refusal(late)
+        .expect("an expired rollback must not deploy");
+    assert!(reason.contains("has 0 standing decision(s)"), "{reason}");
+    assert_eq!(
+        w.state()
+            .service("prod", "app")
+            .unwrap()
+            .running
+            .as_ref()
+            .unwrap()
+            .artifact,
+        art("v2")
+    );
+
+    // A fresh, standing decision deploys.
+    let fresh = w.decide("carol", art("v1"), rollback_decision(&w, Duration::days(1)));
+    let deploy = rollback_deployment(&mut w, fresh);
+    assert!(w.refusal(deploy).is_none(), "{:?}", w.refusal(deploy));
+    assert_eq!(
+        w.state()
+            .service("prod", "app")
+            .unwrap()
+            .running
+            .as_ref()
+            .unwrap()
+            .artifact,
+        art("v1")
+    );
+}
+
+#[test]
+fn a_deployment_of_a_promotion_that_was_not_ready_is_an_unapproved_finding() {
+    let mut w = World::new();
+    w.through("app", art("v1"), "dev");
+    // Staging needs a release-manager approval; CI deploys without one.
+    let staging = w.request("ci-main", "app", art("v1"), Some("dev"), "staging");
+    w.gate(staging, "unit-tests", GateStatus::Pass);
+    let deploy = w.deployed(staging, true);
+    let state = w.state();
+    assert!(state.ignored.is_empty(), "the report is recorded: a fact");
+    assert_eq!(state.promotions[&staging].status, PromotionStatus::Deployed);
+    assert_eq!(state.unapproved.len(), 1, "{:?}", state.unapproved);
+    let finding = &state.unapproved[0];
+    assert_eq!(finding.deployment, deploy);
+    assert_eq!(finding.promotion, staging);
+    assert!(
+        finding.reasons.iter().any(|r| r.contains("approval")),
+        "{:?}",
+        finding.reasons
+    );
+    let running = state.service("staging", "app").unwrap();
+    assert_eq!(running.running.as_ref().unwrap().artifact, art("v1"));
+    assert!(!running.has_run(&art("v1")), "not a successful run");
+
+    // So CI alone cannot carry the artifact on to prod.
+    let prod = w.request("ci-main", "app", art("v1"), Some("staging"), "prod");
+    w.gate(prod, "unit-tests", GateStatus::Pass);
+    w.gate(prod, "sast", GateStatus::Pass);
+    w.approve("alice", "release-manager", prod);
+    w.approve("dana", "security", prod);
+    let state = w.state();
+    assert_eq!(state.promotions[&prod].status, PromotionStatus::Waiting);
+    assert!(
+        state.promotions[&prod]
+            .blockers
+            .iter()
+            .any(|b| matches!(b, Blocker::NotDeployedInPrevious { .. }))
+    );
+}
+
+#[test]
+fn readiness_at_deployment_uses_the_deployments_signed_time() {
+    let mut w = World::new();
+    let p = prod_promotion(&mut w);
+    w.approve("alice", "release-manager", p);
+    w.approve("dana", "security", p);
+    assert_eq!(w.state().promotions[&p].status, PromotionStatus::Ready);
+    // Reported 25h later: prod approvals live 24h.
+    w.clock += Duration::hours(25);
+    let deploy = w.deployed(p, true);
+    let state = w.state();
+    assert_eq!(state.unapproved.len(), 1);
+    assert_eq!(state.unapproved[0].deployment, deploy);
+    assert!(
+        state.unapproved[0]
+            .reasons
+            .iter()
+            .any(|r| r.contains("expired")),
+        "{:?}",
+        state.unapproved[0].reasons
+    );
+    assert!(
+        state
+            .service("prod", "app")
+            .unwrap()
+            .last_known_good()
+            .is_none()
+    );
+}
+
+#[test]
+fn a_newer_deployed_promotion_supersedes_an_older_one() {
+    let mut w = World::new();
+    let old = w.request("ci-main", "app", art("v1"), None, "dev");
+    w.gate(old, "unit-tests", GateStatus::Pass);
+    let new = w.request("ci-main", "app", art("v2"), None, "dev");
+    w.gate(new, "unit-tests", GateStatus::Pass);
+    assert_eq!(w.state().promotions[&old].status, PromotionStatus::Ready);
+    w.deployed(new, true);
+    let state = w.state();
+    assert_eq!(state.promotions[&old].status, PromotionStatus::Superseded);
+    assert!(
+        state.promotions[&old]
+            .blockers
+            .iter()
+            .any(|b| b.to_string().contains("superseded")),
+        "{:?}",
+        state.promotions[&old].blockers
+    );
+    // Deploying the superseded one now is recorded, but unapproved.
+    let late = w.deployed(old, true);
+    let state = w.state();
+    assert_eq!(state.unapproved.len(), 1);
+    assert_eq!(state.unapproved[0].deployment, late);
+}

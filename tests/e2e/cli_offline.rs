@@ -191,6 +191,11 @@ fn every_command_has_help() {
         assert_eq!(out.status.code(), Some(0), "{args:?}");
         assert!(text(&out.stdout).contains("Usage:"), "{args:?}");
     }
+    // `status` is a gate for scripts: its exit codes are documented.
+    let out = tollgate(dir.path(), &["status", "--help"]);
+    let help = text(&out.stdout);
+    assert!(help.contains("Exit codes:"), "{help}");
+    assert!(help.contains("superseded"), "{help}");
 }
 
 #[test]

@@ -340,3 +340,120 @@ fn two_store_processes_on_one_postgres_database_keep_one_log() {
     let verified: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(verified["size"], 640);
 }
+
+/// Item 1 of issue 6: a `reject` the store acknowledged cannot vanish. The
+/// receipt's checkpoint becomes the signer's trusted one, so a store that
+/// drops the row and grows its log past it is caught (ALARM, exit 1,
+/// evidence saved) by the signer's next `log verify`.
+fn an_acknowledged_reject_cannot_vanish(db: Db) {
+    let world = World::new();
+    let mut s = Served::start(&world, db);
+    let digest = Digest::of(b"web-1").to_string();
+    let request = |to: &str, from: Option<&str>| {
+        let mut args = vec![
+            "promote",
+            "request",
+            "--service",
+            "web",
+            "--version",
+            "1",
+            "--digest",
+            &digest,
+            "--to",
+            to,
+        ];
+        if let Some(from) = from {
+            args.extend(["--from", from]);
+        }
+        Served::entry_id(&s.expect(0, "ci-main", &args))
+    };
+    let dev = request("dev", None);
+    s.expect(
+        0,
+        "ci-main",
+        &[
+            "gate",
+            "submit",
+            &dev,
+            "--gate",
+            "unit-tests",
+            "--status",
+            "pass",
+            "--summary",
+            "ok",
+        ],
+    );
+    s.expect(0, "ci-main", &["deployed", &dev, "--status", "succeeded"]);
+    let staging = request("staging", Some("dev"));
+    let reject = s.expect(
+        0,
+        "alice",
+        &["reject", &staging, "--rationale", "licence problem"],
+    );
+    let reject_id = Served::entry_id(&reject);
+    // A rejected promotion may not be deployed: `status` says so in its exit code.
+    let rejected = s.expect(1, "carol", &["status", &staging]);
+    assert!(rejected.contains("[rejected]"), "{rejected}");
+    // The receipt's checkpoint is already trusted: nothing new to extend.
+    let same = s.expect(0, "alice", &["log", "verify"]);
+    assert!(
+        same.contains("Same"),
+        "the receipt advanced the checkpoint: {same}"
+    );
+    assert!(
+        std::fs::read_to_string(
+            s.data_path("alice")
+                .join("submitted/audit.test_tollgate.txt")
+        )
+        .unwrap()
+        .contains(&reject_id),
+        "the submitted entry is remembered"
+    );
+
+    // The operator drops the reject and lets the log grow past it.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let reader = client(&s, "ci-main");
+    let size = 5;
+    let entries = runtime.block_on(reader.entries(0, size)).unwrap();
+    assert_eq!(entries.len(), 5);
+    let kept: Vec<Vec<u8>> = entries
+        .into_iter()
+        .filter(|e| Envelope::from_json(e).unwrap().entry_id().to_string() != reject_id)
+        .collect();
+    assert_eq!(kept.len(), 4, "the reject was the last entry");
+    wipe_database(&mut s);
+    let writer = client(&s, "ci-main");
+    for entry in kept {
+        runtime.block_on(writer.submit(entry)).unwrap();
+    }
+    for n in 0..3 {
+        runtime
+            .block_on(writer.submit(request_envelope(&s, 20_000 + n)))
+            .unwrap();
+    }
+    // Everyone else sees a log that extends what they saw ...
+    s.expect(0, "bob", &["log", "verify"]);
+    // ... but the signer of the reject holds the store's signed word for it.
+    let out = s.expect(1, "alice", &["log", "verify"]);
+    assert!(out.contains("ALARM"), "{out}");
+    let evidence = alarm_files(&s, "alice");
+    assert_eq!(evidence.len(), 1, "the evidence is saved: {out}");
+    let report = std::fs::read_to_string(&evidence[0]).unwrap();
+    assert!(
+        report.matches("audit.test/tollgate\n").count() >= 2,
+        "the receipt's checkpoint and the new one: {report}"
+    );
+    s.expect(1, "alice", &["log", "verify"]);
+}
+
+#[test]
+fn an_acknowledged_reject_cannot_vanish_on_sqlite() {
+    an_acknowledged_reject_cannot_vanish(Db::Sqlite);
+}
+
+#[test]
+fn an_acknowledged_reject_cannot_vanish_on_postgres() {
+    if let Some(db) = Db::postgres() {
+        an_acknowledged_reject_cannot_vanish(db);
+    }
+}

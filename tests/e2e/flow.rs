@@ -249,6 +249,10 @@ fn full_flow(db: Db) {
     let body: serde_json::Value = serde_json::from_slice(&received.body).unwrap();
     assert_eq!(body["notification"]["environment"], "prod");
     deployed(&s, &prod);
+    // `status` is a gate for scripts: a deployed promotion may not be
+    // deployed again.
+    let done = s.expect(1, "carol", &["status", &prod]);
+    assert!(done.contains("[deployed]"), "{done}");
 
     // A second release reaches prod, then on-call rolls back to the first.
     let prod2 = ship(&s, "payments-1.1.0", "1.1.0");
@@ -311,8 +315,38 @@ fn full_flow(db: Db) {
         verified["ignored_entries"], 0,
         "the store accepted nothing the fold refuses"
     );
+    assert_eq!(verified["findings"], serde_json::json!([]), "{verified}");
     let status = s.expect(0, "bob", &["status", "--json"]);
     assert!(status.contains(&prod2), "{status}");
+
+    // CI alone reports a staging deployment nobody approved: recorded, but
+    // an audit finding, and not a successful run for prod.
+    let dev3 = request(&s, "payments-1.2.0", "1.2.0", None, "dev");
+    pass(&s, &dev3, "unit-tests");
+    deployed(&s, &dev3);
+    let staging3 = request(&s, "payments-1.2.0", "1.2.0", Some("dev"), "staging");
+    pass(&s, &staging3, "unit-tests");
+    let unapproved = Served::entry_id(&s.expect(
+        0,
+        "ci-main",
+        &["deployed", &staging3, "--status", "succeeded"],
+    ));
+    let out = s.run("bob", &["log", "verify", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let verified: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verified["findings"][0]["kind"], "unapproved deployment");
+    assert_eq!(verified["findings"][0]["deployment"], unapproved.as_str());
+    let listed = s.expect(0, "bob", &["status"]);
+    assert!(
+        listed.contains(&format!("unapproved deployment {unapproved}")),
+        "{listed}"
+    );
+    let prod3 = request(&s, "payments-1.2.0", "1.2.0", Some("staging"), "prod");
+    let blocked = s.expect(1, "bob", &["status", &prod3]);
+    assert!(
+        blocked.contains("has not been deployed to staging yet"),
+        "{blocked}"
+    );
 
     // Every delivery attempt is recorded: the refused first one, then the retry.
     let database = match &s.db {

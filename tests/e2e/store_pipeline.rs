@@ -461,6 +461,24 @@ async fn refusals_leave_the_log_unchanged(db: Db) {
     assert!(r.to_string().contains("gate results"), "{r}");
     unchanged(&store);
 
+    // A decision that claims to have observed a root this log never had.
+    let Predicate::Decision(mut forged) = world
+        .approval_statement("release-manager", promotion)
+        .predicate
+    else {
+        unreachable!()
+    };
+    forged.observed.root = tollgate::statement::RootHash([7; 32]);
+    let forged = Statement::about("app", artifact, Predicate::Decision(forged));
+    let r = refusal(
+        store
+            .submit(world.sign("grace", &forged).to_json(), now)
+            .await,
+    );
+    assert_eq!((r.status(), r.code()), (422, "invalid_entry"), "{r}");
+    assert!(r.to_string().contains("this log's root at size"), "{r}");
+    unchanged(&store);
+
     // Too large.
     let r = refusal(store.submit(vec![b' '; 70_000], now).await);
     assert_eq!((r.status(), r.code()), (413, "too_large"), "{r}");

@@ -4,8 +4,11 @@ use time::macros::datetime;
 
 use super::*;
 use crate::keys::Signer;
-use crate::ledger::{Checkpoint, MerkleTree, hash_from_slice};
-use crate::statement::{PromotionRequest, SourceRef, Statement};
+use crate::ledger::{Checkpoint, MerkleTree, hash_from_slice, root_of};
+use crate::statement::{
+    Binding, Decision, DecisionAction, ObservedCheckpoint, PromotionRequest, RootHash, SourceRef,
+    Statement,
+};
 
 const ORIGIN: &str = "audit.test/tollgate";
 
@@ -99,6 +102,61 @@ impl World {
             }),
         );
         self.push_signed(&[who], &statement);
+    }
+
+    /// A staging request from dev by ci-main; returns its entry id.
+    fn staging_request(&mut self, version: &str) -> Digest {
+        let statement = Statement::about(
+            "checkout",
+            Digest::of(version.as_bytes()),
+            Predicate::PromotionRequest(PromotionRequest {
+                service: "checkout".into(),
+                version: version.into(),
+                from: Some("dev".into()),
+                to: "staging".into(),
+                source: SourceRef {
+                    repo: "git+https://git.test/checkout".into(),
+                    commit: "0123456789abcdef0123456789abcdef01234567".into(),
+                },
+                release_notes: None,
+                requested_at: datetime!(2026-11-27 09:00 UTC),
+                nonce: crate::statement::new_nonce(),
+            }),
+        );
+        self.push_signed(&["ci-main"], &statement);
+        Envelope::from_json(self.entries.last().unwrap())
+            .unwrap()
+            .entry_id()
+    }
+
+    /// Alice's approval of `promotion`, observing the log as it is now
+    /// (or `root` instead of the real root).
+    fn approval(&mut self, promotion: Digest, version: &str, root: Option<Hash>) {
+        let leaves: Vec<Hash> = self.entries.iter().map(|e| leaf_hash(e)).collect();
+        let decision = Decision {
+            action: DecisionAction::Approve { promotion },
+            role: "release-manager".into(),
+            rationale: "reviewed".into(),
+            issued_at: datetime!(2026-11-27 09:05 UTC),
+            expires_at: datetime!(2026-11-28 09:05 UTC),
+            nonce: crate::statement::new_nonce(),
+            bound: Binding {
+                policy: Digest::of(self.genesis.as_bytes()),
+                gate_results: Digest::of(b""),
+                snapshot: None,
+            },
+            observed: ObservedCheckpoint {
+                origin: ORIGIN.into(),
+                size: self.entries.len() as u64,
+                root: RootHash(root.unwrap_or_else(|| root_of(&leaves))),
+            },
+        };
+        let statement = Statement::about(
+            "checkout",
+            Digest::of(version.as_bytes()),
+            Predicate::Decision(decision),
+        );
+        self.push_signed(&["alice"], &statement);
     }
 
     fn checkpoint_for(&self, entries: &[Vec<u8>]) -> Vec<u8> {
@@ -329,4 +387,126 @@ fn the_policy_chain_is_followed_and_enforced() {
 fn checkpoint_files_are_named_by_origin() {
     let path = checkpoint_path("audit.example.com/tollgate").unwrap();
     assert!(path.ends_with("checkpoints/audit.example.com_tollgate.note"));
+}
+
+#[test]
+fn a_signed_log_holding_an_entry_the_rules_refuse_is_an_alarm() {
+    let mut world = World::new();
+    let promotion = world.staging_request("2.0.0");
+    world.approval(promotion, "2.0.0", None);
+    let checkpoint = world.checkpoint();
+    let log = verify_log_snapshot(&world.inputs(&checkpoint, None, &[])).unwrap();
+    assert!(
+        log.state_at(datetime!(2026-11-27 10:00 UTC))
+            .ignored
+            .is_empty()
+    );
+
+    // The store reorders: the approval lands before its request, and signs
+    // that log with its real key.
+    world.entries.swap(1, 2);
+    let checkpoint = world.checkpoint();
+    let err = verify_log_snapshot(&world.inputs(&checkpoint, None, &[])).unwrap_err();
+    assert!(
+        err.summary
+            .contains("the signed log holds 1 entry the rules refuse"),
+        "{}",
+        err.summary
+    );
+    assert!(err.summary.contains("first: entry 1"), "{}", err.summary);
+    assert!(err.report.contains("base64: "), "{}", err.report);
+}
+
+#[test]
+fn a_decision_observing_a_root_this_log_never_had_is_an_alarm() {
+    let mut world = World::new();
+    let promotion = world.staging_request("2.0.0");
+    world.approval(promotion, "2.0.0", Some([7; 32]));
+    let checkpoint = world.checkpoint();
+    let err = verify_log_snapshot(&world.inputs(&checkpoint, None, &[])).unwrap_err();
+    assert!(
+        err.summary.contains("observed log size 2 with root"),
+        "{}",
+        err.summary
+    );
+}
+
+#[test]
+fn an_acknowledged_entry_missing_from_the_log_is_an_alarm() {
+    use crate::client::receipts::{Submitted, check_submitted};
+    let mut world = World::new();
+    world.request("ci-main", "1.0.0");
+    world.request("ci-main", "1.0.1");
+    let receipt_checkpoint = world.checkpoint();
+    let kept = |index: usize, entries: &[Vec<u8>]| Submitted {
+        index: index as u64,
+        entry_id: Envelope::from_json(&entries[index]).unwrap().entry_id(),
+        checkpoint: receipt_checkpoint.clone(),
+    };
+    let submitted = vec![kept(1, &world.entries), kept(2, &world.entries)];
+    let log = verify_log_snapshot(&world.inputs(&receipt_checkpoint, None, &[])).unwrap();
+    check_submitted(&log, &submitted).unwrap();
+
+    // The operator erases entry 2 and the log grows past it.
+    world.entries.truncate(2);
+    world.request("ci-main", "1.0.2");
+    world.request("ci-main", "1.0.3");
+    let checkpoint = world.checkpoint();
+    let log = verify_log_snapshot(&world.inputs(&checkpoint, None, &[])).unwrap();
+    let err = check_submitted(&log, &submitted).unwrap_err();
+    assert!(err.summary.contains("at index 2"), "{}", err.summary);
+    assert!(
+        err.summary.contains("is no longer in the log"),
+        "{}",
+        err.summary
+    );
+    assert!(
+        err.report.contains(
+            String::from_utf8_lossy(&receipt_checkpoint)
+                .lines()
+                .next()
+                .unwrap()
+        ),
+        "the receipt's checkpoint is part of the evidence"
+    );
+}
+
+#[test]
+fn a_receipt_checkpoint_advances_the_trusted_one_or_is_an_alarm() {
+    let mut world = World::new();
+    world.request("ci-main", "1.0.0");
+    let vkey = world.vkey.clone();
+    let verify = |bytes: &[u8]| SignedCheckpoint::parse_and_verify(bytes, &vkey).unwrap();
+    let trusted = verify(&world.checkpoint());
+    world.request("ci-main", "1.0.1");
+    let receipt = verify(&world.checkpoint());
+    let proof = consistency(&world.entries, 2);
+    assert_eq!(receipt_proof_sizes(&trusted, &receipt), (2, 3));
+    // Newer and consistent: saved.
+    assert_eq!(judge_receipt(&trusted, &receipt, &proof), Ok(true));
+    // Older than what a later sync saved, and a prefix of it: kept as is.
+    assert_eq!(judge_receipt(&receipt, &trusted, &proof), Ok(false));
+    assert_eq!(judge_receipt(&receipt, &receipt, &[]), Ok(false));
+
+    // The store hands out a receipt from another history of the same size,
+    // or one that does not extend the trusted tree: ALARM.
+    let mut fork = world.entries.clone();
+    fork.truncate(2);
+    let mut other = World {
+        entries: fork,
+        ..World::new()
+    };
+    other.log_key = Signer::from_signing_key(ORIGIN, world.log_key.signing_key().clone()).unwrap();
+    other.request("ci-main", "9.9.9");
+    let forked = verify(&other.checkpoint());
+    let alarm = judge_receipt(&receipt, &forked, &[]).unwrap_err();
+    assert_eq!(
+        alarm.reason,
+        crate::ledger::AlarmReason::DifferentRootSameSize
+    );
+    let alarm = judge_receipt(&trusted, &forked, &proof).unwrap_err();
+    assert!(matches!(
+        alarm.reason,
+        crate::ledger::AlarmReason::Inconsistent(_)
+    ));
 }
