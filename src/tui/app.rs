@@ -13,6 +13,7 @@ use super::popups::{ConfirmPopup, Popup, PromptPopup};
 use super::strings as s;
 use super::theme::Theme;
 use super::views;
+use crate::client::actions::Prepared;
 use crate::client::outbox::Counts;
 use crate::digest::Digest;
 use crate::state::{GateVerdict, Promotion, Standing};
@@ -139,13 +140,21 @@ pub enum Msg {
     Queued(String),
 }
 
+/// A confirmed action: what the operator asked for, and the statement they
+/// were shown (the one that will be signed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submission {
+    pub draft: Draft,
+    pub prepared: Prepared,
+}
+
 /// What the runner must do after an update.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Quit,
     SyncNow,
-    /// Sign this draft, put it in the outbox, and deliver it.
-    Submit(Draft),
+    /// Sign the prepared statement, put it in the outbox, and deliver it.
+    Submit(Box<Submission>),
 }
 
 /// Fixed facts about this session.
@@ -224,6 +233,9 @@ impl App {
             }
             Msg::Syncing => self.sync = SyncState::Syncing,
             Msg::Synced(data) => {
+                if let Some(me) = &data.me {
+                    self.session.me.clone_from(me);
+                }
                 self.data = Some(*data);
                 self.sync = SyncState::Synced { at: self.now };
                 self.recompute();
@@ -593,21 +605,21 @@ impl App {
         {
             return self.refuse("A rationale is required: say why, in a few words.");
         }
-        match super::prepare::details(self, &draft) {
-            Ok(details) => self
+        match super::prepare::prepare(self, &draft) {
+            Ok(prepared) => self
                 .popups
-                .push(Popup::Confirm(ConfirmPopup::new(draft, details))),
+                .push(Popup::Confirm(Box::new(ConfirmPopup::new(draft, prepared)))),
             Err(reason) => self.refuse(&reason),
         }
     }
 
     /// The confirm dialog said yes: the only path to signing.
-    pub fn confirmed(&mut self, draft: Draft) {
+    pub fn confirmed(&mut self, submission: Submission) {
         if self.session.read_only {
             self.status = Some(s::BLOCKED_READ_ONLY.to_owned());
             return;
         }
-        self.emit(Effect::Submit(draft));
+        self.emit(Effect::Submit(Box::new(submission)));
     }
 
     /// Key hints for the bar: the focused component's actions.

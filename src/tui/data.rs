@@ -36,6 +36,8 @@ pub struct Data {
     pub checkpoint: Option<CheckpointInfo>,
     /// The verified log itself, for preparing actions; `None` in view-only tests.
     pub log: Option<Arc<VerifiedLog>>,
+    /// My operator name under the policy in force, when my key is in it.
+    pub me: Option<String>,
 }
 
 impl Data {
@@ -52,6 +54,7 @@ impl Data {
                 root: hex::encode(checkpoint.root),
             }),
             log: Some(log),
+            me: None,
         }
     }
 
@@ -143,6 +146,7 @@ impl Data {
                     }
                 }
                 PromotionStatus::Ready
+                | PromotionStatus::Superseded
                 | PromotionStatus::Rejected
                 | PromotionStatus::DeployFailed => {}
             }

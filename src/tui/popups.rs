@@ -10,9 +10,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::action::Action;
-use super::app::{App, Draft, Effect, Pending};
+use super::app::{App, Draft, Effect, Pending, Submission};
 use super::keymap::Mode;
 use super::strings as s;
+use crate::client::actions::Prepared;
 
 /// A text prompt with one or more fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,24 +39,25 @@ impl PromptPopup {
 
 /// The confirm dialog: what will be signed, focus starting on "No"; a
 /// rollback also wants the environment's name typed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConfirmPopup {
     pub draft: Draft,
-    pub details: Vec<(String, String)>,
+    /// What will be signed, as the action layer prepared it.
+    pub prepared: Prepared,
     pub yes_focused: bool,
     /// For rollbacks: the name to type, and what was typed.
     pub typed: Option<(String, String)>,
 }
 
 impl ConfirmPopup {
-    pub fn new(draft: Draft, details: Vec<(String, String)>) -> Self {
+    pub fn new(draft: Draft, prepared: Prepared) -> Self {
         let typed = match &draft {
             Draft::Rollback { environment, .. } => Some((environment.clone(), String::new())),
             _ => None,
         };
         Self {
             draft,
-            details,
+            prepared,
             yes_focused: false,
             typed,
         }
@@ -66,10 +68,10 @@ impl ConfirmPopup {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Popup {
     Prompt(PromptPopup),
-    Confirm(ConfirmPopup),
+    Confirm(Box<ConfirmPopup>),
     Help { scroll: usize },
     Palette { query: String, selected: usize },
     Message { title: String, text: String },
@@ -138,7 +140,10 @@ impl Popup {
                             return None;
                         }
                         if c.ready() {
-                            app.confirmed(c.draft);
+                            app.confirmed(Submission {
+                                draft: c.draft,
+                                prepared: c.prepared,
+                            });
                             return None;
                         }
                     }
@@ -234,7 +239,7 @@ impl Popup {
             }
             Self::Confirm(c) => {
                 let rollback = c.typed.is_some();
-                let height = u16::try_from(c.details.len() + 8).unwrap_or(20);
+                let height = u16::try_from(c.prepared.details.len() + 10).unwrap_or(20);
                 let rect = centered(area, 96, height);
                 frame.render_widget(Clear, rect);
                 let title = if rollback {
@@ -248,17 +253,18 @@ impl Popup {
                     .title(Span::styled(format!(" {title} "), t.style("danger")));
                 let inner = block.inner(rect);
                 frame.render_widget(block, rect);
-                let width = c.details.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
-                let mut lines: Vec<Line<'_>> = c
-                    .details
-                    .iter()
-                    .map(|(label, value)| {
-                        Line::from(vec![
-                            Span::styled(format!("{label:>width$}  "), t.style("dim")),
-                            Span::styled(value.clone(), t.style("text")),
-                        ])
-                    })
-                    .collect();
+                let details = &c.prepared.details;
+                let width = details.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+                let mut lines: Vec<Line<'_>> = vec![
+                    Line::from(Span::styled(c.prepared.summary.clone(), t.style("title"))),
+                    Line::default(),
+                ];
+                lines.extend(details.iter().map(|(label, value)| {
+                    Line::from(vec![
+                        Span::styled(format!("{label:>width$}  "), t.style("dim")),
+                        Span::styled(value.clone(), t.style("text")),
+                    ])
+                }));
                 lines.push(Line::default());
                 if let Some((want, got)) = &c.typed {
                     lines.push(Line::from(s::rollback_type_prompt(want)));

@@ -1,114 +1,98 @@
-//! What the confirm dialog shows: exactly what will be signed for a draft,
-//! or the reason it would be refused.
+//! From a filled-in dialog to a signed statement in the outbox, through the
+//! action layer (`client::actions`): [`prepare`] judges the draft against
+//! the verified log exactly as the store would and says what will be signed;
+//! [`sign_and_queue`] signs what was shown and writes it (fsync) to the
+//! outbox before anything is sent.
+
+use time::OffsetDateTime;
 
 use super::app::{App, Draft};
-use super::data::when;
+use super::strings as s;
+use crate::client::actions::{self, Intent, Prepared};
+use crate::client::outbox::{Item, Outbox, OutboxError};
+use crate::keys::Signer;
 
-/// Label → value rows for the confirm dialog, or the refusal's text.
-pub fn details(app: &App, draft: &Draft) -> Result<Vec<(String, String)>, String> {
-    let mut rows = vec![("signer".to_owned(), app.session.me.clone())];
-    match draft {
-        Draft::Approve {
-            promotion,
-            rationale,
-        }
-        | Draft::Reject {
-            promotion,
-            rationale,
-        } => {
-            let kind = if matches!(draft, Draft::Approve { .. }) {
-                "approve"
-            } else {
-                "reject"
-            };
-            rows.push(("decision".into(), kind.into()));
-            rows.push(("promotion".into(), promotion.to_string()));
-            if let Some(p) = app
-                .data
-                .as_ref()
-                .and_then(|d| d.state.promotions.get(promotion))
-            {
-                if p.requested_by == app.session.me {
-                    return Err(format!(
-                        "{} requested this promotion and cannot {kind} it; ask another approver",
-                        app.session.me
-                    ));
-                }
-                rows.push(("artifact".into(), p.artifact.to_string()));
-                rows.push((
-                    "release".into(),
-                    format!(
-                        "{} {} → {}",
-                        p.request.service, p.request.version, p.request.to
-                    ),
-                ));
-            }
-            rows.push(("rationale".into(), rationale.clone()));
-        }
-        Draft::Revoke {
-            decision,
-            rationale,
-        } => {
-            rows.push(("decision".into(), "revoke".into()));
-            rows.push(("revokes".into(), decision.to_string()));
-            rows.push(("rationale".into(), rationale.clone()));
-        }
-        Draft::Waive {
-            promotion,
-            gate,
-            ttl,
-            rationale,
-        } => {
-            rows.push(("decision".into(), "waive".into()));
-            rows.push(("promotion".into(), promotion.to_string()));
-            rows.push(("gate".into(), gate.clone()));
-            rows.push(("until".into(), when(app.now + *ttl)));
-            rows.push(("rationale".into(), rationale.clone()));
-        }
-        Draft::Rollback {
-            environment,
-            service,
-            to,
-            rationale,
-        } => {
-            rows.push(("decision".into(), "rollback".into()));
-            rows.push(("environment".into(), environment.clone()));
-            rows.push(("service".into(), service.clone()));
-            if let Some(running) = app
-                .data
-                .as_ref()
-                .and_then(|d| d.state.service(environment, service))
-                .and_then(|s| s.running.as_ref())
-            {
-                rows.push(("from".into(), running.artifact.to_string()));
-            }
-            if let Some(to) = to {
-                rows.push(("to".into(), to.to_string()));
-                let version = app
-                    .data
-                    .as_ref()
-                    .and_then(|d| d.state.service(environment, service))
-                    .and_then(|s| s.history.iter().rev().find(|r| r.artifact == *to))
-                    .map(super::data::version_of);
-                if let Some(version) = version {
-                    rows.push(("to version".into(), version));
-                }
-            }
-            rows.push(("rationale".into(), rationale.clone()));
+impl Draft {
+    /// The action layer's intent (the role is left to it: the one I hold
+    /// that the target accepts).
+    pub fn to_intent(&self) -> Intent {
+        match self.clone() {
+            Self::Approve {
+                promotion,
+                rationale,
+            } => Intent::Approve {
+                promotion,
+                role: None,
+                rationale,
+            },
+            Self::Reject {
+                promotion,
+                rationale,
+            } => Intent::Reject {
+                promotion,
+                role: None,
+                rationale,
+            },
+            Self::Revoke {
+                decision,
+                rationale,
+            } => Intent::Revoke {
+                decision,
+                role: None,
+                rationale,
+            },
+            Self::Waive {
+                promotion,
+                gate,
+                ttl,
+                rationale,
+            } => Intent::Waive {
+                promotion,
+                gate,
+                ttl,
+                role: None,
+                rationale,
+            },
+            Self::Rollback {
+                environment,
+                service,
+                to,
+                rationale,
+            } => Intent::Rollback {
+                environment,
+                service,
+                to,
+                role: None,
+                rationale,
+            },
         }
     }
-    Ok(rows)
 }
 
-/// Turns a confirmed draft into a signed statement in the outbox; returns
-/// its summary, or why it could not.
+/// What will be signed for `draft`, or the refusal's words (which carry the
+/// fix). Pure: the verified log and the app's clock.
+pub fn prepare(app: &App, draft: &Draft) -> Result<Prepared, String> {
+    let log = app
+        .data
+        .as_ref()
+        .and_then(|d| d.log.as_deref())
+        .ok_or_else(|| s::NOT_SYNCED.to_owned())?;
+    actions::prepare(log, &app.session.me, &draft.to_intent(), app.now).map_err(|r| r.to_string())
+}
+
+/// Signs exactly the prepared statement and queues it durably.
 pub fn sign_and_queue(
-    log: Option<&crate::client::sync::VerifiedLog>,
-    signer: &crate::keys::Signer,
-    outbox: Option<&crate::client::outbox::Outbox>,
-    me: &str,
-    draft: &Draft,
-) -> Result<String, String> {
-    let _ = (log, signer, outbox, me, draft);
-    Err("signing from the cockpit needs the action layer (client::actions)".to_owned())
+    signer: &Signer,
+    outbox: &Outbox,
+    prepared: &Prepared,
+    now: OffsetDateTime,
+) -> Result<Item, OutboxError> {
+    let envelope = signer.sign_statement(prepared.statement.to_payload());
+    outbox.enqueue(
+        &envelope,
+        prepared.statement.kind().name(),
+        &prepared.summary,
+        prepared.promotion_id,
+        now,
+    )
 }

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
-use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
 use super::app::{App, Effect, Msg, Session};
@@ -60,7 +59,7 @@ pub fn run(config_path: Option<&std::path::Path>, options: &Options) -> Result<(
     let clock = SystemClock;
     let session = Session {
         store: client_config.store.clone(),
-        me: me.clone(),
+        me,
         read_only: options.read_only,
     };
     let app = App::new(session, keymap, theme, clock.now());
@@ -68,14 +67,13 @@ pub fn run(config_path: Option<&std::path::Path>, options: &Options) -> Result<(
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(event_loop(app, client_config, client, me, &clock))
+    runtime.block_on(event_loop(app, client_config, client, &clock))
 }
 
 async fn event_loop(
     mut app: App,
     client_config: ClientConfig,
     client: StoreClient,
-    me: String,
     clock: &dyn Clock,
 ) -> Result<(), RunError> {
     let mut terminal = ratatui::try_init()?;
@@ -87,7 +85,7 @@ async fn event_loop(
 
     let (msg_tx, mut msg_rx) = mpsc::unbounded_channel();
     let (req_tx, req_rx) = mpsc::unbounded_channel();
-    let worker = tokio::spawn(worker::run(client_config, client, me, msg_tx, req_rx));
+    let worker = tokio::spawn(worker::run(client_config, client, msg_tx, req_rx));
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     let mut last_draw = Instant::now();
@@ -111,8 +109,8 @@ async fn event_loop(
                     Effect::SyncNow => {
                         let _ = req_tx.send(Request::SyncNow);
                     }
-                    Effect::Submit(draft) => {
-                        let _ = req_tx.send(Request::Submit(draft));
+                    Effect::Submit(submission) => {
+                        let _ = req_tx.send(Request::Submit(submission));
                     }
                 }
             }
@@ -128,6 +126,5 @@ async fn event_loop(
     };
     worker.abort();
     ratatui::restore();
-    let _ = OffsetDateTime::now_utc();
     result
 }

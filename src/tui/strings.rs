@@ -27,6 +27,9 @@ pub const NO_DECISION_TO_REVOKE: &str =
     "You have no standing decision on this promotion to revoke.";
 pub const NO_FAILED_GATE: &str = "This promotion has no failed or missing gate to waive.";
 pub const NO_KNOWN_GOOD: &str = "No last known good release to roll back to for this service.";
+pub const NOT_SYNCED: &str =
+    "No verified log yet: wait for the first sync (the header says when), then try again.";
+pub const NO_OUTBOX: &str = "The outbox directory is not available; nothing was signed.";
 pub const RATIONALE: &str = "Rationale";
 pub const GATE: &str = "Gate";
 pub const TTL: &str = "Duration (e.g. 24h)";

@@ -19,6 +19,7 @@ pub fn promotion_glyph(status: PromotionStatus) -> (&'static str, &'static str) 
     match status {
         PromotionStatus::Ready | PromotionStatus::Deployed => ("✔", "ok"),
         PromotionStatus::Waiting => ("…", "warn"),
+        PromotionStatus::Superseded => ("·", "dim"),
         PromotionStatus::Rejected | PromotionStatus::DeployFailed => ("✖", "fail"),
     }
 }
@@ -193,4 +194,38 @@ pub fn pane_border(app: &App, pane: Pane) -> Style {
     } else {
         "border"
     })
+}
+
+/// Shortens every `sha256:<64 hex>` in `text` to its first 12 hex digits
+/// and an ellipsis, so reasons fit a pane instead of wrapping mid-digest.
+pub fn shorten_digests(text: &str) -> String {
+    const PREFIX: &str = "sha256:";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(PREFIX) {
+        let (before, after) = rest.split_at(at + PREFIX.len());
+        out.push_str(before);
+        let hex = after.bytes().take_while(u8::is_ascii_hexdigit).count();
+        if hex == 64 {
+            out.push_str(&after[..12]);
+            out.push('…');
+            rest = &after[64..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn digests_are_shortened_and_the_rest_kept() {
+        let d = format!("sha256:{}", "ab".repeat(32));
+        assert_eq!(
+            super::shorten_digests(&format!("x {d} y sha256:12")),
+            "x sha256:abababababab… y sha256:12"
+        );
+    }
 }

@@ -8,8 +8,9 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
-use super::app::{Draft, Msg};
+use super::app::{Msg, Submission};
 use super::data::Data;
+use super::prepare::sign_and_queue;
 use crate::client::config::ClientConfig;
 use crate::client::http::StoreClient;
 use crate::client::outbox::Outbox;
@@ -22,25 +23,26 @@ pub const POLL: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub enum Request {
     SyncNow,
-    Submit(Draft),
+    Submit(Box<Submission>),
 }
 
 /// Runs until the app's channel closes.
 pub async fn run(
     config: ClientConfig,
     client: StoreClient,
-    me: String,
     tx: mpsc::UnboundedSender<Msg>,
     mut rx: mpsc::UnboundedReceiver<Request>,
 ) {
     let outbox = Outbox::default_location().ok();
-    let mut log = None;
     loop {
         if let Some(outbox) = &outbox {
-            if let Ok(delivery) = outbox.deliver(&client, OffsetDateTime::now_utc).await {
-                for item in &delivery.sent {
-                    let _ = tx.send(Msg::Delivered(item.summary.clone()));
+            match outbox.deliver(&client, OffsetDateTime::now_utc).await {
+                Ok(delivery) => {
+                    for item in &delivery.sent {
+                        let _ = tx.send(Msg::Delivered(item.summary.clone()));
+                    }
                 }
+                Err(e) => tracing::warn!(error = %e, "outbox delivery failed"),
             }
             if let Ok(counts) = outbox.counts() {
                 let _ = tx.send(Msg::Outbox(counts));
@@ -51,9 +53,11 @@ pub async fn run(
         }
         match sync(&config, &client).await {
             Ok(verified) => {
-                let verified = Arc::new(verified);
-                log = Some(Arc::clone(&verified));
-                let data = Data::from_log(verified, OffsetDateTime::now_utc());
+                let mut data = Data::from_log(Arc::new(verified), OffsetDateTime::now_utc());
+                data.me = data
+                    .policy
+                    .operator_for_key(&client.signer().public())
+                    .map(|o| o.name.clone());
                 let _ = tx.send(Msg::Synced(Box::new(data)));
             }
             Err(SyncError::Alarm { summary, evidence }) => {
@@ -72,28 +76,23 @@ pub async fn run(
             r = rx.recv() => match r { Some(r) => Some(r), None => return },
             () = tokio::time::sleep(POLL) => None,
         };
-        if let Some(Request::Submit(draft)) = request {
-            submit(log.as_deref(), &client, outbox.as_ref(), &me, &draft, &tx);
-        }
-    }
-}
-
-/// Signs and queues a confirmed draft (delivery happens at the top of the loop).
-fn submit(
-    log: Option<&crate::client::sync::VerifiedLog>,
-    client: &StoreClient,
-    outbox: Option<&Outbox>,
-    me: &str,
-    draft: &Draft,
-    tx: &mpsc::UnboundedSender<Msg>,
-) {
-    let result = super::prepare::sign_and_queue(log, client.signer(), outbox, me, draft);
-    match result {
-        Ok(summary) => {
-            let _ = tx.send(Msg::Queued(summary));
-        }
-        Err(reason) => {
-            let _ = tx.send(Msg::SyncFailed(reason));
+        if let Some(Request::Submit(submission)) = request {
+            // Signed and on disk (fsync) before the next round delivers it.
+            let queued = match &outbox {
+                Some(outbox) => sign_and_queue(
+                    client.signer(),
+                    outbox,
+                    &submission.prepared,
+                    OffsetDateTime::now_utc(),
+                )
+                .map(|item| item.summary)
+                .map_err(|e| e.to_string()),
+                None => Err(super::strings::NO_OUTBOX.to_owned()),
+            };
+            let _ = tx.send(match queued {
+                Ok(summary) => Msg::Queued(summary),
+                Err(reason) => Msg::SyncFailed(reason),
+            });
         }
     }
 }

@@ -16,10 +16,10 @@ use time::Duration;
 use tollgate::digest::Digest;
 use tollgate::statement::GateStatus;
 use tollgate::tui::app::{App, DetailTab, Draft, Effect, Msg, RowKey, Session, View};
-use tollgate::tui::data::{CheckpointInfo, Data};
+use tollgate::tui::data::Data;
 use tollgate::tui::{load_keymap, load_theme, render};
 
-use crate::common::{T0, World};
+use crate::common::World;
 
 /// The scenario: app 0.9 and 1.0 ran in prod (so 0.9 is the last known
 /// good), app 2.0 waits in prod for a release manager with sast failed,
@@ -65,20 +65,21 @@ fn app_for(s: &Scenario, me: &str, read_only: bool, no_color: bool) -> App {
         read_only,
     };
     let mut app = App::new(session, keymap, theme, now);
-    let data = Data {
-        state: s.world.state_at(now),
-        entries: Arc::new(s.world.entries.clone()),
-        policy: Arc::new(s.world.policy.clone()),
-        checkpoint: Some(CheckpointInfo {
-            origin: "audit.test/tollgate".into(),
-            size: s.world.entries.len() as u64,
-            root: "ab".repeat(32),
-        }),
-        log: None,
-    };
+    let data = Data::from_log(Arc::new(s.world.verified_log()), now);
     app.update(Msg::Synced(Box::new(data)));
     app.update(Msg::Resize(120, 40));
     app
+}
+
+/// The drafts of the submissions among `effects`.
+fn drafts(effects: &[Effect]) -> Vec<Draft> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Submit(s) => Some(s.draft.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
@@ -267,9 +268,23 @@ fn read_only_blocks_every_action() {
     key(&mut app, KeyCode::Enter);
     assert!(app.popups.is_empty());
     // And the confirmed path refuses too.
-    app.confirmed(Draft::Approve {
-        promotion: s.prod_v2,
-        rationale: "x".into(),
+    let prepared = tollgate::client::actions::prepare(
+        &s.world.verified_log(),
+        "alice",
+        &tollgate::client::actions::Intent::Approve {
+            promotion: s.prod_v2,
+            role: None,
+            rationale: "x".into(),
+        },
+        s.world.clock,
+    )
+    .unwrap();
+    app.confirmed(tollgate::tui::app::Submission {
+        draft: Draft::Approve {
+            promotion: s.prod_v2,
+            rationale: "x".into(),
+        },
+        prepared,
     });
     let effects = key(&mut app, KeyCode::Char('j'));
     assert!(effects.is_empty());
@@ -311,12 +326,60 @@ fn approve_shows_what_will_be_signed_and_focus_starts_on_no() {
 
     let effects = sign(&mut app, 'a', "release notes reviewed");
     assert_eq!(
-        effects,
-        vec![Effect::Submit(Draft::Approve {
+        drafts(&effects),
+        vec![Draft::Approve {
             promotion: s.prod_v2,
             rationale: "release notes reviewed".into()
-        })]
+        }]
     );
+}
+
+/// The confirmed approval, signed by alice's real key into an outbox in a
+/// temporary directory: the statement the dialog showed, verifiable under
+/// the policy, an approval of that promotion.
+#[test]
+fn a_confirmed_approval_lands_signed_in_the_outbox() {
+    use tollgate::client::outbox::Outbox;
+    use tollgate::statement::{DecisionAction, Predicate};
+    let s = scenario();
+    let mut app = app_for(&s, "alice", false, false);
+    select_promotion(&mut app, s.prod_v2);
+    let effects = sign(&mut app, 'a', "release notes reviewed");
+    let [Effect::Submit(submission)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = Outbox::new(dir.path());
+    let item = tollgate::tui::prepare::sign_and_queue(
+        &s.world.signers["alice"],
+        &outbox,
+        &submission.prepared,
+        s.world.clock,
+    )
+    .unwrap();
+    assert_eq!(outbox.counts().unwrap().queued, 1);
+    assert_eq!(item.promotion_id, Some(s.prod_v2));
+    let entry = s
+        .world
+        .ring
+        .verify(99, &item.envelope_bytes().unwrap())
+        .unwrap();
+    assert_eq!(entry.signer, "alice");
+    assert_eq!(entry.statement, submission.prepared.statement);
+    let Predicate::Decision(d) = &entry.statement.predicate else {
+        panic!("{:?}", entry.statement);
+    };
+    assert_eq!(
+        d.action,
+        DecisionAction::Approve {
+            promotion: s.prod_v2
+        }
+    );
+    assert_eq!(d.role, "release-manager");
+    assert_eq!(d.rationale, "release notes reviewed");
+    // And the store's own fold accepts it.
+    let mut folder = s.world.folder();
+    folder.apply(&entry).unwrap();
 }
 
 #[test]
@@ -325,20 +388,20 @@ fn reject_and_waive_produce_their_drafts() {
     let mut app = app_for(&s, "dana", false, false);
     select_promotion(&mut app, s.prod_v2);
     assert_eq!(
-        sign(&mut app, 'x', "sast findings are real"),
-        vec![Effect::Submit(Draft::Reject {
+        drafts(&sign(&mut app, 'x', "sast findings are real")),
+        vec![Draft::Reject {
             promotion: s.prod_v2,
             rationale: "sast findings are real".into()
-        })]
+        }]
     );
     assert_eq!(
-        sign(&mut app, 'w', "false positive, fix in 2.0.1"),
-        vec![Effect::Submit(Draft::Waive {
+        drafts(&sign(&mut app, 'w', "false positive, fix in 2.0.1")),
+        vec![Draft::Waive {
             promotion: s.prod_v2,
             gate: "sast".into(),
             ttl: Duration::hours(24),
             rationale: "false positive, fix in 2.0.1".into()
-        })]
+        }]
     );
 }
 
@@ -349,11 +412,11 @@ fn revoke_finds_my_own_decision() {
     select_promotion(&mut app, s.prod_v2);
     let mine = app.selected_promotion().unwrap().approvals[0].decision.id;
     assert_eq!(
-        sign(&mut app, 'v', "approved too early"),
-        vec![Effect::Submit(Draft::Revoke {
+        drafts(&sign(&mut app, 'v', "approved too early")),
+        vec![Draft::Revoke {
             decision: mine,
             rationale: "approved too early".into()
-        })]
+        }]
     );
     // alice has no decision there: a refusal with the reason, nothing signed.
     let mut app = app_for(&s, "alice", false, false);
@@ -368,14 +431,18 @@ fn my_own_request_is_refused_before_signing() {
     let mut s = scenario();
     let own = s
         .world
-        .request("alice", "api", Digest::of(b"api 1"), None, "dev");
+        .request("alice", "api", Digest::of(b"api 1"), Some("dev"), "staging");
     let mut app = app_for(&s, "alice", false, false);
     select_promotion(&mut app, own);
     key(&mut app, KeyCode::Char('a'));
     typed(&mut app, "mine");
     let effects = key(&mut app, KeyCode::Enter);
     assert!(effects.is_empty());
-    assert!(format!("{:?}", app.popups).contains("cannot approve"));
+    assert!(
+        format!("{:?}", app.popups).contains("cannot approve"),
+        "{:?}",
+        app.popups
+    );
 }
 
 #[test]
@@ -400,13 +467,13 @@ fn rollback_proposes_the_last_known_good_and_wants_the_environment_typed() {
     typed(&mut app, "prod");
     let effects = key(&mut app, KeyCode::Enter);
     assert_eq!(
-        effects,
-        vec![Effect::Submit(Draft::Rollback {
+        drafts(&effects),
+        vec![Draft::Rollback {
             environment: "prod".into(),
             service: "app".into(),
             to: Some(s.v09),
             rationale: "1.0 breaks checkout".into()
-        })]
+        }]
     );
     assert_ne!(s.v09, s.v1);
 }
@@ -427,7 +494,6 @@ fn quit_keys_and_views() {
         KeyModifiers::CONTROL,
     )));
     assert_eq!(effects, vec![Effect::Quit]);
-    let _ = T0;
 }
 
 /// `tollgate ui` with an invalid user file in the config directory stops

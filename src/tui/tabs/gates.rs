@@ -9,7 +9,7 @@ use crate::state::GateVerdict;
 use crate::tui::app::App;
 use crate::tui::component::Component;
 use crate::tui::data::{countdown, when};
-use crate::tui::widgets::gate_glyph;
+use crate::tui::widgets::{gate_glyph, shorten_digests};
 
 #[derive(Debug)]
 pub struct Gates;
@@ -70,7 +70,10 @@ impl Component for Gates {
                 t.style("fail"),
             )));
             for b in &p.blockers {
-                lines.push(Line::from(format!("  ✖ {b}")));
+                lines.push(Line::from(format!(
+                    "  ✖ {}",
+                    shorten_digests(&b.to_string())
+                )));
             }
         }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);

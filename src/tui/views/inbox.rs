@@ -11,7 +11,7 @@ use crate::tui::app::{App, Pane, RowKey};
 use crate::tui::component::Component;
 use crate::tui::data::{Data, InboxItem, Target, version_of};
 use crate::tui::strings::{section_title, view_title};
-use crate::tui::widgets::{VirtualTable, promotion_glyph};
+use crate::tui::widgets::{VirtualTable, promotion_glyph, shorten_digests};
 
 #[derive(Debug)]
 pub struct Inbox;
@@ -40,10 +40,10 @@ fn row(app: &App, data: &Data, item: &InboxItem) -> Row<'static> {
                 return Row::new(vec![section]);
             };
             let (glyph, slot) = promotion_glyph(p.status);
-            let why = p
-                .blockers
-                .first()
-                .map_or_else(|| p.status.label().to_owned(), ToString::to_string);
+            let why = p.blockers.first().map_or_else(
+                || p.status.label().to_owned(),
+                |b| shorten_digests(&b.to_string()),
+            );
             Row::new(vec![
                 section,
                 Cell::from(Span::styled(glyph, t.style(slot))),
