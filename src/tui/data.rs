@@ -91,10 +91,27 @@ impl Data {
             .collect()
     }
 
-    /// Audit findings for a service in an environment: deployments the fold
-    /// did not count (e.g. unapproved), as one line each.
+    /// Audit findings for a service in an environment, one line each:
+    /// unapproved deployments (recorded, never a known good) and deployment
+    /// reports the fold refused.
     pub fn findings(&self, environment: &str, service: &str) -> Vec<String> {
-        self.state
+        let unapproved = self
+            .state
+            .unapproved
+            .iter()
+            .filter(|u| u.environment == environment && u.service == service)
+            .map(|u| {
+                format!(
+                    "entry {}: unapproved deployment of {} by {} at {}: {}",
+                    u.index,
+                    u.promotion.short(),
+                    u.signer,
+                    when(u.at),
+                    u.reasons.join("; ")
+                )
+            });
+        let refused = self
+            .state
             .ignored
             .iter()
             .filter(|i| {
@@ -107,8 +124,8 @@ impl Data {
                         _ => false,
                     })
             })
-            .map(|i| format!("entry {}: {}", i.index, i.reason))
-            .collect()
+            .map(|i| format!("entry {}: {}", i.index, i.reason));
+        unapproved.chain(refused).collect()
     }
 
     /// The inbox for `me` at `now`, in sections.

@@ -76,6 +76,13 @@ async fn event_loop(
     client: StoreClient,
     clock: &dyn Clock,
 ) -> Result<(), RunError> {
+    // Panics are logged to the file first; ratatui's hook, installed by
+    // `try_init` on top of this one, restores the terminal before either runs.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tracing::error!(%info, "panic");
+        previous(info);
+    }));
     let mut terminal = ratatui::try_init()?;
     let size = terminal.size()?;
     app.update(Msg::Resize(size.width, size.height));

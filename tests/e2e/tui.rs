@@ -527,3 +527,22 @@ fn an_invalid_user_keymap_or_theme_stops_the_binary_with_its_location() {
         assert!(stderr.contains(want), "{stderr}");
     }
 }
+
+/// A deployment reported while its promotion was not ready is an audit
+/// finding: flagged in the Environments list and spelled out in its detail.
+#[test]
+fn an_unapproved_deployment_is_a_finding_in_environments() {
+    let mut s = scenario();
+    s.world.deployed(s.web_dev, true);
+    let mut app = app_for(&s, "alice", false, false);
+    key(&mut app, KeyCode::Char('3'));
+    select(&mut app, |r| {
+        *r == RowKey::Service {
+            environment: "dev".into(),
+            service: "web".into(),
+        }
+    });
+    let screen = format!("{}", draw(&app).backend());
+    assert!(screen.contains("! 1"), "{screen}");
+    assert!(screen.contains("unapproved deployment"), "{screen}");
+}
