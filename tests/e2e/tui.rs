@@ -546,3 +546,119 @@ fn an_unapproved_deployment_is_a_finding_in_environments() {
     assert!(screen.contains("! 1"), "{screen}");
     assert!(screen.contains("unapproved deployment"), "{screen}");
 }
+
+/// The real binary in a pseudo-terminal against a real `tollgate serve`
+/// (HTTPS, SQLite): alice opens the cockpit and her inbox shows the
+/// promotion waiting for her role; `q` quits and restores the terminal.
+#[test]
+fn the_real_cockpit_shows_the_inbox_from_a_real_store() {
+    use std::io::{Read, Write};
+    use std::sync::Mutex;
+
+    use crate::common::served::{Db, Served};
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+    let world = World::new();
+    let served = Served::start(&world, Db::Sqlite);
+    let artifact = Digest::of(b"payments 1.4.2").to_string();
+    let request = |from: Option<&str>, to: &str| {
+        let mut args = vec![
+            "promote",
+            "request",
+            "--service",
+            "payments",
+            "--version",
+            "1.4.2",
+            "--digest",
+            &artifact,
+            "--to",
+            to,
+            "--repo",
+            "git@example.com:payments.git",
+            "--commit",
+            "4f2a9c1",
+        ];
+        if let Some(from) = from {
+            args.extend(["--from", from]);
+        }
+        Served::entry_id(&served.expect(0, "ci-main", &args))
+    };
+    let pass = |p: &str| {
+        served.expect(
+            0,
+            "ci-main",
+            &[
+                "gate",
+                "submit",
+                p,
+                "--gate",
+                "unit-tests",
+                "--status",
+                "pass",
+                "--summary",
+                "all green",
+            ],
+        );
+    };
+    let dev = request(None, "dev");
+    pass(&dev);
+    served.expect(0, "ci-main", &["deployed", &dev, "--status", "succeeded"]);
+    let staging = request(Some("dev"), "staging");
+    pass(&staging);
+
+    let persona = served.data_path("alice");
+    let persona = persona.parent().unwrap();
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols: 120,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let mut cmd = CommandBuilder::new(crate::common::served::bin());
+    cmd.env_clear();
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("NO_COLOR", "1");
+    cmd.env("TOLLGATE_CONFIG_DIR", persona.join("config"));
+    cmd.env("TOLLGATE_DATA_DIR", persona.join("data"));
+    cmd.env("TOLLGATE_CACHE_DIR", persona.join("cache"));
+    let mut child = pty.slave.spawn_command(cmd).unwrap();
+    drop(pty.slave);
+    let mut reader = pty.master.try_clone_reader().unwrap();
+    let mut writer = pty.master.take_writer().unwrap();
+    let screen = std::sync::Arc::new(Mutex::new(vt100::Parser::new(40, 120, 0)));
+    let feed = std::sync::Arc::clone(&screen);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            feed.lock().unwrap().process(&buf[..n]);
+        }
+    });
+    // Wait on visible text, never on time alone (the limit only ends a hang).
+    let wait_for = |text: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let contents = screen.lock().unwrap().screen().contents();
+            if contents.contains(text) {
+                return contents;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never showed {text:?}; screen:\n{contents}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    wait_for("Inbox — alice");
+    let contents = wait_for("Waiting for my role");
+    assert!(contents.contains("payments 1.4.2 → staging"), "{contents}");
+    assert!(contents.contains("[release-manager]"), "{contents}");
+    writer.write_all(b"q").unwrap();
+    writer.flush().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
