@@ -640,7 +640,7 @@ fn the_real_cockpit_shows_the_inbox_from_a_real_store() {
     });
     // Wait on visible text, never on time alone (the limit only ends a hang).
     let wait_for = |text: &str| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_mins(1);
         loop {
             let contents = screen.lock().unwrap().screen().contents();
             if contents.contains(text) {
