@@ -12,6 +12,7 @@ mod policy;
 mod serve;
 mod store;
 mod verify;
+mod witness;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -96,6 +97,8 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Run the audit store over HTTPS (SQLite by default, or PostgreSQL).
     Serve(serve::ServeArgs),
+    /// Run a C2SP tlog-witness over HTTPS that cosigns the given logs' checkpoints.
+    Witness(witness::WitnessArgs),
     /// Create a key, a starter policy naming you, and a client configuration
     /// that `tollgate join` completes.
     Init {
@@ -195,6 +198,7 @@ pub fn run() -> ExitCode {
         Command::Policy(command) => policy::run(&command, config),
         Command::Verify(args) => verify::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Witness(args) => witness::run(&args),
         Command::Init { name, force } => init::run(config, &name, force),
         Command::Join(args) => join::run(config, &args),
         Command::Promote(command) => store::promote(config, command),

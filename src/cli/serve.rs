@@ -10,10 +10,12 @@ use super::{CommandResult, messages};
 use crate::client::config::{Trust, parse_pin};
 use crate::keys::vkey::NoteVerifierKey;
 use crate::keys::{Signer, file};
+use crate::ledger::cosignature::CosignerKey;
 use crate::paths;
 use crate::policy::{self, Policy};
 use crate::store::hooks::{HookDispatcher, HookReceiver};
 use crate::store::server::{self, Limits};
+use crate::store::witnesses::{WitnessEndpoint, Witnesses};
 use crate::store::{DatabaseUrl, Store, StoreConfig};
 use crate::tls::{self, Identity};
 
@@ -65,6 +67,63 @@ struct ServeFile {
     /// Deploy-hook receivers: `[[hooks]] url = "https://…"` with `pin` or `ca`.
     #[serde(default)]
     hooks: Vec<HookFile>,
+    /// Witnesses: `[[witnesses]] url = "https://…"`, `vkey`, and `pin` or `ca`.
+    #[serde(default)]
+    witnesses: Vec<WitnessFile>,
+    /// Cosignatures needed before a checkpoint is served [default: all witnesses].
+    witness_quorum: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WitnessFile {
+    url: String,
+    vkey: String,
+    pin: Option<String>,
+    ca: Option<PathBuf>,
+}
+
+fn witness_config(
+    witnesses: &[WitnessFile],
+    witness_quorum: Option<usize>,
+) -> anyhow::Result<Option<Witnesses>> {
+    if witnesses.is_empty() {
+        anyhow::ensure!(
+            witness_quorum.is_none(),
+            "serve.toml sets witness_quorum but no [[witnesses]]; add the witnesses or remove witness_quorum"
+        );
+        return Ok(None);
+    }
+    let list = witnesses
+        .iter()
+        .map(|w| {
+            anyhow::ensure!(
+                w.url.starts_with("https://"),
+                "witness {}: `url` must be an https:// URL",
+                w.url
+            );
+            let key = w.vkey.parse::<CosignerKey>().map_err(|e| {
+                anyhow::anyhow!(
+                    "witness {}: `vkey` {e}; copy the witness key `tollgate witness` printed",
+                    w.url
+                )
+            })?;
+            let trust = match (&w.pin, &w.ca) {
+                (Some(pin), None) => Trust::Pin(
+                    parse_pin(pin).map_err(|e| anyhow::anyhow!("witness {}: `pin` {e}", w.url))?,
+                ),
+                (None, Some(ca)) => Trust::Ca(ca.clone()),
+                _ => anyhow::bail!("witness {}: give exactly one of `pin` or `ca`", w.url),
+            };
+            Ok(WitnessEndpoint {
+                url: w.url.clone(),
+                key,
+                trust,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let quorum = witness_quorum.unwrap_or(list.len());
+    Ok(Some(Witnesses::new(list, quorum)?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -196,6 +255,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         limits.rate_per_key = rate;
     }
     let receivers = hook_receivers(&from_file.hooks)?;
+    let witnesses = witness_config(&from_file.witnesses, from_file.witness_quorum)?;
     let signer = log_key(&data_dir, &policy.origin)?;
     let vkey = NoteVerifierKey::of_signer(&signer)?;
     let policy_digest = policy.digest();
@@ -207,7 +267,9 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
         let genesis_text = policy.document().to_owned();
-        let store = Store::open(StoreConfig::new(database.clone(), policy, signer)).await?;
+        let mut config = StoreConfig::new(database.clone(), policy, signer);
+        config.witnesses = witnesses;
+        let store = Store::open(config).await?;
         // The store accepted it (or had pinned it already): remember it, so a
         // restart needs no --policy.
         remember_genesis(&data_dir, &genesis_text)?;
@@ -241,7 +303,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn wait_for_signal() {
+pub(super) async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -48,7 +48,9 @@ impl From<SyncError> for CommandError {
     fn from(error: SyncError) -> Self {
         match error {
             SyncError::Store(e) => e.into(),
-            SyncError::Alarm { .. } => Self::Refused(error.to_string()),
+            SyncError::Alarm { .. } | SyncError::NotCosigned { .. } => {
+                Self::Refused(error.to_string())
+            }
             other => Self::Input(anyhow::Error::new(other)),
         }
     }
@@ -201,6 +203,7 @@ impl Session {
             &self.config.log_vkey,
         )
         .map_err(|e| CommandError::Refused(messages::bad_receipt(&e.to_string())))?;
+        sync::check_witnesses(&self.config, &checkpoint)?;
         let proof = receipt
             .proof()
             .map_err(|e| CommandError::Refused(messages::bad_receipt(&e)))?;
@@ -945,6 +948,7 @@ pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
             let checkpoint =
                 SignedCheckpoint::parse_and_verify(&bytes, &session.config.log_vkey)
                     .map_err(|e| CommandError::Refused(messages::bad_checkpoint(&e.to_string())))?;
+            sync::check_witnesses(&session.config, &checkpoint)?;
             let size = checkpoint.checkpoint().size;
             if *index >= size {
                 return Err(CommandError::Input(anyhow::anyhow!(

@@ -7,6 +7,8 @@
 //! key = "/home/alice/.local/share/tollgate/keys/operator.key"  # optional
 //! log_vkey = "audit.example.com/tollgate+1a2b3c4d+AV…"
 //! policy_digest = "sha256:…"   # the genesis policy pinned at enrolment
+//! witnesses = ["witness.example/w1+…+…", …]   # optional: witness vkeys
+//! witness_quorum = 2           # cosignatures required [default: all witnesses]
 //! ```
 //!
 //! Relative `ca` and `key` paths are read relative to the config file. Every
@@ -18,6 +20,7 @@ use serde::Deserialize;
 
 use crate::digest::Digest;
 use crate::keys::vkey::NoteVerifierKey;
+use crate::ledger::cosignature::CosignerKey;
 
 /// The file name inside the config directory.
 pub const FILE_NAME: &str = "config.toml";
@@ -45,6 +48,11 @@ pub struct ClientConfig {
     pub log_vkey: NoteVerifierKey,
     /// The digest of the first (genesis) policy, pinned at enrolment.
     pub policy_digest: Digest,
+    /// Witnesses whose cosignatures a checkpoint must carry (none: no
+    /// witness check).
+    pub witnesses: Vec<CosignerKey>,
+    /// How many of `witnesses` must have cosigned a checkpoint.
+    pub witness_quorum: usize,
 }
 
 /// Why the configuration could not be used.
@@ -81,6 +89,8 @@ struct RawConfig {
     key: Option<String>,
     log_vkey: Option<String>,
     policy_digest: Option<String>,
+    witnesses: Option<Vec<String>>,
+    witness_quorum: Option<i64>,
 }
 
 /// The default configuration file: `<config dir>/config.toml`.
@@ -216,6 +226,45 @@ pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
         )
     })?;
 
+    let mut witnesses: Vec<CosignerKey> = Vec::new();
+    for text in raw.witnesses.unwrap_or_default() {
+        let witness = text.parse::<CosignerKey>().map_err(|e| {
+            field(
+                "witnesses",
+                format!("holds {text:?}, which is not usable: {e}"),
+                "copy each witness key exactly as `tollgate witness` printed it",
+            )
+        })?;
+        if witnesses.contains(&witness) {
+            return Err(field(
+                "witnesses",
+                format!("lists {text:?} twice"),
+                "list each witness once; a witness counts once toward witness_quorum",
+            ));
+        }
+        witnesses.push(witness);
+    }
+    let witness_quorum = match raw.witness_quorum {
+        None => witnesses.len(),
+        Some(_) if witnesses.is_empty() => {
+            return Err(field(
+                "witness_quorum",
+                "is set but `witnesses` is empty".to_owned(),
+                "list the witness keys in `witnesses`, or remove witness_quorum",
+            ));
+        }
+        Some(n) => match usize::try_from(n) {
+            Ok(n) if (1..=witnesses.len()).contains(&n) => n,
+            _ => {
+                return Err(field(
+                    "witness_quorum",
+                    format!("is {n} but {} witnesses are listed", witnesses.len()),
+                    "set it between 1 and the number of `witnesses`",
+                ));
+            }
+        },
+    };
+
     Ok(ClientConfig {
         path: path.to_path_buf(),
         store,
@@ -223,6 +272,8 @@ pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
         key,
         log_vkey,
         policy_digest,
+        witnesses,
+        witness_quorum,
     })
 }
 
@@ -257,7 +308,11 @@ pub fn template(key: &Path) -> String {
          # `log_vkey` and `policy_digest` after showing them to you. The store's\n\
          # operator gives you the URL and the pin (`tollgate serve` prints both).\n\n\
          # Your private key (signs requests and statements).\n\
-         key = {key:?}\n",
+         key = {key:?}\n\n\
+         # Optional: witnesses that must have cosigned every checkpoint you accept\n\
+         # (their vkeys, as `tollgate witness` prints them), and how many of them.\n\
+         # witnesses = [\"witness.example/w1+…+…\", \"witness.example/w2+…+…\"]\n\
+         # witness_quorum = 2\n",
         key = key.display().to_string(),
     )
 }
@@ -349,6 +404,54 @@ mod tests {
         );
         let missing = load(Some(Path::new("/nonexistent/tollgate/config.toml"))).unwrap_err();
         assert!(missing.to_string().contains("run `tollgate init`"));
+    }
+
+    #[test]
+    fn witnesses_and_quorum_are_checked_with_located_errors() {
+        let w = |name: &str| {
+            crate::ledger::cosignature::CosignerKey::of_signer(&Signer::generate(name))
+                .unwrap()
+                .to_string()
+        };
+        let (w1, w2) = (w("w1"), w("w2"));
+        let base = good("ca = \"c.pem\"");
+        let path = Path::new("/etc/tg/config.toml");
+        let config = parse(&format!("{base}witnesses = [\"{w1}\", \"{w2}\"]\n"), path).unwrap();
+        assert_eq!((config.witnesses.len(), config.witness_quorum), (2, 2));
+        let config = parse(
+            &format!("{base}witnesses = [\"{w1}\", \"{w2}\"]\nwitness_quorum = 1\n"),
+            path,
+        )
+        .unwrap();
+        assert_eq!(config.witness_quorum, 1);
+        assert_eq!(parse(&base, path).unwrap().witness_quorum, 0);
+        let e = err(&format!(
+            "{base}witnesses = [\"{w1}\"]\nwitness_quorum = 2\n"
+        ));
+        assert!(
+            e.contains("`witness_quorum` is 2 but 1 witnesses are listed; set it between 1"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "{base}witnesses = [\"{w1}\"]\nwitness_quorum = 0\n"
+        ));
+        assert!(e.contains("`witness_quorum` is 0"), "{e}");
+        let e = err(&format!("{base}witness_quorum = 1\n"));
+        assert!(
+            e.contains("`witness_quorum` is set but `witnesses` is empty"),
+            "{e}"
+        );
+        let e = err(&format!("{base}witnesses = [\"{w1}\", \"{w1}\"]\n"));
+        assert!(
+            e.contains("`witnesses` lists") && e.contains("twice"),
+            "{e}"
+        );
+        let log_vkey = vkey();
+        let e = err(&format!("{base}witnesses = [\"{log_vkey}\"]\n"));
+        assert!(
+            e.contains("`witnesses` holds") && e.contains("type 0x01"),
+            "{e}"
+        );
     }
 
     #[test]

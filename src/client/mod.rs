@@ -8,4 +8,3 @@ pub mod http;
 pub mod outbox;
 pub mod receipts;
 pub mod sync;
-pub mod verify;

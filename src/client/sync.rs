@@ -10,7 +10,6 @@
 //! alarm evidence.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,11 +20,11 @@ use super::http::{StoreClient, StoreError};
 use crate::digest::Digest;
 use crate::envelope::Envelope;
 use crate::keys::vkey::NoteVerifierKey;
-use crate::ledger::{Accepted, Hash, MerkleTree, SignedCheckpoint, check_checkpoint, leaf_hash};
+use crate::ledger::cosignature::{QuorumError, check_quorum};
+use crate::ledger::{Accepted, Hash, SignedCheckpoint, check_checkpoint};
 use crate::policy::Policy;
-use crate::policy::rotation::verify_successor;
-use crate::state::{Folder, KeyRing, Refusal, State, VerifiedEntry, check_observed_root};
-use crate::statement::Predicate;
+use crate::replay::{RefusedEntry, Replay, ReplayError};
+use crate::state::{Folder, State, VerifiedEntry};
 
 /// Everything needed to judge one view of the log.
 #[derive(Debug, Clone, Copy)]
@@ -103,6 +102,31 @@ pub enum SyncError {
     SavedCheckpoint { path: PathBuf, problem: String },
     #[error("{0}")]
     NoHome(#[from] crate::paths::NoHomeError),
+    /// The checkpoint lacks the configured witness quorum (a refusal, not
+    /// an alarm: nothing shows the log is inconsistent).
+    #[error("the store's checkpoint of size {size} is refused: {problem}")]
+    NotCosigned { size: u64, problem: QuorumError },
+}
+
+/// Requires the configured witness quorum on a served checkpoint (a sync's
+/// or a receipt's); with no witnesses configured there is nothing to check.
+pub fn check_witnesses(
+    config: &ClientConfig,
+    checkpoint: &SignedCheckpoint,
+) -> Result<(), SyncError> {
+    if config.witnesses.is_empty() {
+        return Ok(());
+    }
+    check_quorum(
+        checkpoint.as_bytes(),
+        &config.witnesses,
+        config.witness_quorum,
+    )
+    .map(|_| ())
+    .map_err(|problem| SyncError::NotCosigned {
+        size: checkpoint.checkpoint().size,
+        problem,
+    })
 }
 
 fn mismatch(summary: String, checkpoint: &[u8], detail: &str) -> Mismatch {
@@ -195,68 +219,23 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
         })?;
     let genesis = Arc::new(genesis);
 
-    // The tree of the served entries: the root to compare with the signed
-    // one, and the roots of prefixes that decisions say they observed.
-    let tree = MerkleTree::from_leaf_hashes(inputs.entries.iter().map(|e| leaf_hash(e)));
-    let mut observed_wrong: Vec<(VerifiedEntry, Refusal)> = Vec::new();
-
-    // Verify every entry under the policy in force at its position.
-    let mut folder = Folder::new(Arc::clone(&genesis));
-    let mut verified: Vec<VerifiedEntry> = Vec::with_capacity(inputs.entries.len());
-    let mut position = 0usize;
-    while position < inputs.entries.len() {
-        let ring = KeyRing::of(folder.policy());
-        let results = ring.verify_all(position as u64, &inputs.entries[position..]);
-        let mut next_position = inputs.entries.len();
-        for (offset, result) in results.into_iter().enumerate() {
-            let index = position + offset;
-            let entry = result.map_err(|e| {
-                mismatch(
-                    format!(
-                        "log entry {index} does not verify under policy version {}: {e}",
-                        folder.policy().version
-                    ),
-                    served,
-                    &format!(
-                        "entry {index} (base64): {}",
-                        crate::encoding::encode(&inputs.entries[index])
-                    ),
-                )
-            })?;
-            if let Err(refusal) = check_observed_root(&entry, |size| tree.root_at(size).ok()) {
-                observed_wrong.push((entry.clone(), refusal));
+    // The one verified replay: signatures under the policy in force at each
+    // position, observed roots, the fold, policy rotations.
+    let mut replay = Replay::new(Arc::clone(&genesis));
+    let verified = replay.extend(inputs.entries).map_err(|e| {
+        let index = usize::try_from(e.index()).unwrap_or(usize::MAX);
+        let detail = match &e {
+            ReplayError::Policy { document, .. } => {
+                format!("policy document presented:\n{document}")
             }
-            if let Predicate::Policy(predicate) = &entry.statement.predicate {
-                let is_genesis_restated = predicate.document_digest == genesis.digest()
-                    && folder.policy().digest() == genesis.digest()
-                    && first_policy.as_ref().is_some_and(|(i, _)| *i == index);
-                if !is_genesis_restated {
-                    let envelope = Envelope::from_json(&inputs.entries[index])
-                        .map_err(|e| mismatch(format!("policy entry {index}: {e}"), served, ""))?;
-                    let next = verify_successor(folder.policy(), &envelope).map_err(|e| {
-                        mismatch(
-                            format!(
-                                "policy entry {index} is not a valid successor of version {}: {e}",
-                                folder.policy().version
-                            ),
-                            served,
-                            &format!("policy document presented:\n{}", predicate.document),
-                        )
-                    })?;
-                    folder.apply_all(std::iter::once(&entry));
-                    verified.push(entry);
-                    folder.set_policy(Arc::new(next));
-                    next_position = index + 1;
-                    break;
-                }
-            }
-            folder.apply_all(std::iter::once(&entry));
-            verified.push(entry);
-        }
-        position = next_position;
-    }
+            ReplayError::Entry { .. } => inputs.entries.get(index).map_or_else(String::new, |b| {
+                format!("entry {index} (base64): {}", crate::encoding::encode(b))
+            }),
+        };
+        mismatch(e.to_string(), served, &detail)
+    })?;
 
-    let root = tree.root();
+    let root = replay.root();
     if root != checkpoint.checkpoint().root {
         return Err(mismatch(
             "the entries the store served do not hash to the root it signed".to_owned(),
@@ -288,7 +267,8 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
             }
         })?;
 
-    refused_entries(inputs, &folder, &observed_wrong)?;
+    refused_entries(inputs, replay.refused())?;
+    let (folder, _, _) = replay.into_parts();
 
     Ok(VerifiedLog {
         checkpoint,
@@ -304,26 +284,14 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
 /// so an entry the rules refuse inside a signed log proves the store broken
 /// or lying. Any such entry (and any decision whose observed checkpoint is
 /// not this log's own root at that size) is an ALARM, not a count.
-fn refused_entries(
-    inputs: &LogInputs<'_>,
-    folder: &Folder,
-    observed_wrong: &[(VerifiedEntry, Refusal)],
-) -> Result<(), Mismatch> {
-    let mut bad: Vec<(u64, Digest, String, String)> = folder
-        .raw_state()
-        .ignored
+fn refused_entries(inputs: &LogInputs<'_>, refused: &[RefusedEntry]) -> Result<(), Mismatch> {
+    let bad: Vec<(u64, Digest, String, String)> = refused
         .iter()
-        .map(|i| (i.index, i.id, i.signer.clone(), i.reason.to_string()))
-        .chain(
-            observed_wrong
-                .iter()
-                .map(|(e, r)| (e.index, e.id, e.signer.clone(), r.to_string())),
-        )
+        .map(|r| (r.index, r.id, r.signer.clone(), r.reason.to_string()))
         .collect();
     if bad.is_empty() {
         return Ok(());
     }
-    bad.sort_by_key(|(index, ..)| *index);
     let (index, _, _, reason) = &bad[0];
     let summary = format!(
         "the signed log holds {} entr{} the rules refuse, which a store that follows them cannot have accepted (first: entry {index}: {reason})",
@@ -364,28 +332,13 @@ pub fn checkpoint_path(origin: &str) -> Result<PathBuf, SyncError> {
         .join(format!("{}.note", file_stem(origin))))
 }
 
-/// Writes `bytes` to `path` atomically: temp file, fsync, rename, fsync dir.
+/// Writes `bytes` to `path` atomically and durably (see [`crate::durable`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SyncError> {
-    let local = |action| {
-        move |source| SyncError::Local {
-            path: path.to_path_buf(),
-            action,
-            source,
-        }
-    };
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir).map_err(local("create the directory of"))?;
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    {
-        let mut file = std::fs::File::create(&tmp).map_err(local("create a temporary file for"))?;
-        file.write_all(bytes).map_err(local("write"))?;
-        file.sync_all().map_err(local("fsync"))?;
-    }
-    std::fs::rename(&tmp, path).map_err(local("rename into place"))?;
-    if let Ok(dir) = std::fs::File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
+    crate::durable::write_atomic(path, bytes).map_err(|e| SyncError::Local {
+        path: e.path,
+        action: e.action,
+        source: e.source,
+    })
 }
 
 /// Writes the alarm evidence to `<data dir>/evidence/alarm-<unix>.txt`.
@@ -459,6 +412,8 @@ pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<Verifie
         .and_then(|log| super::receipts::check_submitted(&log, &submitted).map(|()| log));
     match verified {
         Ok(log) => {
+            // Witnesses: even a first sync takes only a cosigned checkpoint.
+            check_witnesses(config, &log.checkpoint)?;
             if log.accepted != Accepted::Same {
                 write_atomic(&saved_path, log.checkpoint.as_bytes())?;
             }

@@ -94,7 +94,7 @@ impl Checkpoint {
 
 /// Decimal digits only and no leading zero, so `7`, `07` and `+7` cannot
 /// all name the same tree. Shared with the tlog-proof `index` line.
-pub(super) fn parse_decimal(text: &str) -> Option<u64> {
+pub(crate) fn parse_decimal(text: &str) -> Option<u64> {
     if text.is_empty()
         || !text.bytes().all(|b| b.is_ascii_digit())
         || (text.len() > 1 && text.starts_with('0'))

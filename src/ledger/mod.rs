@@ -7,6 +7,7 @@
 //! come from and where evidence is written.
 
 pub mod checkpoint;
+pub mod cosignature;
 pub mod hash;
 pub mod note;
 pub mod proof;

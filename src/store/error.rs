@@ -65,6 +65,12 @@ pub enum Refused {
     BadMediaType(String),
     #[error("the store cannot accept this now: {0}")]
     Unavailable(String),
+    /// Witnesses: the entry is committed but its checkpoint lacks the
+    /// witness quorum, so no receipt is given yet (see `store::witnesses`).
+    #[error(
+        "the entry is recorded at index {index}, but its checkpoint is not cosigned by enough witnesses yet: {why}"
+    )]
+    NotCosigned { index: u64, why: String },
 }
 
 /// Refusals the policy makes about who may do what (403), as opposed to what
@@ -116,7 +122,7 @@ impl Refused {
             | Self::ClockSkew { .. }
             | Self::PolicyRotation(_)
             | Self::DigestMismatch { .. } => 422,
-            Self::Unavailable(_) => 503,
+            Self::Unavailable(_) | Self::NotCosigned { .. } => 503,
         }
     }
 
@@ -135,6 +141,7 @@ impl Refused {
             Self::DigestMismatch { .. } => "digest_mismatch",
             Self::BadMediaType(_) => "bad_media_type",
             Self::Unavailable(_) => "unavailable",
+            Self::NotCosigned { .. } => "witnesses_unavailable",
         }
     }
 
@@ -169,6 +176,7 @@ impl Refused {
             Self::DigestMismatch { .. } => "Upload the exact bytes the digest was computed over (`sha256sum` the file).".into(),
             Self::BadMediaType(_) => "Send a media type such as `application/json` or `application/sarif+json`.".into(),
             Self::Unavailable(_) => "Try again shortly; nothing was recorded. Submitting the same entry again is safe.".into(),
+            Self::NotCosigned { .. } => "Submit the same entry again shortly: it is not lost and will not be duplicated, and you get its cosigned receipt once the witnesses answer. If this persists, the store's operator should check that the [[witnesses]] in serve.toml are running and reachable.".into(),
         }
     }
 }

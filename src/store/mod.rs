@@ -14,12 +14,17 @@
 //! - Several instances may share one PostgreSQL database: appends take a
 //!   database-wide lock and first load whatever another instance committed,
 //!   so there is one log, never two interleaved trees.
+//! - With `[[witnesses]]` configured ([`witnesses`]), each group commit's
+//!   checkpoint is sent to the witnesses once, and an entry is acknowledged
+//!   only when its checkpoint carries the witness quorum; `GET
+//!   /v1/checkpoint` serves only cosigned notes.
 
 pub mod error;
 pub mod hooks;
 mod pipeline;
 pub mod server;
 pub mod storage;
+pub mod witnesses;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -72,6 +77,8 @@ pub struct StoreConfig {
     pub log_signer: Signer,
     pub max_batch: usize,
     pub max_clock_skew: Duration,
+    /// Witnesses whose quorum must cosign every served checkpoint.
+    pub witnesses: Option<witnesses::Witnesses>,
 }
 
 impl StoreConfig {
@@ -83,6 +90,7 @@ impl StoreConfig {
             log_signer,
             max_batch: DEFAULT_MAX_BATCH,
             max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
+            witnesses: None,
         }
     }
 }
@@ -135,6 +143,7 @@ impl Store {
             log_signer,
             max_batch,
             max_clock_skew,
+            witnesses,
         } = config;
         if log_signer.name() != genesis_policy.origin {
             return Err(StoreError::Config(format!(
@@ -222,7 +231,13 @@ impl Store {
         tracing::info!(size, database = %database, policy_version = loader.work.policy.version, "audit store opened");
 
         let work = loader.work;
+        let served_ok = witnesses.as_ref().is_none_or(|w| {
+            crate::ledger::cosignature::check_quorum(checkpoint.as_bytes(), &w.keys(), w.quorum())
+                .is_ok()
+        });
         let published = Published {
+            served: checkpoint.clone(),
+            served_ok,
             policy: work.policy.clone(),
             ring: work.ring.clone(),
             key_ids: pipeline::key_ids(&work.policy),
@@ -242,7 +257,11 @@ impl Store {
             published: std::sync::RwLock::new(published),
             events,
             stats: pipeline::Counters::default(),
+            witnesses,
         });
+        // With witnesses, try to serve a cosigned checkpoint from the start
+        // (bounded by `witnesses::COSIGN_WAIT`; retried while idle).
+        let _ = witnesses::cosign_pending(&shared).await;
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let committer = tokio::spawn(pipeline::run(shared.clone(), work, receiver));
         Ok(Store {
@@ -280,13 +299,21 @@ impl Store {
         let entry = ring
             .verify_envelope(0, &parsed)
             .map_err(|e| pipeline::refuse_entry(e, &parsed, &policy))?;
-        {
+        let committed = {
             let published = read(&self.shared().published);
-            if let Some(&index) = published.ids.get(&entry.id) {
-                return published.receipt(index, entry.id, true);
+            match published.ids.get(&entry.id) {
+                Some(&index) if published.is_served(index) => {
+                    return published.receipt(index, entry.id, true);
+                }
+                // Committed, not yet cosigned: the committer retries the
+                // witnesses and answers "existed" once they cosign.
+                Some(_) => true,
+                None => false,
             }
+        };
+        if !committed {
+            pipeline::check_clock(&entry.statement, now, self.shared().max_clock_skew)?;
         }
-        pipeline::check_clock(&entry.statement, now, self.shared().max_clock_skew)?;
         let (reply, answer) = oneshot::channel();
         let job = Job {
             entry_id: entry.id,
@@ -322,9 +349,10 @@ impl Store {
         Ok(rows.into_iter().map(|row| row.body).collect())
     }
 
-    /// The latest signed checkpoint.
+    /// The latest served checkpoint: signed by the log key and, with
+    /// witnesses configured, carrying their quorum of cosignatures.
     pub fn checkpoint(&self) -> SignedCheckpoint {
-        read(&self.shared().published).checkpoint.clone()
+        read(&self.shared().published).served.clone()
     }
 
     /// Inclusion proof of leaf `index` in the tree of `size` leaves (at most

@@ -36,6 +36,10 @@ use crate::statement::{Predicate, Statement};
 /// Entries verified at once (in parallel) while loading the log.
 const VERIFY_CHUNK: usize = 4096;
 
+/// With witnesses: how many times a batch catches up with another instance
+/// and retries cosigning before its submitters get 503.
+const CATCH_UP_ROUNDS: usize = 4;
+
 /// How often an idle committer looks for entries another instance appended.
 const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -58,6 +62,8 @@ pub(super) struct Shared {
     pub published: RwLock<Published>,
     pub events: broadcast::Sender<SignedCheckpoint>,
     pub stats: Counters,
+    /// Witnesses that must cosign a checkpoint before it is served.
+    pub witnesses: Option<super::witnesses::Witnesses>,
 }
 
 /// What the committer has done since the store opened (see `Store::stats`).
@@ -94,6 +100,11 @@ pub(super) struct Published {
     pub checkpoint: SignedCheckpoint,
     pub ids: HashMap<Digest, u64>,
     pub policy_entries: Vec<u64>,
+    /// What `GET /v1/checkpoint` and receipts show: `checkpoint` itself
+    /// without witnesses; with witnesses, the latest one cosigned by the
+    /// quorum (`served_ok` is false until one is).
+    pub served: SignedCheckpoint,
+    pub served_ok: bool,
 }
 
 /// Key id (`PublicKey::key_id`) → operator, for request authentication.
@@ -110,16 +121,27 @@ impl Published {
         self.checkpoint.checkpoint().size
     }
 
+    /// Whether entry `index` is covered by the served (cosigned) checkpoint.
+    pub fn is_served(&self, index: u64) -> bool {
+        self.served_ok && index < self.served.checkpoint().size
+    }
+
     pub fn receipt(&self, index: u64, entry_id: Digest, existed: bool) -> Result<Receipt, Refused> {
+        if !self.is_served(index) {
+            return Err(Refused::NotCosigned {
+                index,
+                why: "the witnesses did not answer in time".into(),
+            });
+        }
         let inclusion_proof = self
             .tree
-            .inclusion_proof(index, self.size())
+            .inclusion_proof(index, self.served.checkpoint().size)
             .map_err(|e| Refused::Unavailable(format!("the receipt could not be built: {e}")))?;
         Ok(Receipt {
             index,
             entry_id,
             inclusion_proof,
-            checkpoint: self.checkpoint.clone(),
+            checkpoint: self.served.clone(),
             existed,
         })
     }
@@ -516,7 +538,9 @@ pub(super) async fn run(shared: Arc<Shared>, mut work: Work, mut queue: mpsc::Re
 async fn refresh_idle(shared: &Shared, work: &mut Work) {
     match shared.storage.size().await {
         Ok(size) if size > work.size => commit_batch(shared, work, Vec::new()).await,
-        Ok(_) => {}
+        Ok(_) => {
+            let _ = super::witnesses::cosign_pending(shared).await;
+        }
         Err(error) => tracing::warn!(%error, "cannot check the database for new entries"),
     }
 }
@@ -526,12 +550,31 @@ async fn commit_batch(shared: &Shared, work: &mut Work, mut jobs: Vec<Job>) {
     let mut outcomes = Vec::with_capacity(jobs.len());
     match try_commit(shared, work, &mut jobs, &mut outcomes).await {
         Ok(()) => {
+            // Witnesses: once per batch, never per entry.
+            let mut why = super::witnesses::cosign_pending(shared).await;
+            for _ in 0..CATCH_UP_ROUNDS {
+                if why.is_none() || !catch_up(shared, work).await {
+                    break;
+                }
+                // Another instance moved the log (and the witnesses) past
+                // this one: cosign the newer checkpoint, which covers ours.
+                why = super::witnesses::cosign_pending(shared).await;
+            }
             let published = read(&shared.published);
             for (job, outcome) in jobs.into_iter().zip(outcomes) {
                 let answer = match outcome {
                     Outcome::Accepted(index) => published.receipt(index, job.entry_id, false),
                     Outcome::Existed(index) => published.receipt(index, job.entry_id, true),
                     Outcome::Refused(refused) => Err(refused),
+                };
+                let answer = match (answer, &why) {
+                    (Err(Refused::NotCosigned { index, .. }), Some(why)) => {
+                        Err(Refused::NotCosigned {
+                            index,
+                            why: why.clone(),
+                        })
+                    }
+                    (answer, _) => answer,
                 };
                 let _ = job.reply.send(answer);
             }
@@ -554,6 +597,20 @@ async fn commit_batch(shared: &Shared, work: &mut Work, mut jobs: Vec<Job>) {
                 let _ = job.reply.send(Err(Refused::unavailable_commit()));
             }
         }
+    }
+}
+
+/// Loads entries another instance committed since this one's last commit;
+/// true when there were any.
+async fn catch_up(shared: &Shared, work: &mut Work) -> bool {
+    match shared.storage.size().await {
+        Ok(size) if size > work.size => {
+            let mut outcomes = Vec::new();
+            try_commit(shared, work, &mut [], &mut outcomes)
+                .await
+                .is_ok()
+        }
+        _ => false,
     }
 }
 
@@ -682,6 +739,11 @@ async fn try_commit(
             published.policy_entries.clone_from(&work.policy_entries);
         }
         published.checkpoint = checkpoint.clone();
+        if shared.witnesses.is_some() {
+            // Served (and announced) once the witnesses cosign it.
+            return Ok(());
+        }
+        published.served = checkpoint.clone();
     }
     let _ = shared.events.send(checkpoint);
     Ok(())

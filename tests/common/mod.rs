@@ -7,6 +7,7 @@
     clippy::format_push_string
 )]
 
+pub mod bulk;
 pub mod pg;
 pub mod receiver;
 pub mod served;

@@ -65,10 +65,16 @@ fn verifying_a_log_names_the_first_bad_entry_in_log_order() {
         let at = log[bad].len() / 2;
         log[bad][at] ^= 0x01;
     }
-    let failure = tollgate::client::verify::verify_log(&w.ring, &log).unwrap_err();
-    assert_eq!(failure.index, 17);
+    let genesis = std::sync::Arc::new(w.policy.clone());
+    let mut replay = tollgate::replay::Replay::new(std::sync::Arc::clone(&genesis));
+    let failure = replay.extend(&log).unwrap_err();
+    assert_eq!(failure.index(), 17);
+    // What came before the bad entry stays replayed.
+    assert_eq!(replay.size(), 17);
     log.truncate(17);
-    let (batch, root) = tollgate::client::verify::verify_log(&w.ring, &log).unwrap();
-    assert_eq!(batch.entries.len(), 17);
-    assert_eq!(root, tollgate::ledger::root_of(&batch.leaf_hashes));
+    let mut replay = tollgate::replay::Replay::new(genesis);
+    let entries = replay.extend(&log).unwrap();
+    assert_eq!(entries.len(), 17);
+    let leaves: Vec<_> = log.iter().map(|e| tollgate::ledger::leaf_hash(e)).collect();
+    assert_eq!(replay.root(), tollgate::ledger::root_of(&leaves));
 }

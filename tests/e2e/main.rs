@@ -15,3 +15,4 @@ mod hostile;
 mod more;
 mod store_pipeline;
 mod tui;
+mod witness;

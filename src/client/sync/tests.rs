@@ -4,10 +4,10 @@ use time::macros::datetime;
 
 use super::*;
 use crate::keys::Signer;
-use crate::ledger::{Checkpoint, MerkleTree, hash_from_slice, root_of};
+use crate::ledger::{Checkpoint, MerkleTree, hash_from_slice, leaf_hash, root_of};
 use crate::statement::{
-    Binding, Decision, DecisionAction, ObservedCheckpoint, PromotionRequest, RootHash, SourceRef,
-    Statement,
+    Binding, Decision, DecisionAction, ObservedCheckpoint, Predicate, PromotionRequest, RootHash,
+    SourceRef, Statement,
 };
 
 const ORIGIN: &str = "audit.test/tollgate";

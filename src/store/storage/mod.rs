@@ -246,6 +246,23 @@ impl Storage {
             .transpose()
     }
 
+    /// Replaces the stored note of `size` with the same checkpoint carrying
+    /// witness cosignatures (the log signature is unchanged).
+    pub async fn put_cosigned_checkpoint(&self, size: u64, body: &[u8]) -> Result<(), StoreError> {
+        let action = "record a cosigned checkpoint";
+        let size = to_i64(size)?;
+        let _rows = on_backend!(self, pool => sqlx::query(
+                "UPDATE checkpoints SET body = $2 WHERE size = $1",
+            )
+            .bind(size)
+            .bind(body)
+            .execute(pool)
+            .await
+            .map_err(db(action))?
+            .rows_affected());
+        Ok(())
+    }
+
     /// Stores a checkpoint unless one of that size exists (signatures are
     /// deterministic, so a second instance would write the same bytes).
     pub async fn put_checkpoint(&self, size: u64, body: &[u8]) -> Result<(), StoreError> {

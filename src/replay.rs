@@ -1,0 +1,241 @@
+//! The one verified replay of a log (DESIGN.md §2): each entry's envelope is
+//! verified against the keys of the policy in force at its position, the
+//! signer found in that policy's key ring, its statement parsed from the
+//! verified bytes, a decision's observed checkpoint checked against the
+//! log's own root at that size, the entry folded, and a policy entry
+//! followed to the next policy version once it verifies as a successor.
+//!
+//! The store's startup, the client's sync and the verify bench all run
+//! this; nothing else replays a log. Pure: no I/O and no clock.
+//!
+//! An entry the rules refuse is not folded; it is listed in
+//! [`Replay::refused`]. Inside a verified log that is evidence of a broken
+//! or lying store, and each caller says so in its own way (the client
+//! raises an ALARM, the store refuses to start).
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::digest::Digest;
+use crate::envelope::Envelope;
+use crate::ledger::{Hash, MerkleTree, leaf_hash};
+use crate::policy::Policy;
+use crate::policy::rotation::verify_successor;
+use crate::state::{EntryError, Folder, KeyRing, Refusal, VerifiedEntry, check_observed_root};
+use crate::statement::Predicate;
+
+/// Entries verified in parallel before the fold takes them in order. Large
+/// enough to keep every core busy, small enough that a policy rotation
+/// early in a chunk wastes little work.
+const CHUNK: usize = 4096;
+
+/// An entry of the log that the rules refuse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedEntry {
+    pub index: u64,
+    pub id: Digest,
+    pub signer: String,
+    pub reason: Refusal,
+}
+
+/// Why the replay stopped: the log itself is not acceptable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayError {
+    #[error("log entry {index} does not verify under policy version {version}: {error}")]
+    Entry {
+        index: u64,
+        version: u64,
+        error: EntryError,
+    },
+    #[error("policy entry {index} is not a valid successor of version {version}: {problem}")]
+    Policy {
+        index: u64,
+        version: u64,
+        problem: String,
+        /// The policy document the entry presents.
+        document: String,
+    },
+}
+
+impl ReplayError {
+    /// The log index of the entry at fault.
+    pub fn index(&self) -> u64 {
+        match self {
+            Self::Entry { index, .. } | Self::Policy { index, .. } => *index,
+        }
+    }
+}
+
+/// A log replayed so far: its tree, its fold and the policy chain.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    genesis: Arc<Policy>,
+    ring: Arc<KeyRing>,
+    folder: Folder,
+    tree: MerkleTree,
+    /// Log indexes of the accepted policy versions after the genesis one.
+    policy_entries: Vec<u64>,
+    refused: Vec<RefusedEntry>,
+}
+
+impl Replay {
+    /// An empty log under `genesis`.
+    pub fn new(genesis: Arc<Policy>) -> Self {
+        Self {
+            ring: Arc::new(KeyRing::of(&genesis)),
+            folder: Folder::new(Arc::clone(&genesis)),
+            genesis,
+            tree: MerkleTree::new(),
+            policy_entries: Vec::new(),
+            refused: Vec::new(),
+        }
+    }
+
+    /// Entries replayed so far.
+    pub fn size(&self) -> u64 {
+        self.tree.len()
+    }
+
+    /// The Merkle root of the entries replayed so far.
+    pub fn root(&self) -> Hash {
+        self.tree.root()
+    }
+
+    pub fn tree(&self) -> &MerkleTree {
+        &self.tree
+    }
+
+    pub fn folder(&self) -> &Folder {
+        &self.folder
+    }
+
+    pub fn genesis(&self) -> &Arc<Policy> {
+        &self.genesis
+    }
+
+    /// The policy in force after the entries replayed so far.
+    pub fn policy(&self) -> &Arc<Policy> {
+        self.folder.policy()
+    }
+
+    /// The key ring of the policy in force.
+    pub fn ring(&self) -> &Arc<KeyRing> {
+        &self.ring
+    }
+
+    pub fn policy_entries(&self) -> &[u64] {
+        &self.policy_entries
+    }
+
+    /// Entries the rules refused, in log order.
+    pub fn refused(&self) -> &[RefusedEntry] {
+        &self.refused
+    }
+
+    /// Takes the fold and the tree (the store keeps them apart).
+    pub fn into_parts(self) -> (Folder, MerkleTree, Vec<u64>) {
+        (self.folder, self.tree, self.policy_entries)
+    }
+
+    /// Verifies and folds `bodies`, the log from [`Self::size`] on, and
+    /// returns their verified entries. On an error nothing after the entry
+    /// at fault is taken in; what came before it stays replayed.
+    pub fn extend(&mut self, bodies: &[Vec<u8>]) -> Result<Vec<VerifiedEntry>, ReplayError> {
+        let mut verified = Vec::with_capacity(bodies.len());
+        let mut position = 0usize;
+        while position < bodies.len() {
+            let end = bodies.len().min(position + CHUNK);
+            let first = self.size();
+            let ring = Arc::clone(&self.ring);
+            let results: Vec<(Result<VerifiedEntry, EntryError>, Hash)> = bodies[position..end]
+                .par_iter()
+                .enumerate()
+                .map(|(offset, bytes)| {
+                    (ring.verify(first + offset as u64, bytes), leaf_hash(bytes))
+                })
+                .collect();
+            let mut next = end;
+            for (offset, (result, leaf)) in results.into_iter().enumerate() {
+                let body = &bodies[position + offset];
+                let entry = result.map_err(|error| ReplayError::Entry {
+                    index: first + offset as u64,
+                    version: self.policy().version,
+                    error,
+                })?;
+                let rotated = self.take(&entry, body, leaf)?;
+                verified.push(entry);
+                if rotated {
+                    // Later entries are verified under the new policy's keys.
+                    next = position + offset + 1;
+                    break;
+                }
+            }
+            position = next;
+        }
+        Ok(verified)
+    }
+
+    /// Takes in one verified entry; true when it installed a new policy.
+    fn take(
+        &mut self,
+        entry: &VerifiedEntry,
+        body: &[u8],
+        leaf: Hash,
+    ) -> Result<bool, ReplayError> {
+        let observed = check_observed_root(entry, |size| self.tree.root_at(size).ok());
+        let next = match &entry.statement.predicate {
+            Predicate::Policy(predicate) if !self.restates_genesis(predicate.document_digest) => {
+                let problem = |problem: String| ReplayError::Policy {
+                    index: entry.index,
+                    version: self.policy().version,
+                    problem,
+                    document: predicate.document.clone(),
+                };
+                let envelope = Envelope::from_json(body).map_err(|e| problem(e.to_string()))?;
+                Some(
+                    verify_successor(self.policy(), &envelope)
+                        .map_err(|e| problem(e.to_string()))?,
+                )
+            }
+            _ => None,
+        };
+        let folder = &mut self.folder;
+        let verdict = observed.and_then(|()| {
+            // `apply_all` keeps the state's size and its list of ignored
+            // entries as every fold of a log does.
+            let before = folder.raw_state().ignored.len();
+            folder.apply_all(std::iter::once(entry));
+            folder
+                .raw_state()
+                .ignored
+                .get(before)
+                .map_or(Ok(()), |ignored| Err(ignored.reason.clone()))
+        });
+        if let Err(reason) = verdict {
+            self.refused.push(RefusedEntry {
+                index: entry.index,
+                id: entry.id,
+                signer: entry.signer.clone(),
+                reason,
+            });
+        }
+        self.tree.append(leaf);
+        let Some(next) = next else {
+            return Ok(false);
+        };
+        let next = Arc::new(next);
+        self.ring = Arc::new(KeyRing::of(&next));
+        self.folder.set_policy(next);
+        self.policy_entries.push(entry.index);
+        Ok(true)
+    }
+
+    /// A log may open by restating its genesis policy as a policy entry;
+    /// that entry installs nothing new.
+    fn restates_genesis(&self, document_digest: Digest) -> bool {
+        self.policy_entries.is_empty()
+            && document_digest == self.genesis.digest()
+            && self.policy().digest() == self.genesis.digest()
+    }
+}

@@ -1,0 +1,158 @@
+//! The witness's HTTPS front: `POST /add-checkpoint` (C2SP tlog-witness)
+//! over rustls, TLS 1.2+ only. The check, the durable record and the
+//! signature run on a blocking thread under the witness's lock.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
+
+use super::Witness;
+use super::protocol::Rejection;
+use crate::store::server::ServeError;
+use crate::tls::Identity;
+
+/// Largest request body: 63 proof lines and a checkpoint with many
+/// signatures fit easily.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The content type of a 409 answer: the size last cosigned.
+pub const TLOG_SIZE: &str = "text/x.tlog.size";
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn answer(result: Result<String, Rejection>) -> Response {
+    match result {
+        Ok(lines) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            lines,
+        )
+            .into_response(),
+        Err(rejection) => {
+            let status = StatusCode::from_u16(rejection.status())
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            if let Some(size) = rejection.stored_size() {
+                return (
+                    status,
+                    [(header::CONTENT_TYPE, TLOG_SIZE)],
+                    format!("{size}\n"),
+                )
+                    .into_response();
+            }
+            if status.is_server_error() {
+                tracing::error!(%rejection, "add-checkpoint failed");
+            }
+            (
+                status,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                format!("{rejection}\n"),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn add_checkpoint(State(witness): State<Arc<Witness>>, body: Bytes) -> Response {
+    let result = tokio::task::spawn_blocking(move || witness.add_checkpoint(&body, now_secs()))
+        .await
+        .unwrap_or_else(|e| Err(Rejection::Internal(e.to_string())));
+    answer(result)
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        "this is a tollgate witness: POST /add-checkpoint (c2sp.org/tlog-witness)\n",
+    )
+        .into_response()
+}
+
+/// The witness's router.
+pub fn router(witness: Arc<Witness>) -> Router {
+    Router::new()
+        .route("/add-checkpoint", post(add_checkpoint))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(witness)
+}
+
+/// A running witness server.
+#[derive(Debug)]
+pub struct RunningWitness {
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl RunningWitness {
+    /// Stops accepting connections. Every answered request was recorded
+    /// before it was answered, so nothing needs flushing.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Binds `listen` and serves `witness` over HTTPS.
+pub async fn start(
+    witness: Arc<Witness>,
+    identity: &Identity,
+    listen: SocketAddr,
+) -> Result<RunningWitness, ServeError> {
+    let acceptor = TlsAcceptor::from(identity.server_config()?);
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+        addr: listen,
+        source,
+    })?;
+    let app = router(witness);
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = stopped.changed() => break,
+                accepted = listener.accept() => {
+                    let Ok((tcp, _peer)) = accepted else { continue };
+                    let _ = tcp.set_nodelay(true);
+                    let acceptor = acceptor.clone();
+                    let service = TowerToHyperService::new(app.clone());
+                    tokio::spawn(async move {
+                        let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await else {
+                            return;
+                        };
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .timer(TokioTimer::new())
+                            .header_read_timeout(HEADER_TIMEOUT)
+                            .serve_connection(TokioIo::new(tls), service)
+                            .await;
+                    });
+                }
+            }
+        }
+    });
+    Ok(RunningWitness { addr, stop, task })
+}
