@@ -242,7 +242,7 @@ impl App {
             }
             Msg::SyncFailed(reason) => self.sync = SyncState::Failed(reason),
             Msg::Alarm(summary) => {
-                self.sync = SyncState::Failed(summary.clone());
+                self.sync = SyncState::Failed(s::ALARM_SHORT.to_owned());
                 self.alarm = Some(summary);
             }
             Msg::Outbox(counts) => self.outbox = counts,

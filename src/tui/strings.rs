@@ -33,6 +33,7 @@ pub const NO_OUTBOX: &str = "The outbox directory is not available; nothing was 
 pub const RATIONALE: &str = "Rationale";
 pub const GATE: &str = "Gate";
 pub const TTL: &str = "Duration (e.g. 24h)";
+pub const ALARM_SHORT: &str = "ALARM (see the banner)";
 pub const ALARM_PREFIX: &str = "ALARM — the audit log cannot be trusted: ";
 pub const DRIFT_PLACEHOLDER: &str = "Drift: the structured diff between this promotion's snapshot and what runs in the target environment (config, flags, dependencies, secret fingerprints) will be shown here.";
 pub const EVIDENCE_PLACEHOLDER: &str = "Evidence: the documents behind each gate (JUnit, SARIF, SBOM, provenance) with their digests and verdicts will be shown here.";

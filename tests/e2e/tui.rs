@@ -106,8 +106,8 @@ fn snapshot(name: &str, app: &App) {
     settings.add_filter(r"\b[0-9a-f]{8,12}\b", "[id]");
     // Ids cut short at the edge of a column.
     settings.add_filter(
-        r"\b(for|approve|reject|revoke|promotion|rollback) [0-9a-f]{1,12}\b",
-        "$1 [id]",
+        r"\b(for|approve|reject|revoke|promotion|rollback) [0-9a-f]{1,12}│",
+        "$1 [id]│",
     );
     settings.set_snapshot_path("snapshots");
     settings.set_prepend_module_to_snapshot(false);
