@@ -13,8 +13,9 @@ use super::data::Data;
 use super::prepare::sign_and_queue;
 use crate::client::config::ClientConfig;
 use crate::client::http::StoreClient;
-use crate::client::outbox::Outbox;
-use crate::client::sync::{SyncError, sync};
+use crate::client::outbox::{Item, ItemState, Outbox};
+use crate::client::receipts::verify_receipt;
+use crate::client::sync::{SyncError, accept_receipt, sync};
 
 /// How often the log is polled when nothing else asks for a sync.
 pub const POLL: Duration = Duration::from_secs(5);
@@ -39,6 +40,7 @@ pub async fn run(
             match outbox.deliver(&client, OffsetDateTime::now_utc).await {
                 Ok(delivery) => {
                     for item in &delivery.sent {
+                        keep_receipt(&config, &client, item, &tx).await;
                         let _ = tx.send(Msg::Delivered(item.summary.clone()));
                     }
                 }
@@ -94,5 +96,43 @@ pub async fn run(
                 Err(reason) => Msg::SyncFailed(reason),
             });
         }
+    }
+}
+
+/// Verifies a delivered item's receipt and keeps it, so that entry vanishing
+/// later is an ALARM, and the trusted checkpoint advances like a sync.
+async fn keep_receipt(
+    config: &ClientConfig,
+    client: &StoreClient,
+    item: &Item,
+    tx: &mpsc::UnboundedSender<Msg>,
+) {
+    let ItemState::Sent { receipt, .. } = &item.state else {
+        return;
+    };
+    let checked = match item.envelope_bytes() {
+        Ok(bytes) => verify_receipt(config, receipt, &bytes).map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let kept = match checked {
+        Ok(()) => accept_receipt(
+            config,
+            client,
+            receipt.index,
+            item.entry_id,
+            receipt.checkpoint.as_bytes(),
+        )
+        .await
+        .map_err(|e| match e {
+            SyncError::Alarm { summary, evidence } => {
+                Msg::Alarm(format!("{summary} (evidence: {})", evidence.display()))
+            }
+            other => Msg::SyncFailed(other.to_string()),
+        }),
+        Err(reason) => Err(Msg::SyncFailed(reason)),
+    };
+    if let Err(msg) = kept {
+        tracing::error!(?msg, entry = %item.entry_id, "receipt not kept");
+        let _ = tx.send(msg);
     }
 }

@@ -548,10 +548,11 @@ fn an_unapproved_deployment_is_a_finding_in_environments() {
 }
 
 /// The real binary in a pseudo-terminal against a real `tollgate serve`
-/// (HTTPS, SQLite): alice opens the cockpit and her inbox shows the
-/// promotion waiting for her role; `q` quits and restores the terminal.
+/// (HTTPS, SQLite): alice opens the cockpit, her inbox shows the promotion
+/// waiting for her role, she approves it through the dialogs, the outbox
+/// delivers it, `q` quits, and the store's log makes the promotion ready.
 #[test]
-fn the_real_cockpit_shows_the_inbox_from_a_real_store() {
+fn the_real_cockpit_shows_the_inbox_and_approves_through_the_outbox() {
     use std::io::{Read, Write};
     use std::sync::Mutex;
 
@@ -657,8 +658,25 @@ fn the_real_cockpit_shows_the_inbox_from_a_real_store() {
     let contents = wait_for("Waiting for my role");
     assert!(contents.contains("payments 1.4.2 → staging"), "{contents}");
     assert!(contents.contains("[release-manager]"), "{contents}");
+    // Approve it from the cockpit: rationale, then "Yes" in the confirm
+    // dialog; the outbox signs, stores and delivers it, the receipt is kept.
+    let send = |w: &mut Box<dyn Write + Send>, bytes: &[u8]| {
+        w.write_all(bytes).unwrap();
+        w.flush().unwrap();
+    };
+    send(&mut writer, b"a");
+    wait_for("Rationale");
+    send(&mut writer, b"tests and notes reviewed");
+    wait_for("tests and notes reviewed");
+    send(&mut writer, b"\r");
+    wait_for("Yes, sign it");
+    send(&mut writer, b"\t");
+    send(&mut writer, b"\r");
+    wait_for("outbox 0q 1s 0r");
     writer.write_all(b"q").unwrap();
     writer.flush().unwrap();
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
+    // The store took alice's approval: the promotion is ready now.
+    served.expect(0, "alice", &["status", &staging]);
 }
