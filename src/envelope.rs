@@ -43,6 +43,14 @@ pub enum EnvelopeError {
     Unsigned,
     #[error("envelope has {0} signatures; at most {MAX_SIGNATURES} are accepted")]
     TooManySignatures(usize),
+    #[error(
+        "signatures {first} and {second} both carry keyid `{keyid}`; DSSE readers accept one signature per keyid, so remove the repeated signature"
+    )]
+    DuplicateKeyId {
+        keyid: String,
+        first: usize,
+        second: usize,
+    },
     #[error("signature {index} is {len} bytes; an ed25519 signature is 64")]
     BadSignatureLength { index: usize, len: usize },
     #[error("no signature verifies against any authorised key")]
@@ -194,6 +202,21 @@ impl Envelope {
         }
         if wire.signatures.len() > MAX_SIGNATURES {
             return Err(EnvelopeError::TooManySignatures(wire.signatures.len()));
+        }
+        // securesystemslib (and so in-toto and TUF tooling) keys signatures
+        // by keyid and refuses a repeat; accepting one here would make
+        // envelopes other DSSE readers cannot read.
+        for (second, s) in wire.signatures.iter().enumerate() {
+            if let Some(first) = wire.signatures[..second]
+                .iter()
+                .position(|earlier| earlier.keyid == s.keyid)
+            {
+                return Err(EnvelopeError::DuplicateKeyId {
+                    keyid: s.keyid.clone(),
+                    first,
+                    second,
+                });
+            }
         }
         let signatures =
             wire.signatures
@@ -376,6 +399,27 @@ mod tests {
         env.add_signature(&k, "b");
         let vk = k.verifying_key();
         assert_eq!(env.verify(&[&vk, &vk]).unwrap().signers, vec![0]);
+    }
+
+    #[test]
+    fn two_signatures_under_one_keyid_are_refused_when_parsed() {
+        let k = key();
+        let mut env = Envelope::sign_statement(b"{}".to_vec(), &k, "a");
+        env.add_signature(&key(), "b");
+        env.add_signature(&k, "a");
+        let err = Envelope::from_json(&env.to_json()).unwrap_err();
+        assert_eq!(
+            err,
+            EnvelopeError::DuplicateKeyId {
+                keyid: "a".into(),
+                first: 0,
+                second: 2
+            }
+        );
+        assert!(err.to_string().contains("keyid `a`"), "{err}");
+        let mut distinct = Envelope::sign_statement(b"{}".to_vec(), &k, "a");
+        distinct.add_signature(&key(), "b");
+        assert!(Envelope::from_json(&distinct.to_json()).is_ok());
     }
 
     #[test]

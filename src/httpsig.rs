@@ -151,10 +151,11 @@ pub fn content_digest(body: &[u8]) -> String {
     )
 }
 
-/// Checks a `Content-Digest` header value against the body. The value is an
-/// sf-dictionary; the `sha-256` member is required, other algorithms are
-/// ignored.
-pub fn check_content_digest(header_value: &str, body: &[u8]) -> Result<(), AuthError> {
+/// The `sha-256` value of a `Content-Digest` header value (RFC 9530): an
+/// sf-dictionary whose `sha-256` member is required; other algorithms are
+/// ignored. A server can take it before reading the body and hash the body
+/// as it streams in.
+pub fn content_digest_sha256(header_value: &str) -> Result<Vec<u8>, AuthError> {
     let dict: Dictionary = Parser::new(header_value)
         .parse()
         .map_err(|e| malformed("content-digest", e.to_string()))?;
@@ -173,7 +174,13 @@ pub fn check_content_digest(header_value: &str, body: &[u8]) -> Result<(), AuthE
             "sha-256 is not a byte sequence",
         ));
     };
-    if expected == Sha256::digest(body).as_slice() {
+    Ok(expected.to_vec())
+}
+
+/// Checks a `Content-Digest` header value against the body (see
+/// [`content_digest_sha256`]).
+pub fn check_content_digest(header_value: &str, body: &[u8]) -> Result<(), AuthError> {
+    if content_digest_sha256(header_value)? == Sha256::digest(body).as_slice() {
         Ok(())
     } else {
         Err(AuthError::DigestMismatch)
@@ -529,9 +536,29 @@ pub fn verify_request(
     now: OffsetDateTime,
     max_skew: time::Duration,
 ) -> Result<VerifiedRequest, AuthError> {
+    let digest = headers("content-digest").ok_or(AuthError::MissingHeader("content-digest"))?;
+    let verified = verify_request_headers(method, target_uri, headers, key_lookup, now, max_skew)?;
+    check_content_digest(&digest, body)?;
+    Ok(verified)
+}
+
+/// Verifies everything of a signed request but the body: the signature
+/// covers the `content-digest` field, so once this passes the body can be
+/// read (by a known signer only) and checked with [`check_content_digest`].
+/// A server uses this to refuse strangers before it reads a byte of body.
+pub fn verify_request_headers(
+    method: &str,
+    target_uri: &str,
+    headers: impl Fn(&str) -> Option<String>,
+    key_lookup: impl Fn(&str) -> Option<VerifyingKey>,
+    now: OffsetDateTime,
+    max_skew: time::Duration,
+) -> Result<VerifiedRequest, AuthError> {
     let input = headers("signature-input").ok_or(AuthError::MissingHeader("signature-input"))?;
     let signature = headers("signature").ok_or(AuthError::MissingHeader("signature"))?;
-    let digest = headers("content-digest").ok_or(AuthError::MissingHeader("content-digest"))?;
+    if headers("content-digest").is_none() {
+        return Err(AuthError::MissingHeader("content-digest"));
+    }
 
     let input: Dictionary = Parser::new(&input)
         .parse()
@@ -577,8 +604,6 @@ pub fn verify_request(
     {
         return Err(AuthError::UnsupportedAlg(alg));
     }
-
-    check_content_digest(&digest, body)?;
 
     let now_unix = now.unix_timestamp();
     let max = max_skew.whole_seconds();

@@ -21,7 +21,7 @@ use crate::digest::Digest;
 use crate::envelope::Envelope;
 use crate::ledger::{Hash, MerkleTree, leaf_hash};
 use crate::policy::Policy;
-use crate::policy::rotation::verify_successor;
+use crate::policy::rotation::{RotationError, verify_successor};
 use crate::state::{EntryError, Folder, KeyRing, Refusal, VerifiedEntry, check_observed_root};
 use crate::statement::Predicate;
 
@@ -37,6 +37,24 @@ pub struct RefusedEntry {
     pub id: Digest,
     pub signer: String,
     pub reason: Refusal,
+}
+
+/// One entry taken in: verified, its leaf hash, and the policy it
+/// installed when it is a policy rotation.
+#[derive(Debug, Clone)]
+pub struct Replayed {
+    pub entry: VerifiedEntry,
+    pub leaf: Hash,
+    pub installs: Option<Arc<Policy>>,
+}
+
+/// Why a new entry cannot be appended (the store's append check).
+#[derive(Debug, thiserror::Error)]
+pub enum AdmitError {
+    #[error(transparent)]
+    Rotation(#[from] RotationError),
+    #[error(transparent)]
+    Rules(#[from] Refusal),
 }
 
 /// Why the replay stopped: the log itself is not acceptable.
@@ -138,10 +156,58 @@ impl Replay {
         (self.folder, self.tree, self.policy_entries)
     }
 
+    /// A replay resumed from a fold and the tree of the same entries (the
+    /// store's published state, after a failed commit).
+    pub fn from_parts(
+        genesis: Arc<Policy>,
+        folder: Folder,
+        tree: MerkleTree,
+        policy_entries: Vec<u64>,
+    ) -> Self {
+        Self {
+            ring: Arc::new(KeyRing::of(folder.policy())),
+            genesis,
+            folder,
+            tree,
+            policy_entries,
+            refused: Vec::new(),
+        }
+    }
+
+    /// The store's append check for a new entry at the end of the log
+    /// (`entry.index` must be [`Self::size`]): a policy entry must be a
+    /// valid successor, a decision must have observed this log's own root,
+    /// and the fold must accept it. Refused: nothing changes. Accepted: it is
+    /// taken in exactly as [`Self::extend`] would.
+    pub fn admit(
+        &mut self,
+        entry: &VerifiedEntry,
+        envelope: &Envelope,
+        leaf: Hash,
+    ) -> Result<Option<Arc<Policy>>, AdmitError> {
+        let next = match &entry.statement.predicate {
+            Predicate::Policy(_) => Some(verify_successor(self.policy(), envelope)?),
+            _ => None,
+        };
+        check_observed_root(entry, |size| self.tree.root_at(size).ok())?;
+        self.folder.check(entry)?;
+        self.folder.apply_all(std::iter::once(entry));
+        self.tree.append(leaf);
+        Ok(next.map(|next| self.install(entry.index, next)))
+    }
+
+    fn install(&mut self, index: u64, next: Policy) -> Arc<Policy> {
+        let next = Arc::new(next);
+        self.ring = Arc::new(KeyRing::of(&next));
+        self.folder.set_policy(Arc::clone(&next));
+        self.policy_entries.push(index);
+        next
+    }
+
     /// Verifies and folds `bodies`, the log from [`Self::size`] on, and
     /// returns their verified entries. On an error nothing after the entry
     /// at fault is taken in; what came before it stays replayed.
-    pub fn extend(&mut self, bodies: &[Vec<u8>]) -> Result<Vec<VerifiedEntry>, ReplayError> {
+    pub fn extend(&mut self, bodies: &[Vec<u8>]) -> Result<Vec<Replayed>, ReplayError> {
         let mut verified = Vec::with_capacity(bodies.len());
         let mut position = 0usize;
         while position < bodies.len() {
@@ -163,8 +229,13 @@ impl Replay {
                     version: self.policy().version,
                     error,
                 })?;
-                let rotated = self.take(&entry, body, leaf)?;
-                verified.push(entry);
+                let installs = self.take(&entry, body, leaf)?;
+                let rotated = installs.is_some();
+                verified.push(Replayed {
+                    entry,
+                    leaf,
+                    installs,
+                });
                 if rotated {
                     // Later entries are verified under the new policy's keys.
                     next = position + offset + 1;
@@ -176,13 +247,13 @@ impl Replay {
         Ok(verified)
     }
 
-    /// Takes in one verified entry; true when it installed a new policy.
+    /// Takes in one verified entry; returns the policy it installed.
     fn take(
         &mut self,
         entry: &VerifiedEntry,
         body: &[u8],
         leaf: Hash,
-    ) -> Result<bool, ReplayError> {
+    ) -> Result<Option<Arc<Policy>>, ReplayError> {
         let observed = check_observed_root(entry, |size| self.tree.root_at(size).ok());
         let next = match &entry.statement.predicate {
             Predicate::Policy(predicate) if !self.restates_genesis(predicate.document_digest) => {
@@ -221,14 +292,7 @@ impl Replay {
             });
         }
         self.tree.append(leaf);
-        let Some(next) = next else {
-            return Ok(false);
-        };
-        let next = Arc::new(next);
-        self.ring = Arc::new(KeyRing::of(&next));
-        self.folder.set_policy(next);
-        self.policy_entries.push(entry.index);
-        Ok(true)
+        Ok(next.map(|next| self.install(entry.index, next)))
     }
 
     /// A log may open by restating its genesis policy as a policy entry;

@@ -25,6 +25,10 @@ pub enum TlsError {
     },
     #[error("{path}: no PEM certificate found; pass the server certificate chain in PEM form")]
     NoCertificate { path: PathBuf },
+    #[error(
+        "{path}: the TLS private key can be read by group or others (mode {mode:04o}); run `chmod 600 {path}`"
+    )]
+    KeyTooOpen { path: PathBuf, mode: u32 },
     #[error("{path}: no PEM private key found (PKCS#8, PKCS#1 or SEC1)")]
     NoKey { path: PathBuf },
     #[error("the certificate and key do not form a usable TLS identity: {0}")]
@@ -41,8 +45,10 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// Reads a PEM certificate chain and a PEM private key.
+    /// Reads a PEM certificate chain and a PEM private key; the key file is
+    /// refused when group or others may read it (as operator keys are).
     pub fn from_pem_files(cert: &Path, key: &Path) -> Result<Self, TlsError> {
+        check_key_permissions(key)?;
         let cert_pem = fs::read(cert).map_err(|source| TlsError::Io {
             path: cert.into(),
             action: "read",
@@ -81,6 +87,32 @@ impl Identity {
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Arc::new(config))
     }
+}
+
+#[cfg(unix)]
+fn check_key_permissions(path: &Path) -> Result<(), TlsError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = fs::metadata(path)
+        .map_err(|source| TlsError::Io {
+            path: path.into(),
+            action: "read",
+            source,
+        })?
+        .permissions()
+        .mode()
+        & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(TlsError::KeyTooOpen {
+            path: path.into(),
+            mode,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_key_permissions(_path: &Path) -> Result<(), TlsError> {
+    Ok(())
 }
 
 /// Where `--self-signed` keeps its certificate and key.
@@ -151,6 +183,26 @@ mod tests {
         assert!(!created);
         assert_eq!(first.fingerprint(), again.fingerprint());
         assert!(first.server_config().is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_tls_key_others_can_read_is_refused_and_the_generated_one_is_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        self_signed(dir.path(), &[]).unwrap();
+        let (cert, key) = self_signed_paths(dir.path());
+        let mode = fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        fs::set_permissions(&key, fs::Permissions::from_mode(0o640)).unwrap();
+        let err = Identity::from_pem_files(&cert, &key).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("chmod 600 {}", key.display())),
+            "{text}"
+        );
+        assert!(text.contains("0640"), "{text}");
+        assert!(self_signed(dir.path(), &[]).is_err());
     }
 
     #[test]

@@ -316,6 +316,18 @@ pub fn signed_policy_differs(signed: &std::path::Path, file: &std::path::Path) -
     )
 }
 
+pub fn policy_already_signed(
+    signed: &std::path::Path,
+    key: &std::path::Path,
+    keyid: &str,
+) -> String {
+    format!(
+        "{} already carries a signature by the key in {} (keyid {keyid}); each admin signs once — pass another admin's key with --key, or submit the file when enough admins have signed",
+        signed.display(),
+        key.display()
+    )
+}
+
 pub fn policy_signed(
     out: &std::path::Path,
     policy: &crate::policy::Policy,

@@ -104,6 +104,12 @@ fn sign(file: &std::path::Path, key_path: &std::path::Path) -> CommandResult {
             if envelope.unverified_payload() != payload.as_slice() {
                 return Err(anyhow::anyhow!(messages::signed_policy_differs(&out, file)).into());
             }
+            if already_signed(&envelope, &signer, &keyid) {
+                return Err(anyhow::anyhow!(messages::policy_already_signed(
+                    &out, key_path, &keyid
+                ))
+                .into());
+            }
             envelope.add_signature(signer.signing_key(), &keyid);
             envelope
         }
@@ -120,4 +126,20 @@ fn sign(file: &std::path::Path, key_path: &std::path::Path) -> CommandResult {
         messages::policy_signed(&out, &policy, envelope.signatures().len())
     );
     Ok(())
+}
+
+/// Whether `signer` already signed `envelope`: a signature under its keyid,
+/// or one its key verifies (whatever keyid it was given). A second signature
+/// would not count twice, and DSSE readers refuse two under one keyid.
+fn already_signed(
+    envelope: &crate::envelope::Envelope,
+    signer: &crate::keys::Signer,
+    keyid: &str,
+) -> bool {
+    let pae = envelope.pae();
+    let key = signer.public();
+    envelope
+        .signatures()
+        .iter()
+        .any(|s| s.keyid == keyid || key.verifying_key().verify_strict(&pae, &s.sig).is_ok())
 }

@@ -22,7 +22,8 @@ use crate::tls::{self, Identity};
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// A serve.toml with any of: listen, database, schema, policy, tls_cert,
-    /// tls_key, self_signed, rate_limit, [[hooks]].
+    /// tls_key, self_signed, rate_limit, max_connections, max_buffered_bytes,
+    /// witness_quorum, [[hooks]], [[witnesses]].
     #[arg(long, value_name = "FILE")]
     serve_config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8443]
@@ -64,6 +65,10 @@ struct ServeFile {
     #[serde(default)]
     self_signed: bool,
     rate_limit: Option<u32>,
+    /// Connections served at once (further ones wait in the listen backlog).
+    max_connections: Option<usize>,
+    /// Request-body bytes held at once across all connections.
+    max_buffered_bytes: Option<usize>,
     /// Deploy-hook receivers: `[[hooks]] url = "https://…"` with `pin` or `ca`.
     #[serde(default)]
     hooks: Vec<HookFile>,
@@ -253,6 +258,23 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let mut limits = Limits::default();
     if let Some(rate) = args.rate_limit.or(from_file.rate_limit) {
         limits.rate_per_key = rate;
+    }
+    if let Some(max) = from_file.max_connections {
+        anyhow::ensure!(
+            max > 0,
+            "serve.toml: `max_connections` is 0; give at least 1 (default {})",
+            limits.max_connections
+        );
+        limits.max_connections = max;
+    }
+    if let Some(max) = from_file.max_buffered_bytes {
+        anyhow::ensure!(
+            max >= limits.max_evidence_bytes,
+            "serve.toml: `max_buffered_bytes` is {max}; give at least {} (one evidence upload; default {})",
+            limits.max_evidence_bytes,
+            limits.max_buffered_bytes
+        );
+        limits.max_buffered_bytes = max;
     }
     let receivers = hook_receivers(&from_file.hooks)?;
     let witnesses = witness_config(&from_file.witnesses, from_file.witness_quorum)?;

@@ -268,6 +268,7 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
         })?;
 
     refused_entries(inputs, replay.refused())?;
+    let verified = verified.into_iter().map(|r| r.entry).collect();
     let (folder, _, _) = replay.into_parts();
 
     Ok(VerifiedLog {

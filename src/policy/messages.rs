@@ -254,9 +254,14 @@ pub(super) fn unreadable_file(problem: &str) -> String {
     format!("cannot read the policy file: {problem}")
 }
 
-pub(super) fn rotation_below_threshold(valid: usize, needed: u32, role: &str) -> String {
+pub(super) fn rotation_below_threshold(
+    valid: usize,
+    needed: u32,
+    role: &str,
+    version: u64,
+) -> String {
     format!(
-        "the new policy carries valid signatures from {valid} distinct \"{role}\" key(s) of the {needed} needed; collect more admin signatures (signatures by other keys, and repeats of one key, do not count)"
+        "the new policy carries valid signatures from {valid} distinct \"{role}\" key(s) of policy version {version}, of the {needed} needed; collect more admin signatures (a new version needs the admins threshold of the version in force and of its own; signatures by other keys, and repeats of one key, do not count)"
     )
 }
 

@@ -1,7 +1,8 @@
 //! Policy rotation: accepting version N+1 only when a threshold of distinct
-//! `admins` keys of version N signed it (TUF-style root rotation, see
-//! `DESIGN.md` §3.1 and audit-anchors §3), and replaying a chain of such
-//! rotations from a pinned first version.
+//! `admins` keys of version N signed it *and* a threshold of N+1's own
+//! `admins` did (TUF root rotation: the new root must be signed by the old
+//! root's threshold and its own, see `DESIGN.md` §3.1 and audit-anchors §3),
+//! and replaying a chain of such rotations from a pinned first version.
 
 use crate::envelope::{Envelope, EnvelopeError};
 use crate::statement::{Predicate, Statement, StatementError};
@@ -12,11 +13,14 @@ use super::{Policy, PolicyErrors};
 /// Why a signed policy was not accepted as the successor.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RotationError {
-    #[error("{}", msg::rotation_below_threshold(*valid, *needed, role))]
+    /// Too few distinct admin keys of `version` (the policy in force, or
+    /// the new one) signed.
+    #[error("{}", msg::rotation_below_threshold(*valid, *needed, role, *version))]
     BelowThreshold {
         valid: usize,
         needed: u32,
         role: String,
+        version: u64,
     },
     #[error("{}", msg::rotation_envelope(&.0.to_string()))]
     Envelope(EnvelopeError),
@@ -49,30 +53,15 @@ pub enum RotationError {
 
 /// Accepts `envelope` as the successor of `current`, or says why not.
 ///
-/// Only the keys of `current`'s admin role are tried; a signature by any
-/// other key is ignored rather than refused, and one key signing twice
-/// counts once, so the threshold is a count of distinct admin keys.
+/// The envelope must carry signatures by a threshold of `current`'s admin
+/// keys and by a threshold of the new version's own admin keys (TUF root
+/// rotation), so a new policy cannot name admins who never signed for it.
+/// Only the keys of an admin role are tried; a signature by any other key is
+/// ignored rather than refused, and one key signing twice counts once, so
+/// each threshold is a count of distinct admin keys.
 pub fn verify_successor(current: &Policy, envelope: &Envelope) -> Result<Policy, RotationError> {
-    let admins = current.members(&current.admins.role);
-    let candidates: Vec<_> = admins.iter().map(|o| o.key.verifying_key()).collect();
-    let needed = current.admins.threshold;
-    let below = |valid: usize| RotationError::BelowThreshold {
-        valid,
-        needed,
-        role: current.admins.role.clone(),
-    };
-    let verified = match envelope.verify(&candidates) {
-        Ok(verified) => verified,
-        Err(EnvelopeError::NoValidSignature) => return Err(below(0)),
-        Err(other) => return Err(RotationError::Envelope(other)),
-    };
-    let valid = verified.signers.len();
-    if u32::try_from(valid).is_ok_and(|v| v < needed) {
-        return Err(below(valid));
-    }
-
-    let statement =
-        Statement::parse_verified(verified.payload).map_err(RotationError::Statement)?;
+    let payload = admin_signed(current, envelope)?;
+    let statement = Statement::parse_verified(payload).map_err(RotationError::Statement)?;
     let Predicate::Policy(predicate) = statement.predicate else {
         return Err(RotationError::NotPolicy {
             kind: statement.predicate.kind().name(),
@@ -109,7 +98,32 @@ pub fn verify_successor(current: &Policy, envelope: &Envelope) -> Result<Policy,
             next: next.origin,
         });
     }
+    admin_signed(&next, envelope)?;
     Ok(next)
+}
+
+/// The envelope's payload when a threshold of distinct keys of `policy`'s
+/// admin role signed it.
+fn admin_signed<'e>(policy: &Policy, envelope: &'e Envelope) -> Result<&'e [u8], RotationError> {
+    let admins = policy.members(&policy.admins.role);
+    let candidates: Vec<_> = admins.iter().map(|o| o.key.verifying_key()).collect();
+    let needed = policy.admins.threshold;
+    let below = |valid: usize| RotationError::BelowThreshold {
+        valid,
+        needed,
+        role: policy.admins.role.clone(),
+        version: policy.version,
+    };
+    let verified = match envelope.verify(&candidates) {
+        Ok(verified) => verified,
+        Err(EnvelopeError::NoValidSignature) => return Err(below(0)),
+        Err(other) => return Err(RotationError::Envelope(other)),
+    };
+    let valid = verified.signers.len();
+    if u32::try_from(valid).is_ok_and(|v| v < needed) {
+        return Err(below(valid));
+    }
+    Ok(verified.payload)
 }
 
 /// Replays rotations from a pinned `genesis`, each envelope checked against

@@ -75,7 +75,7 @@ fn version_n_plus_one_signed_by_a_threshold_of_admins_is_accepted() {
     let p = People::new();
     let v1 = genesis(&p);
     let doc = text(2, ORIGIN, &[&p.bob, &p.erin], &p.alice);
-    let v2 = verify_successor(&v1, &successor(&doc, 2, &[&p.bob, &p.frank])).unwrap();
+    let v2 = verify_successor(&v1, &successor(&doc, 2, &[&p.bob, &p.erin])).unwrap();
     assert_eq!(v2.version, 2);
     assert_eq!(v2.document(), doc);
     assert_eq!(v2.digest(), Digest::of(doc.as_bytes()));
@@ -96,13 +96,72 @@ fn below_threshold_is_refused_with_the_count() {
         RotationError::BelowThreshold {
             valid: 1,
             needed: 2,
-            role: "policy-admin".into()
+            role: "policy-admin".into(),
+            version: 1,
         }
     );
     assert!(
         err.to_string()
-            .contains("1 distinct \"policy-admin\" key(s) of the 2 needed")
+            .contains("1 distinct \"policy-admin\" key(s) of policy version 1, of the 2 needed"),
+        "{err}"
     );
+}
+
+#[test]
+fn the_new_version_needs_the_threshold_of_its_own_admins_too() {
+    let p = People::new();
+    let v1 = genesis(&p);
+    // v2 keeps bob and erin as admins: frank's signature counts for v1's
+    // threshold but not for v2's, so bob + frank is one of v2's two.
+    let doc = text(2, ORIGIN, &[&p.bob, &p.erin], &p.alice);
+    let err = verify_successor(&v1, &successor(&doc, 2, &[&p.bob, &p.frank])).unwrap_err();
+    assert_eq!(
+        err,
+        RotationError::BelowThreshold {
+            valid: 1,
+            needed: 2,
+            role: "policy-admin".into(),
+            version: 2,
+        }
+    );
+    assert!(err.to_string().contains("policy version 2"), "{err}");
+
+    // Handing the admin role to new keys: the old admins alone cannot do
+    // it; the new admins must sign as well (TUF root rotation).
+    let grace = Signer::generate("grace");
+    let heidi = Signer::generate("heidi");
+    let handover = text(2, ORIGIN, &[&grace, &heidi], &p.alice);
+    let err = verify_successor(&v1, &successor(&handover, 2, &[&p.bob, &p.erin])).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RotationError::BelowThreshold {
+                valid: 0,
+                version: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // The new admins alone cannot take over either.
+    let err = verify_successor(&v1, &successor(&handover, 2, &[&grace, &heidi])).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RotationError::BelowThreshold {
+                valid: 0,
+                version: 1,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let v2 = verify_successor(
+        &v1,
+        &successor(&handover, 2, &[&p.bob, &grace, &p.erin, &heidi]),
+    )
+    .unwrap();
+    assert_eq!(v2.document(), handover);
 }
 
 #[test]
@@ -291,8 +350,8 @@ fn a_chain_follows_each_versions_own_admins() {
     // v2 replaces frank with grace; v3 must then be signed by v2's admins.
     let v2doc = text(2, ORIGIN, &[&p.bob, &p.erin, &grace], &p.alice);
     let v3doc = text(3, ORIGIN, &[&p.bob, &grace], &p.alice);
-    let e2 = successor(&v2doc, 2, &[&p.bob, &p.frank]);
-    let e3 = successor(&v3doc, 3, &[&grace, &p.erin]);
+    let e2 = successor(&v2doc, 2, &[&p.bob, &p.frank, &grace]);
+    let e3 = successor(&v3doc, 3, &[&grace, &p.erin, &p.bob]);
     let v3 = verify_chain(&v1, &[e2.clone(), e3]).unwrap();
     assert_eq!(v3.version, 3);
     assert_eq!(v3.document(), v3doc);

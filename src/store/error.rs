@@ -130,6 +130,7 @@ impl Refused {
     pub fn code(&self) -> &'static str {
         match self {
             Self::TooLarge { .. } => "too_large",
+            Self::Malformed(EnvelopeError::DuplicateKeyId { .. }) => "duplicate_keyid",
             Self::Malformed(_) => "malformed_entry",
             Self::BadSignature { .. } => "bad_signature",
             Self::UnknownSigner { .. } => "unknown_signer",
@@ -151,6 +152,7 @@ impl Refused {
             Self::TooLarge { what, limit, .. } => format!(
                 "Send a smaller {what} (at most {limit} bytes); put large documents in evidence blobs and reference them by digest."
             ),
+            Self::Malformed(EnvelopeError::DuplicateKeyId { .. }) => "Keep one signature per key: each signer signs once (`tollgate policy sign` refuses a second signature by the same key).".into(),
             Self::Malformed(_) => "Send the envelope exactly as `tollgate` signs it: DSSE JSON with standard base64 and padding, no unknown fields.".into(),
             Self::BadSignature { .. } => "Sign the statement again with your key and submit the new envelope unchanged.".into(),
             Self::UnknownSigner { .. } => "Sign with a key listed in the policy in force (`tollgate key show` prints yours), or ask a policy admin to add it.".into(),
@@ -254,6 +256,10 @@ pub enum StoreError {
     EntriesMissing { entries: u64, checkpoint: u64 },
     #[error("cannot sign a checkpoint: {0}")]
     Sign(#[from] CheckpointError),
+    #[error(
+        "this store instance holds {served} entries but the database has committed {committed}, and catching up failed; retry shortly"
+    )]
+    Behind { served: u64, committed: u64 },
     #[error("the store is closed")]
     Closed,
 }

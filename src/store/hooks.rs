@@ -2,8 +2,15 @@
 //! the store POSTs a notification to every configured HTTPS receiver,
 //! signed by the log key, retrying with backoff and recording every attempt.
 //!
-//! Events are derived from the state (the same fold everyone runs), so a
-//! receiver can check any notification against the log itself.
+//! Events are derived from the log itself, entry by entry in log order (the
+//! same fold everyone runs, evaluated at each entry's signed time), so a
+//! promotion ready only for a moment is still notified, and a receiver can
+//! check any notification against the log. A persisted cursor says how far
+//! the log was folded; the notifications of the entries after it are
+//! claimed in the same transaction that moves it, under a lock, so each is
+//! claimed once across restarts and across store instances. A claimed
+//! notification not finished long after (its instance stopped) is taken on
+//! again.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -17,6 +24,10 @@ use crate::keys::Signer;
 use crate::keys::vkey::note_key_id;
 use crate::state::{PromotionStatus, State};
 use crate::statement::new_nonce;
+
+use super::StoreError;
+use super::pipeline::HookFold;
+use super::storage::AppendTx;
 
 /// The signature header receivers check with the log's vkey.
 pub const SIGNATURE_HEADER: &str = "tollgate-signature";
@@ -215,18 +226,19 @@ pub struct HookDispatcher {
 }
 
 impl HookDispatcher {
-    /// Starts watching the store for events to notify. Events already
-    /// attempted before (recorded deliveries) are not sent again.
+    /// Starts following the log for events to notify. Events claimed
+    /// before, or attempted before (recorded deliveries), are not sent again.
     pub async fn start(
         store: super::Store,
         receivers: Vec<HookReceiver>,
     ) -> Result<Self, super::StoreError> {
-        let already: BTreeSet<String> = store
+        let mut already: BTreeSet<String> = store
             .hook_deliveries()
             .await?
             .into_iter()
             .map(|d| d.event)
             .collect();
+        already.extend(store.shared().storage.hook_event_ids().await?);
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(dispatch(store, receivers, already, stopped));
         Ok(Self { stop, task })
@@ -241,41 +253,85 @@ impl HookDispatcher {
 }
 
 /// How often readiness is re-evaluated without a new checkpoint (approvals
-/// expire and freezes end with time alone).
+/// expire and freezes end with time alone; other instances' commits).
 const TICK: Duration = Duration::from_secs(10);
+
+/// Entries folded per query while catching up silently.
+const REPLAY_PAGE: u64 = 10_000;
+
+/// A claimed notification not finished after this long is taken on again
+/// (well past the whole retry schedule: 8 attempts, 127 s of backoff, 10 s
+/// timeouts).
+const LEASE: Duration = Duration::from_mins(15);
+
+fn now_ms() -> i64 {
+    i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// The dispatcher's fold of the log and what it already claimed.
+struct Cursor {
+    replay: HookFold,
+    /// Ids of notifications claimed (by any instance) or recorded.
+    known: BTreeSet<String>,
+    /// The latest signed time folded (entries without one inherit it).
+    last_time: OffsetDateTime,
+    genesis: std::sync::Arc<crate::policy::Policy>,
+}
+
+impl Cursor {
+    fn reset(&mut self) {
+        self.replay = HookFold::new(self.genesis.clone());
+        self.last_time = OffsetDateTime::UNIX_EPOCH;
+    }
+}
 
 async fn dispatch(
     store: super::Store,
     receivers: Vec<HookReceiver>,
-    mut notified: BTreeSet<String>,
+    known: BTreeSet<String>,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut checkpoints = store.subscribe();
     let mut tick = tokio::time::interval(TICK);
     let mut deliveries = tokio::task::JoinSet::new();
+    let genesis = store.genesis_policy();
+    let mut cursor = Cursor {
+        replay: HookFold::new(genesis.clone()),
+        known,
+        last_time: OffsetDateTime::UNIX_EPOCH,
+        genesis,
+    };
     loop {
-        let now = OffsetDateTime::now_utc();
-        let state = store.state(now);
-        let origin = store.policy().origin.clone();
-        for event in new_events(&state, &notified) {
-            notified.insert(event.id());
-            let payload = body(&event, &origin, state.size, now);
-            let signature = sign(store.log_signer(), &payload);
-            for receiver in &receivers {
-                deliveries.spawn(deliver(
-                    store.clone(),
-                    receiver.clone(),
-                    event.id(),
-                    payload.clone(),
-                    signature.clone(),
-                ));
+        let mut claimed = match advance(&store, &mut cursor).await {
+            Ok(claimed) => claimed,
+            Err(error) => {
+                tracing::warn!(%error, "cannot derive deploy-hook notifications from the log; trying again later");
+                cursor.reset();
+                Vec::new()
             }
+        };
+        let lease = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
+        let now = now_ms();
+        match store
+            .shared()
+            .storage
+            .reclaim_hook_events(now, now.saturating_sub(lease))
+            .await
+        {
+            Ok(stale) => claimed.extend(stale),
+            Err(error) => tracing::warn!(%error, "cannot take on unfinished hook notifications"),
+        }
+        for (event, payload) in claimed {
+            deliveries.spawn(deliver_all(
+                store.clone(),
+                receivers.clone(),
+                event,
+                payload,
+            ));
         }
         tokio::select! {
             _ = stopped.changed() => break,
             _ = checkpoints.recv() => {
-                // Coalesce bursts of commits into one evaluation.
-                tokio::time::sleep(Duration::from_millis(100)).await;
                 while checkpoints.try_recv().is_ok() {}
             }
             _ = tick.tick() => {}
@@ -283,6 +339,140 @@ async fn dispatch(
         }
     }
     deliveries.abort_all();
+}
+
+/// Folds the log up to the cursor silently (other instances, or earlier
+/// runs, claimed those notifications), then, holding the cursor, folds the
+/// entries after it one by one and claims the notifications each one
+/// brings, moves the cursor to the end, and commits. Returns what this
+/// instance claimed (event id, body), to deliver.
+async fn advance(
+    store: &super::Store,
+    cursor: &mut Cursor,
+) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    let storage = &store.shared().storage;
+    // Most of the way without the lock.
+    let target = storage.hook_cursor().await?;
+    while cursor.replay.size() < target {
+        let start = cursor.replay.size();
+        let rows = storage
+            .entries(start, target.min(start.saturating_add(REPLAY_PAGE)))
+            .await?;
+        if rows.is_empty() {
+            break;
+        }
+        silent(cursor, rows)?;
+    }
+
+    let mut tx = storage.begin_hooks().await?;
+    let from = tx.lock_hook_cursor().await?;
+    if cursor.replay.size() > from {
+        // Never: the cursor only moves forward. Start over.
+        tx.rollback().await?;
+        cursor.reset();
+        return Ok(Vec::new());
+    }
+    if cursor.replay.size() < from {
+        let rows = tx.entries_between(cursor.replay.size(), from).await?;
+        silent(cursor, rows)?;
+    }
+    let mut seen = Vec::new();
+    let claimed = match claim_after(&mut tx, cursor, from, &mut seen).await {
+        Ok(claimed) => tx.commit().await.map(|()| claimed),
+        // Dropping the transaction rolls it back.
+        Err(error) => Err(error),
+    };
+    if claimed.is_err() {
+        // Nothing was claimed: forget what this attempt saw.
+        for id in seen {
+            cursor.known.remove(&id);
+        }
+    }
+    claimed
+}
+
+/// In the transaction holding the cursor at `from`: folds the entries after
+/// it one by one, claims the notifications each brings (and those that
+/// time alone brought), and moves the cursor to the end. Ids of the
+/// notifications seen are added to `known` and to `seen`.
+async fn claim_after(
+    tx: &mut AppendTx,
+    cursor: &mut Cursor,
+    from: u64,
+    seen: &mut Vec<String>,
+) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    let end = tx.size().await?;
+    let rows = tx.entries_between(from, end).await?;
+    let mut claimed = Vec::new();
+    for row in rows {
+        for (index, at) in cursor.replay.apply(vec![row])? {
+            let at = at.unwrap_or(cursor.last_time).max(cursor.last_time);
+            cursor.last_time = at;
+            let state = cursor.replay.state_at(at);
+            for event in new_events(&state, &cursor.known) {
+                let id = event.id();
+                let payload = body(&event, cursor.replay.origin(), index + 1, at);
+                cursor.known.insert(id.clone());
+                seen.push(id.clone());
+                if tx.claim_hook_event(&id, index, &payload, now_ms()).await? {
+                    claimed.push((id, payload));
+                }
+            }
+        }
+    }
+    // Readiness that arrives with time alone (an approval wait ends).
+    let now = OffsetDateTime::now_utc();
+    if end > 0 && now > cursor.last_time {
+        let state = cursor.replay.state_at(now);
+        for event in new_events(&state, &cursor.known) {
+            let id = event.id();
+            let payload = body(&event, cursor.replay.origin(), end, now);
+            cursor.known.insert(id.clone());
+            seen.push(id.clone());
+            if tx
+                .claim_hook_event(&id, end - 1, &payload, now_ms())
+                .await?
+            {
+                claimed.push((id, payload));
+            }
+        }
+    }
+    tx.set_hook_cursor(end).await?;
+    Ok(claimed)
+}
+
+/// Folds rows without claiming anything; their notifications are known.
+fn silent(cursor: &mut Cursor, rows: Vec<super::storage::StoredEntry>) -> Result<(), StoreError> {
+    for (_, at) in cursor.replay.apply(rows)? {
+        if let Some(at) = at {
+            cursor.last_time = cursor.last_time.max(at);
+        }
+    }
+    Ok(())
+}
+
+/// Delivers one notification to every receiver, then marks it finished.
+async fn deliver_all(
+    store: super::Store,
+    receivers: Vec<HookReceiver>,
+    event: String,
+    payload: Vec<u8>,
+) {
+    let signature = sign(store.log_signer(), &payload);
+    let mut each = tokio::task::JoinSet::new();
+    for receiver in receivers {
+        each.spawn(deliver(
+            store.clone(),
+            receiver,
+            event.clone(),
+            payload.clone(),
+            signature.clone(),
+        ));
+    }
+    while each.join_next().await.is_some() {}
+    if let Err(error) = store.shared().storage.hook_event_done(&event).await {
+        tracing::warn!(%event, %error, "cannot mark a hook notification finished");
+    }
 }
 
 async fn deliver(

@@ -13,7 +13,9 @@
 //!   a durable commit.
 //! - Several instances may share one PostgreSQL database: appends take a
 //!   database-wide lock and first load whatever another instance committed,
-//!   so there is one log, never two interleaved trees.
+//!   so there is one log, never two interleaved trees; and every read first
+//!   catches up with the database's latest commit ([`Store::catch_up`]), so
+//!   no instance serves a log older than a receipt another one gave.
 //! - With `[[witnesses]]` configured ([`witnesses`]), each group commit's
 //!   checkpoint is sent to the witnesses once, and an entry is acknowledged
 //!   only when its checkpoint carries the witness quorum; `GET
@@ -219,7 +221,7 @@ impl Store {
             // Entries without a checkpoint (or a new log): sign one.
             let checkpoint = SignedCheckpoint::sign(
                 &Checkpoint {
-                    origin: loader.work.policy.origin.clone(),
+                    origin: loader.work.policy().origin.clone(),
                     size,
                     root: loader.tree.root(),
                 },
@@ -228,7 +230,7 @@ impl Store {
             storage.put_checkpoint(size, checkpoint.as_bytes()).await?;
             checkpoint
         };
-        tracing::info!(size, database = %database, policy_version = loader.work.policy.version, "audit store opened");
+        tracing::info!(size, database = %database, policy_version = loader.work.policy().version, "audit store opened");
 
         let work = loader.work;
         let served_ok = witnesses.as_ref().is_none_or(|w| {
@@ -238,14 +240,14 @@ impl Store {
         let published = Published {
             served: checkpoint.clone(),
             served_ok,
-            policy: work.policy.clone(),
-            ring: work.ring.clone(),
-            key_ids: pipeline::key_ids(&work.policy),
-            folder: work.folder.clone(),
+            policy: Arc::clone(work.policy()),
+            ring: Arc::clone(work.replay.ring()),
+            key_ids: pipeline::key_ids(work.policy()),
+            folder: work.replay.folder().clone(),
             tree: loader.tree,
             checkpoint,
             ids: loader.ids,
-            policy_entries: work.policy_entries.clone(),
+            policy_entries: work.replay.policy_entries().to_vec(),
         };
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         let shared = Arc::new(Shared {
@@ -333,6 +335,32 @@ impl Store {
         answer
             .await
             .unwrap_or_else(|_| Err(Refused::shutting_down()))
+    }
+
+    /// Makes sure this instance serves nothing older than the database's
+    /// latest commit: one indexed query of the committed size, and when
+    /// another instance committed more, the committer loads it before this
+    /// returns. Every read of the log calls this first, so a client reading
+    /// through several instances behind a load balancer never sees the log
+    /// shrink.
+    pub async fn catch_up(&self) -> Result<(), StoreError> {
+        let committed = self.shared().storage.size().await?;
+        let served = read(&self.shared().published).size();
+        if committed <= served {
+            return Ok(());
+        }
+        let (reply, answer) = oneshot::channel();
+        self.inner
+            .queue
+            .send(Command::CatchUp(reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        let _ = answer.await;
+        let served = read(&self.shared().published).size();
+        if served < committed {
+            return Err(StoreError::Behind { served, committed });
+        }
+        Ok(())
     }
 
     /// Envelope bytes of entries `start..end` (end exclusive), at most

@@ -28,19 +28,18 @@ use crate::digest::Digest;
 use crate::envelope::{Envelope, EnvelopeError};
 use crate::keys::vkey::NoteVerifierKey;
 use crate::keys::{PublicKey, Signer};
-use crate::ledger::{Checkpoint, Hash, MerkleTree, SignedCheckpoint, TreeError, leaf_hash};
-use crate::policy::{Policy, verify_successor};
-use crate::state::{EntryError, Folder, KeyRing, VerifiedEntry, check_observed_root};
-use crate::statement::{Predicate, Statement};
-
-/// Entries verified at once (in parallel) while loading the log.
-const VERIFY_CHUNK: usize = 4096;
+use crate::ledger::{Checkpoint, Hash, MerkleTree, SignedCheckpoint, TreeError};
+use crate::policy::Policy;
+use crate::replay::{AdmitError, Replay, Replayed};
+use crate::state::{EntryError, Folder, KeyRing, VerifiedEntry};
+use crate::statement::Statement;
 
 /// With witnesses: how many times a batch catches up with another instance
 /// and retries cosigning before its submitters get 503.
 const CATCH_UP_ROUNDS: usize = 4;
 
-/// How often an idle committer looks for entries another instance appended.
+/// How often an idle committer looks for entries another instance appended
+/// (reads do not wait for it: each catches up first, see `Store::catch_up`).
 const REFRESH_INTERVAL: Duration = Duration::from_secs(1);
 
 pub(super) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -173,6 +172,8 @@ pub(super) struct Job {
 #[derive(Debug)]
 pub(super) enum Command {
     Submit(Box<Job>),
+    /// Load what other store instances committed, then answer.
+    CatchUp(oneshot::Sender<()>),
     /// Finish what is queued before this, then stop.
     Shutdown,
 }
@@ -225,25 +226,13 @@ pub(super) fn refuse_entry(error: EntryError, envelope: &Envelope, policy: &Poli
     }
 }
 
-/// The statement's own time, if it carries one.
-fn statement_time(statement: &Statement) -> Option<(&'static str, OffsetDateTime)> {
-    match &statement.predicate {
-        Predicate::PromotionRequest(p) => Some(("requested_at", p.requested_at)),
-        Predicate::GateResult(g) => Some(("produced_at", g.produced_at)),
-        Predicate::Snapshot(s) => Some(("captured_at", s.captured_at)),
-        Predicate::Decision(d) => Some(("issued_at", d.issued_at)),
-        Predicate::Deployment(d) => Some(("at", d.at)),
-        Predicate::Policy(_) => None,
-    }
-}
-
 /// Refuses a statement whose time is more than `max` away from `now`.
 pub(super) fn check_clock(
     statement: &Statement,
     now: OffsetDateTime,
     max: Duration,
 ) -> Result<(), Refused> {
-    let Some((field, at)) = statement_time(statement) else {
+    let Some((field, at)) = statement.signed_at() else {
         return Ok(());
     };
     let max_skew = time::Duration::try_from(max).unwrap_or(time::Duration::MAX);
@@ -267,11 +256,9 @@ pub(super) fn check_clock(
 /// and nothing else. Approvals bound to an older policy then show as stale.
 #[derive(Debug)]
 pub(super) struct Work {
-    pub policy: Arc<Policy>,
-    pub ring: Arc<KeyRing>,
-    pub folder: Folder,
-    pub size: u64,
-    pub policy_entries: Vec<u64>,
+    /// The one verified replay (`crate::replay`) of the committed log, then
+    /// of this batch's entries as they are admitted.
+    pub replay: Replay,
 }
 
 /// Loading state: the fold, the tree and the entry ids.
@@ -284,86 +271,47 @@ pub(super) struct Loader {
 
 /// An entry newly known to be committed, and the policy it installed (if
 /// it is a policy rotation).
-#[derive(Debug)]
-struct Appended {
-    entry: VerifiedEntry,
-    leaf: Hash,
-    installs: Option<Arc<Policy>>,
-}
+type Appended = Replayed;
 
 impl Work {
     pub fn new(genesis: Arc<Policy>) -> Self {
         Self {
-            ring: Arc::new(KeyRing::of(&genesis)),
-            folder: Folder::new(genesis.clone()),
-            policy: genesis,
-            size: 0,
-            policy_entries: Vec::new(),
+            replay: Replay::new(genesis),
         }
     }
 
-    /// Makes `next` the policy in force for the entries that follow.
-    fn rotate(&mut self, index: u64, next: Policy) -> Arc<Policy> {
-        self.policy = Arc::new(next);
-        self.ring = Arc::new(KeyRing::of(&self.policy));
-        self.folder.set_policy(self.policy.clone());
-        self.policy_entries.push(index);
-        self.policy.clone()
+    /// Entries committed or admitted so far.
+    pub fn size(&self) -> u64 {
+        self.replay.size()
     }
 
-    /// Records an entry that is already committed (loading, catching up).
-    /// Its policy rotation must verify; fold refusals are recorded as
-    /// ignored, as every client's fold does. Returns the policy it
-    /// installed, if any.
-    fn replay(
-        &mut self,
-        entry: &VerifiedEntry,
-        body: &[u8],
-    ) -> Result<Option<Arc<Policy>>, String> {
-        let before = self.folder.raw_state().ignored.len();
-        self.folder.apply_all(std::iter::once(entry));
-        if let Some(ignored) = self.folder.raw_state().ignored.get(before) {
-            tracing::warn!(index = entry.index, reason = %ignored.reason, "a committed entry does not count under the current rules");
-        }
-        self.size = entry.index + 1;
-        if !matches!(entry.statement.predicate, Predicate::Policy(_)) {
-            return Ok(None);
-        }
-        let envelope = Envelope::from_json(body).map_err(|e| e.to_string())?;
-        let next = verify_successor(&self.policy, &envelope)
-            .map_err(|e| format!("its policy change is not valid: {e}"))?;
-        Ok(Some(self.rotate(entry.index, next)))
+    /// The policy in force.
+    pub fn policy(&self) -> &Arc<Policy> {
+        self.replay.policy()
     }
 
     /// Validates a new entry at the end of the log and records it, or
-    /// refuses it without changing anything. `root_at(size)` is the root of
-    /// the log's first `size` entries (a decision must have observed it).
-    fn admit(
-        &mut self,
-        job: &mut Job,
-        root_at: impl FnOnce(u64) -> Option<Hash>,
-    ) -> Result<Appended, Refused> {
-        let index = self.size;
+    /// refuses it without changing anything (`Replay::admit`).
+    fn admit(&mut self, job: &mut Job) -> Result<Appended, Refused> {
+        let index = self.size();
         let mut entry = match job.entry.take() {
-            Some(entry) if job.verified_under == self.policy.digest() => entry,
+            Some(entry) if job.verified_under == self.policy().digest() => entry,
             // The policy changed since the submitter's check: verify again
             // under the policy in force now.
             _ => self
-                .ring
+                .replay
+                .ring()
                 .verify_envelope(index, &job.envelope)
-                .map_err(|e| refuse_entry(e, &job.envelope, &self.policy))?,
+                .map_err(|e| refuse_entry(e, &job.envelope, self.policy()))?,
         };
         entry.index = index;
-        let next = match entry.statement.predicate {
-            Predicate::Policy(_) => Some(
-                verify_successor(&self.policy, &job.envelope).map_err(Refused::PolicyRotation)?,
-            ),
-            _ => None,
-        };
-        check_observed_root(&entry, root_at).map_err(Refused::from_refusal)?;
-        self.folder.apply(&entry).map_err(Refused::from_refusal)?;
-        self.size = index + 1;
-        let installs = next.map(|next| self.rotate(index, next));
+        let installs = self
+            .replay
+            .admit(&entry, &job.envelope, job.leaf)
+            .map_err(|e| match e {
+                AdmitError::Rotation(e) => Refused::PolicyRotation(e),
+                AdmitError::Rules(refusal) => Refused::from_refusal(refusal),
+            })?;
         Ok(Appended {
             entry,
             leaf: job.leaf,
@@ -373,11 +321,12 @@ impl Work {
 
     /// Forgets everything not published (after a failed commit).
     fn reset(&mut self, published: &Published) {
-        self.size = published.size();
-        self.policy = published.policy.clone();
-        self.ring = published.ring.clone();
-        self.folder = published.folder.clone();
-        self.policy_entries.clone_from(&published.policy_entries);
+        self.replay = Replay::from_parts(
+            Arc::clone(self.replay.genesis()),
+            published.folder.clone(),
+            published.tree.clone(),
+            published.policy_entries.clone(),
+        );
     }
 }
 
@@ -400,6 +349,54 @@ impl Loader {
     }
 }
 
+/// A fold of the committed log for deploy hooks: entries are applied one
+/// at a time (or silently in pages), verified as on load.
+#[derive(Debug)]
+pub(super) struct HookFold {
+    work: Work,
+}
+
+impl HookFold {
+    pub fn new(genesis: Arc<Policy>) -> Self {
+        Self {
+            work: Work::new(genesis),
+        }
+    }
+
+    /// Entries folded so far.
+    pub fn size(&self) -> u64 {
+        self.work.size()
+    }
+
+    /// Folds committed rows (contiguous from [`HookFold::size`]); returns each
+    /// entry's index and its signed time (policy entries carry none).
+    pub fn apply(
+        &mut self,
+        rows: Vec<StoredEntry>,
+    ) -> Result<Vec<(u64, Option<OffsetDateTime>)>, StoreError> {
+        let first = self.work.size();
+        Ok(load_rows(&mut self.work, rows, first)?
+            .iter()
+            .map(|a| {
+                (
+                    a.entry.index,
+                    a.entry.statement.signed_at().map(|(_, at)| at),
+                )
+            })
+            .collect())
+    }
+
+    /// The derived views at `at`.
+    pub fn state_at(&self, at: OffsetDateTime) -> crate::state::State {
+        self.work.replay.folder().state_at(at)
+    }
+
+    /// The origin of the log.
+    pub fn origin(&self) -> &str {
+        &self.work.policy().origin
+    }
+}
+
 /// Verifies committed entries starting at `first` (the current size) and
 /// folds them into `work`: contiguous indexes, stored id and leaf hash agree
 /// with the body, the signature verifies under the policy in force at that
@@ -409,7 +406,6 @@ fn load_rows(
     rows: Vec<StoredEntry>,
     first: u64,
 ) -> Result<Vec<Appended>, StoreError> {
-    let mut loaded = Vec::with_capacity(rows.len());
     let mut bodies = Vec::with_capacity(rows.len());
     let mut columns = Vec::with_capacity(rows.len());
     for (offset, row) in rows.into_iter().enumerate() {
@@ -423,65 +419,39 @@ fn load_rows(
         bodies.push(row.body);
         columns.push((row.entry_id, row.leaf_hash));
     }
-    let mut pos = 0;
-    while pos < bodies.len() {
-        let end = bodies.len().min(pos + VERIFY_CHUNK);
-        let results = work.ring.verify_all(first + pos as u64, &bodies[pos..end]);
-        let mut next = end;
-        for (offset, result) in results.into_iter().enumerate() {
-            let i = pos + offset;
-            let index = first + i as u64;
-            let corrupt = |problem: String| StoreError::CorruptEntry { index, problem };
-            let entry = result.map_err(|e| {
-                corrupt(format!(
-                    "it does not verify under the policy in force at that point ({e})"
-                ))
-            })?;
-            let leaf = leaf_hash(&bodies[i]);
-            if leaf.as_slice() != columns[i].1.as_slice() {
-                return Err(corrupt(
-                    "the stored body does not hash to the stored leaf hash".into(),
-                ));
-            }
-            if entry.id.as_bytes().as_slice() != columns[i].0.as_slice() {
-                return Err(corrupt(
-                    "the stored entry id is not the id of the stored envelope".into(),
-                ));
-            }
-            let installs = work.replay(&entry, &bodies[i]).map_err(corrupt)?;
-            let rotated = installs.is_some();
-            loaded.push(Appended {
-                entry,
-                leaf,
-                installs,
-            });
-            if rotated {
-                // Later entries are verified under the new policy.
-                next = i + 1;
-                break;
-            }
+    let before = work.replay.refused().len();
+    let loaded = work
+        .replay
+        .extend(&bodies)
+        .map_err(|e| StoreError::CorruptEntry {
+            index: e.index(),
+            problem: format!("it does not verify under the policy in force at that point ({e})"),
+        })?;
+    if let Some(refused) = work.replay.refused().get(before) {
+        // The store refuses what the rules refuse; one in the log means the
+        // database was written behind its back or under other rules.
+        return Err(StoreError::CorruptEntry {
+            index: refused.index,
+            problem: format!("the rules refuse it ({})", refused.reason),
+        });
+    }
+    for (appended, (entry_id, leaf)) in loaded.iter().zip(&columns) {
+        let corrupt = |problem: &str| StoreError::CorruptEntry {
+            index: appended.entry.index,
+            problem: problem.to_owned(),
+        };
+        if appended.leaf.as_slice() != leaf.as_slice() {
+            return Err(corrupt(
+                "the stored body does not hash to the stored leaf hash",
+            ));
         }
-        pos = next;
+        if appended.entry.id.as_bytes().as_slice() != entry_id.as_slice() {
+            return Err(corrupt(
+                "the stored entry id is not the id of the stored envelope",
+            ));
+        }
     }
     Ok(loaded)
-}
-
-/// The root of the first `size` entries: the published tree, then the
-/// entries newly known in this transaction (another instance's, then this
-/// batch's). Sizes past the tree are rare (a decision observing a checkpoint
-/// another instance just signed) and rebuild a tree once.
-fn prefix_root(tree: &MerkleTree, appended: &[Appended], size: u64) -> Option<Hash> {
-    if size <= tree.len() {
-        return tree.root_at(size).ok();
-    }
-    let extra = usize::try_from(size - tree.len()).ok()?;
-    if extra > appended.len() {
-        return None;
-    }
-    let leaves = (0..tree.len())
-        .filter_map(|i| tree.leaf(i))
-        .chain(appended[..extra].iter().map(|a| a.leaf));
-    Some(MerkleTree::from_leaf_hashes(leaves).root())
 }
 
 /// How one job of a batch ended.
@@ -507,20 +477,29 @@ pub(super) async fn run(shared: Arc<Shared>, mut work: Work, mut queue: mpsc::Re
         };
         let mut stop = false;
         let mut jobs = Vec::new();
+        let mut waiting = Vec::new();
         match first {
             None | Some(Command::Shutdown) => stop = true,
             Some(Command::Submit(job)) => jobs.push(*job),
+            Some(Command::CatchUp(reply)) => waiting.push(reply),
         }
         // Group commit: everything already queued, without waiting.
         while !stop && jobs.len() < shared.max_batch {
             match queue.try_recv() {
                 Ok(Command::Submit(job)) => jobs.push(*job),
+                Ok(Command::CatchUp(reply)) => waiting.push(reply),
                 Ok(Command::Shutdown) => stop = true,
                 Err(_) => break,
             }
         }
         if !jobs.is_empty() {
+            // A commit loads what others committed first.
             commit_batch(&shared, &mut work, jobs).await;
+        } else if !waiting.is_empty() {
+            refresh_idle(&shared, &mut work).await;
+        }
+        for reply in waiting {
+            let _ = reply.send(());
         }
         if stop {
             break;
@@ -537,7 +516,7 @@ pub(super) async fn run(shared: Arc<Shared>, mut work: Work, mut queue: mpsc::Re
 /// Picks up entries another store instance committed while this one is idle.
 async fn refresh_idle(shared: &Shared, work: &mut Work) {
     match shared.storage.size().await {
-        Ok(size) if size > work.size => commit_batch(shared, work, Vec::new()).await,
+        Ok(size) if size > work.size() => commit_batch(shared, work, Vec::new()).await,
         Ok(_) => {
             let _ = super::witnesses::cosign_pending(shared).await;
         }
@@ -604,7 +583,7 @@ async fn commit_batch(shared: &Shared, work: &mut Work, mut jobs: Vec<Job>) {
 /// true when there were any.
 async fn catch_up(shared: &Shared, work: &mut Work) -> bool {
     match shared.storage.size().await {
-        Ok(size) if size > work.size => {
+        Ok(size) if size > work.size() => {
             let mut outcomes = Vec::new();
             try_commit(shared, work, &mut [], &mut outcomes)
                 .await
@@ -628,7 +607,7 @@ async fn try_commit(
 ) -> Result<(), StoreError> {
     let mut tx = shared.storage.begin_append().await?;
     let committed = tx.size().await?;
-    let base = work.size;
+    let base = work.size();
     if committed < base {
         return Err(StoreError::EntriesMissing {
             entries: committed,
@@ -644,7 +623,7 @@ async fn try_commit(
         appended = load_rows(work, rows, base)?;
         tracing::info!(
             from = base,
-            to = work.size,
+            to = work.size(),
             "loaded entries appended by another store instance"
         );
     }
@@ -664,7 +643,7 @@ async fn try_commit(
                 outcomes.push(Outcome::Existed(index));
                 continue;
             }
-            match work.admit(job, |size| prefix_root(&published.tree, &appended, size)) {
+            match work.admit(job) {
                 Ok(entry) => {
                     let index = entry.entry.index;
                     pending.insert(job.entry_id, index);
@@ -681,7 +660,7 @@ async fn try_commit(
         tx.rollback().await?;
         return Ok(());
     }
-    let size = work.size;
+    let size = work.size();
     let root = {
         let mut published = write(&shared.published);
         for entry in &appended {
@@ -697,7 +676,7 @@ async fn try_commit(
     };
     let checkpoint = SignedCheckpoint::sign(
         &Checkpoint {
-            origin: work.policy.origin.clone(),
+            origin: work.policy().origin.clone(),
             size,
             root,
         },
@@ -733,10 +712,10 @@ async fn try_commit(
             }
         }
         if rotated {
-            published.policy = work.policy.clone();
-            published.ring = work.ring.clone();
-            published.key_ids = key_ids(&work.policy);
-            published.policy_entries.clone_from(&work.policy_entries);
+            published.policy = Arc::clone(work.policy());
+            published.ring = Arc::clone(work.replay.ring());
+            published.key_ids = key_ids(work.policy());
+            published.policy_entries = work.replay.policy_entries().to_vec();
         }
         published.checkpoint = checkpoint.clone();
         if shared.witnesses.is_some() {

@@ -234,6 +234,11 @@ impl Served {
         self.launch(&addr);
     }
 
+    /// The process id of the (first) serve process.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("server is running").id()
+    }
+
     pub fn data_path(&self, persona: &str) -> PathBuf {
         self.persona_dir(persona).join("data")
     }

@@ -236,3 +236,50 @@ fn init_writes_a_key_a_valid_starter_policy_and_a_config_to_fill_in() {
         "never overwrites without --force"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn serve_refuses_a_tls_key_others_can_read_and_a_zero_connection_limit() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let world = World::new();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, world.policy.document()).unwrap();
+    let tls_dir = dir.path().join("tls-material");
+    tollgate::tls::self_signed(&tls_dir, &[]).unwrap();
+    let (cert, key) = tollgate::tls::self_signed_paths(&tls_dir);
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let serve = |extra: &[&str]| {
+        let mut args = vec![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--policy",
+            policy.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        tollgate(dir.path(), &args)
+    };
+    let out = serve(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!("chmod 600 {}", key.display())),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let config = dir.path().join("serve.toml");
+    std::fs::write(&config, "max_connections = 0\n").unwrap();
+    let out = serve(&["--self-signed", "--serve-config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("max_connections"),
+        "{}",
+        text(&out.stderr)
+    );
+}

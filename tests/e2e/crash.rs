@@ -457,3 +457,51 @@ fn an_acknowledged_reject_cannot_vanish_on_postgres() {
         an_acknowledged_reject_cannot_vanish(db);
     }
 }
+
+#[test]
+fn reads_through_another_instance_never_show_a_smaller_log_than_a_receipt() {
+    let world = World::new();
+    let Some(db) = Db::postgres() else { return };
+    let mut s = Served::start(&world, db);
+    let twin = s.start_twin();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let writer = client(&s, "ci-main");
+    let signer = Arc::new(file::read(&s.path().join("people/bob/key")).unwrap());
+    let trust = Trust::Pin(parse_pin(&s.pin).unwrap());
+    let reader = StoreClient::with_trust(&format!("https://{twin}"), &trust, signer).unwrap();
+    let vkey: NoteVerifierKey = s.vkey.parse().unwrap();
+    let mut behind = Vec::new();
+    for n in 0..40 {
+        let receipt = runtime
+            .block_on(writer.submit(request_envelope(&s, n)))
+            .unwrap();
+        let acked = SignedCheckpoint::parse_and_verify(&receipt.checkpoint.into_bytes(), &vkey)
+            .unwrap()
+            .checkpoint()
+            .size;
+        // Immediately after the acknowledgment, through the other instance:
+        // the checkpoint, a consistency proof up to the receipt's tree and
+        // the acknowledged entry itself.
+        let seen = SignedCheckpoint::parse_and_verify(
+            &runtime.block_on(reader.checkpoint()).unwrap(),
+            &vkey,
+        )
+        .unwrap()
+        .checkpoint()
+        .size;
+        if seen < acked {
+            behind.push((n, seen, acked));
+        }
+        runtime
+            .block_on(reader.consistency_proof(1, acked))
+            .unwrap();
+        let entries = runtime
+            .block_on(reader.entries(receipt.index, receipt.index + 1))
+            .unwrap();
+        assert_eq!(entries.len(), 1);
+    }
+    assert!(
+        behind.is_empty(),
+        "the other instance served a smaller log than acknowledged: {behind:?}"
+    );
+}

@@ -392,6 +392,92 @@ fn full_flow(db: Db) {
     assert!(deliveries.iter().any(|d| d.event == format!("rollback-accepted:{rollback_id}") && d.status == Some(204)));
 }
 
+/// Gated and deployed in quick succession: ready for only a moment, yet
+/// notified, exactly once (on PostgreSQL with two store instances), and not
+/// again after a restart.
+fn a_moment_of_readiness_is_notified_once(db: Db) {
+    use std::sync::Arc;
+    use tollgate::client::config::{Trust, parse_pin};
+    use tollgate::client::http::StoreClient;
+    use tollgate::statement::GateStatus;
+
+    let mut world = World::new();
+    let hooks = Receiver::start(0);
+    let mut s = Served::start_with(
+        &world,
+        db,
+        &format!(
+            "[[hooks]]\nurl = \"{}\"\npin = \"{}\"\n",
+            hooks.url, hooks.pin
+        ),
+    );
+    // On PostgreSQL, a second instance with the same hooks on the same
+    // database: a notification is still sent once, not once per instance.
+    let twin = matches!(s.db, Db::Postgres { .. }).then(|| s.start_twin());
+    let signer =
+        tollgate::keys::file::read(&s.path().join("people").join("ci-main").join("key")).unwrap();
+    let trust = Trust::Pin(parse_pin(&s.pin).unwrap());
+    let client =
+        StoreClient::with_trust(&format!("https://{}", s.addr), &trust, Arc::new(signer)).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let flash = |world: &mut World, name: &str| {
+        world.clock = time::OffsetDateTime::now_utc();
+        let promotion = world.request("ci-main", "flash", Digest::of(name.as_bytes()), None, "dev");
+        world.gate(promotion, "unit-tests", GateStatus::Pass);
+        world.deployed(promotion, true);
+        let sent = world.envelopes.len() - 3;
+        // Back to back, no pause: ready between the gate and the deployment.
+        for envelope in &world.envelopes[sent..] {
+            runtime.block_on(client.submit(envelope.to_json())).unwrap();
+        }
+        format!("promotion-ready:{promotion}")
+    };
+    let first = flash(&mut world, "flash-1");
+    wait_for_event(&hooks, &first);
+
+    s.stop();
+    s.restart();
+    // After the restart, the next one is notified; the first is not again.
+    // On PostgreSQL it is written through the twin, whose hooks then fold
+    // past the first one too.
+    let addr = twin.unwrap_or_else(|| s.addr.clone());
+    let client = StoreClient::with_trust(
+        &format!("https://{addr}"),
+        &trust,
+        Arc::new(
+            tollgate::keys::file::read(&s.path().join("people").join("ci-main").join("key"))
+                .unwrap(),
+        ),
+    )
+    .unwrap();
+    world.clock = time::OffsetDateTime::now_utc();
+    let promotion = world.request("ci-main", "flash", Digest::of(b"flash-2"), None, "dev");
+    world.gate(promotion, "unit-tests", GateStatus::Pass);
+    for envelope in &world.envelopes[world.envelopes.len() - 2..] {
+        runtime.block_on(client.submit(envelope.to_json())).unwrap();
+    }
+    wait_for_event(&hooks, &format!("promotion-ready:{promotion}"));
+    let events: Vec<String> = hooks.received().into_iter().map(|r| r.event).collect();
+    assert_eq!(
+        events.iter().filter(|e| **e == first).count(),
+        1,
+        "exactly one notification of the first promotion: {events:?}"
+    );
+    assert_eq!(events.len(), 2, "{events:?}");
+}
+
+#[test]
+fn a_moment_of_readiness_is_notified_once_on_sqlite() {
+    a_moment_of_readiness_is_notified_once(Db::Sqlite);
+}
+
+#[test]
+fn a_moment_of_readiness_is_notified_once_on_postgres() {
+    if let Some(db) = Db::postgres() {
+        a_moment_of_readiness_is_notified_once(db);
+    }
+}
+
 #[test]
 fn full_flow_on_sqlite() {
     full_flow(Db::Sqlite);

@@ -1136,6 +1136,29 @@ async fn slow_and_stalled_clients_do_not_block_others() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_limit_wait_for_a_free_slot() {
+    let limits = Limits {
+        max_connections: 2,
+        header_timeout: Duration::from_millis(500),
+        ..Limits::default()
+    };
+    let mut h = Harness::start(Db::sqlite(), limits).await;
+    // Two connections that never send a request hold both slots...
+    let mut idle = vec![h.tls_stream().await, h.tls_stream().await];
+    // ...so the next client waits in the backlog instead of being refused,
+    // and is served once the header timeout closes the idle ones.
+    h.still_accepts().await;
+    for stream in &mut idle {
+        let back = read_all(stream, Duration::from_secs(5)).await;
+        assert!(
+            !back.starts_with(b"HTTP/1.1 2"),
+            "an idle connection got an answer"
+        );
+    }
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limit_per_key_is_429_with_retry_after() {
     let limits = Limits {
         rate_per_key: 1,
@@ -1171,4 +1194,147 @@ async fn rate_limit_per_key_is_429_with_retry_after() {
     assert_eq!(a.status, StatusCode::OK);
     h.still_accepts().await;
     h.stop().await;
+}
+
+// ---------------------------------------------------------------------------
+// 3. Memory: the real binary against 200 uploads by strangers.
+
+/// A process's resident memory in KiB (`VmRSS` of /proc/<pid>/status).
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// Connects to a served store over TLS, trusting its pinned certificate.
+async fn served_tls(
+    addr: &str,
+    tls: &Arc<rustls::ClientConfig>,
+) -> Option<tokio_rustls::client::TlsStream<TcpStream>> {
+    let tcp = TcpStream::connect(addr).await.ok()?;
+    TlsConnector::from(Arc::clone(tls))
+        .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
+        .await
+        .ok()
+}
+
+#[test]
+fn strangers_uploading_at_once_neither_grow_the_store_nor_block_it() {
+    use common::served::{Db as ServedDb, Served};
+    const HOSTILE: usize = 200;
+    const DECLARED: usize = 6 * 1024 * 1024;
+    const SENT: usize = 1024 * 1024;
+    const LIMIT_KIB: u64 = 64 * 1024;
+
+    let world = World::new();
+    let s = Served::start(&world, ServedDb::Sqlite);
+    let pid = s.pid();
+    let request = |n: usize| {
+        let digest = Digest::of(format!("web-{n}").as_bytes()).to_string();
+        s.expect(
+            0,
+            "ci-main",
+            &[
+                "promote",
+                "request",
+                "--service",
+                "web",
+                "--version",
+                "1",
+                "--digest",
+                &digest,
+                "--to",
+                "dev",
+            ],
+        );
+    };
+    request(0);
+    let baseline = rss_kib(pid);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let trust = Trust::Pin(tollgate::client::config::parse_pin(&s.pin).unwrap());
+    let tls = Arc::new(tls_config(&trust).unwrap());
+    let addr = s.addr.clone();
+    let stranger = Signer::generate("mallory");
+    let (sent_tx, mut sent_rx) = tokio::sync::mpsc::channel::<()>(HOSTILE);
+    let (release, released) = tokio::sync::watch::channel(false);
+    let mut hostile = Vec::new();
+    for n in 0..HOSTILE {
+        let (tls, addr, sent_tx, mut released) = (
+            Arc::clone(&tls),
+            addr.clone(),
+            sent_tx.clone(),
+            released.clone(),
+        );
+        // Half sign with a key no policy knows, half do not sign at all.
+        let path = format!(
+            "/v1/evidence/{}",
+            Digest::of(format!("junk-{n}").as_bytes())
+        );
+        let signed = (n % 2 == 0).then(|| {
+            tollgate::httpsig::sign_request(
+                &stranger,
+                "PUT",
+                &format!("https://{addr}{path}"),
+                &vec![0u8; DECLARED],
+                OffsetDateTime::now_utc(),
+            )
+            .unwrap()
+        });
+        hostile.push(runtime.spawn(async move {
+            let Some(mut stream) = served_tls(&addr, &tls).await else {
+                let _ = sent_tx.send(()).await;
+                return;
+            };
+            let mut head = format!(
+                "PUT {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/octet-stream\r\ncontent-length: {DECLARED}\r\n"
+            );
+            for (name, value) in signed.unwrap_or_default() {
+                let _ = write!(head, "{name}: {value}\r\n");
+            }
+            head.push_str("\r\n");
+            let chunk = vec![0u8; 64 * 1024];
+            let mut ok = stream.write_all(head.as_bytes()).await.is_ok();
+            let mut written = 0;
+            while ok && written < SENT {
+                ok = stream.write_all(&chunk).await.is_ok() && stream.flush().await.is_ok();
+                written += chunk.len();
+            }
+            let _ = sent_tx.send(()).await;
+            // Hold the connection until the honest client was served.
+            let _ = released.wait_for(|r| *r).await;
+            drop(stream);
+        }));
+    }
+    drop(sent_tx);
+    runtime.block_on(async {
+        for _ in 0..HOSTILE {
+            sent_rx.recv().await.unwrap();
+        }
+    });
+    let during = rss_kib(pid);
+    // An honest, signed client is served while the strangers hold on.
+    request(1);
+    let after = rss_kib(pid);
+    let _ = release.send(true);
+    runtime.block_on(async {
+        for task in hostile {
+            task.await.unwrap();
+        }
+    });
+    let growth = during.max(after).saturating_sub(baseline);
+    eprintln!(
+        "store RSS: baseline {baseline} KiB, with {HOSTILE} hostile uploads {during} KiB, after an honest request {after} KiB; growth {growth} KiB"
+    );
+    assert!(
+        growth <= LIMIT_KIB,
+        "the store grew by {growth} KiB under {HOSTILE} hostile uploads (limit {LIMIT_KIB} KiB)"
+    );
 }

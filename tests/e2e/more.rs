@@ -39,6 +39,17 @@ fn a_new_policy_version_needs_the_admins_threshold_of_the_old_one() {
         "erin",
         &["policy", "sign", v2_path, "--key", &key_of(&s, "erin")],
     );
+    // Signing a second time with the same key is refused; the file keeps
+    // its one signature (DSSE readers refuse two under one keyid).
+    let twice = s.expect(
+        2,
+        "erin",
+        &["policy", "sign", v2_path, "--key", &key_of(&s, "erin")],
+    );
+    assert!(twice.contains("already carries a signature"), "{twice}");
+    let envelope =
+        tollgate::envelope::Envelope::from_json(&std::fs::read(&signed).unwrap()).unwrap();
+    assert_eq!(envelope.signatures().len(), 1);
     let one = s.expect(1, "erin", &["policy", "submit", &signed]);
     assert!(
         one.contains('1') && one.contains('2'),

@@ -609,6 +609,12 @@ async fn two_stores_on_one_database_keep_one_log(db: Db) {
     for task in tasks {
         receipts.push(task.await.unwrap());
     }
+    // Reads catch up first: either instance now serves the whole log, not
+    // the part it happened to commit or load.
+    for store in [&first, &second] {
+        store.catch_up().await.unwrap();
+        assert_eq!(store.checkpoint().checkpoint().size, 120);
+    }
     first.close().await;
     second.close().await;
 
@@ -662,12 +668,18 @@ async fn policy_rotation_needs_the_admin_threshold(db: Db) {
     assert_eq!((r.status(), r.code()), (403, "policy_rotation"), "{r}");
     assert_eq!(store.checkpoint(), before);
     assert_eq!(store.policy().version, 1);
-    // Two signatures by one admin are still one.
+    // Two signatures under one keyid: refused as DSSE readers refuse them.
     let mut twice = world.sign("erin", &statement);
     twice.add_signature(
         world.signers["erin"].signing_key(),
         &world.signers["erin"].public().key_id().to_string(),
     );
+    let r = refusal(store.submit(twice.to_json(), world.clock).await);
+    assert_eq!((r.status(), r.code()), (400, "duplicate_keyid"), "{r}");
+    assert_eq!(store.checkpoint(), before);
+    // Two signatures by one admin under different keyids are still one.
+    let mut twice = world.sign("erin", &statement);
+    twice.add_signature(world.signers["erin"].signing_key(), "another-hint");
     let r = refusal(store.submit(twice.to_json(), world.clock).await);
     assert_eq!(r.code(), "policy_rotation", "{r}");
     assert_eq!(store.checkpoint(), before);

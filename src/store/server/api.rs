@@ -48,13 +48,23 @@ fn refused(error: &crate::store::Refused) -> ApiError {
     )
 }
 
-pub async fn checkpoint(State(state): State<AppState>) -> Response {
+/// Loads what other store instances committed before a read, so nothing
+/// served is older than the database's latest commit.
+async fn fresh(state: &AppState) -> Result<(), ApiError> {
+    state.store.catch_up().await.map_err(|e| {
+        tracing::warn!(error = %e, "cannot catch up with the database before a read");
+        ApiError::internal(e.to_string())
+    })
+}
+
+pub async fn checkpoint(State(state): State<AppState>) -> Result<Response, ApiError> {
+    fresh(&state).await?;
     let note = state.store.checkpoint();
-    (
+    Ok((
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         note.as_bytes().to_vec(),
     )
-        .into_response()
+        .into_response())
 }
 
 pub async fn submit(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
@@ -90,6 +100,7 @@ pub async fn entries(
     range: Result<Query<Range>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Range { start, end } = query(range)?;
+    fresh(&state).await?;
     let size = state.store.checkpoint().checkpoint().size;
     if start >= end || end > size || end - start > MAX_PAGE {
         return Err(ApiError::bad_request(
@@ -123,6 +134,7 @@ pub async fn inclusion(
     q: Result<Query<InclusionQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let InclusionQuery { index, size } = query(q)?;
+    fresh(&state).await?;
     let proof = state.store.inclusion_proof(index, size).map_err(|e| {
         ApiError::bad_request(
             "bad_range",
@@ -147,6 +159,7 @@ pub async fn consistency(
     q: Result<Query<ConsistencyQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let ConsistencyQuery { from, to } = query(q)?;
+    fresh(&state).await?;
     let proof = state.store.consistency_proof(from, to).map_err(|e| {
         ApiError::bad_request(
             "bad_range",
@@ -159,16 +172,17 @@ pub async fn consistency(
     ))
 }
 
-pub async fn policy(State(state): State<AppState>) -> Json<Value> {
+pub async fn policy(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    fresh(&state).await?;
     let policy = state.store.policy();
-    Json(json!({
+    Ok(Json(json!({
         "version": policy.version,
         "digest": policy.digest().to_string(),
         "document": policy.document(),
         "entries": state.store.policy_entries(),
         "genesis": state.store.genesis_policy().document(),
         "log_vkey": state.store.log_key().to_string(),
-    }))
+    })))
 }
 
 fn promotion_view(p: &Promotion) -> Value {
@@ -215,10 +229,11 @@ fn promotion_view(p: &Promotion) -> Value {
     })
 }
 
-pub async fn promotions(State(state): State<AppState>) -> Json<Value> {
+pub async fn promotions(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    fresh(&state).await?;
     let view = state.store.state(OffsetDateTime::now_utc());
     let list: Vec<Value> = view.promotions_in_order().map(promotion_view).collect();
-    Json(json!({ "promotions": list }))
+    Ok(Json(json!({ "promotions": list })))
 }
 
 /// The digest named in the path; a segment that does not even decode (bad
@@ -249,6 +264,7 @@ pub async fn promotion(
     id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let id = path_digest(id)?;
+    fresh(&state).await?;
     let view = state.store.state(OffsetDateTime::now_utc());
     view.promotions
         .get(&id)
@@ -315,7 +331,8 @@ pub async fn get_evidence(
     }
 }
 
-pub async fn events(State(state): State<AppState>) -> Response {
+pub async fn events(State(state): State<AppState>) -> Result<Response, ApiError> {
+    fresh(&state).await?;
     let stream = BroadcastStream::new(state.store.subscribe()).filter_map(|item| async move {
         let checkpoint = item.ok()?;
         let text = String::from_utf8_lossy(checkpoint.as_bytes()).into_owned();
@@ -323,9 +340,9 @@ pub async fn events(State(state): State<AppState>) -> Response {
             Event::default().event("checkpoint").data(text),
         ))
     });
-    Sse::new(stream)
+    Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
-        .into_response()
+        .into_response())
 }
 
 pub async fn not_found() -> ApiError {

@@ -82,6 +82,16 @@ impl ApiError {
         )
     }
 
+    /// The store-wide budget of request bytes in flight stayed full.
+    pub fn busy() -> Self {
+        Self::new(
+            503,
+            "busy",
+            "the store is reading too many request bodies at once",
+            "retry in a few seconds",
+        )
+    }
+
     pub fn rate_limited() -> Self {
         Self::new(
             429,

@@ -1,6 +1,7 @@
 //! `tollgate serve`'s HTTPS front: a rustls listener (TLS 1.2+ only; plain
 //! HTTP fails the handshake and is never answered), an axum router for the
-//! `/v1` API, request authentication, limits, and a graceful shutdown that
+//! `/v1` API, request authentication, limits (connections at once, body
+//! bytes in flight, a backoff when accepting fails), and a graceful shutdown that
 //! stops accepting, lets in-flight requests (and their commits) finish, and
 //! then closes the store.
 
@@ -18,7 +19,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
@@ -40,6 +41,12 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// Connections served at once; further ones wait in the listen backlog
+    /// until one closes.
+    pub max_connections: usize,
+    /// Request-body bytes held at once across all connections; a signed
+    /// request waits (up to `body_timeout`, then 503) for room.
+    pub max_buffered_bytes: usize,
 }
 
 impl Default for Limits {
@@ -52,6 +59,8 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(15),
+            max_connections: 1024,
+            max_buffered_bytes: 4 * crate::store::MAX_EVIDENCE_BYTES,
         }
     }
 }
@@ -62,6 +71,8 @@ pub struct AppState {
     pub store: Store,
     pub limits: Arc<Limits>,
     pub auth: Arc<auth::AuthMemory>,
+    /// Permits are bytes of request bodies in flight (see `Limits`).
+    pub buffers: Arc<Semaphore>,
 }
 
 /// Why the server could not start.
@@ -140,37 +151,107 @@ pub async fn start(
         store: store.clone(),
         limits: limits.clone(),
         auth: Arc::default(),
+        buffers: Arc::new(Semaphore::new(
+            limits.max_buffered_bytes.clamp(1, Semaphore::MAX_PERMITS),
+        )),
     };
     let app = router(state);
     let (stop, mut stopped) = watch::channel(false);
+    let connections = Arc::new(Semaphore::new(
+        limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+    ));
     let task = tokio::spawn(async move {
         let graceful = GracefulShutdown::new();
+        let mut backoff = AcceptBackoff::default();
         loop {
-            tokio::select! {
+            // A connection slot first: at the limit, new connections wait
+            // in the kernel's backlog rather than costing memory here.
+            let slot = tokio::select! {
                 _ = stopped.changed() => break,
-                accepted = listener.accept() => {
-                    let Ok((tcp, _peer)) = accepted else { continue };
-                    let _ = tcp.set_nodelay(true);
-                    let acceptor = acceptor.clone();
-                    let service = TowerToHyperService::new(app.clone());
-                    let limits = limits.clone();
-                    let watcher = graceful.watcher();
-                    tokio::spawn(async move {
-                        let Ok(Ok(tls)) = tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await else {
-                            return;
-                        };
-                        let connection = hyper::server::conn::http1::Builder::new()
-                            .timer(TokioTimer::new())
-                            .header_read_timeout(limits.header_timeout)
-                            .serve_connection(TokioIo::new(tls), service);
-                        let _ = watcher.watch(connection).await;
-                    });
+                slot = Arc::clone(&connections).acquire_owned() => slot,
+            };
+            let Ok(slot) = slot else { break };
+            let accepted = tokio::select! {
+                _ = stopped.changed() => break,
+                accepted = listener.accept() => accepted,
+            };
+            let tcp = match accepted {
+                Ok((tcp, _peer)) => {
+                    backoff.reset();
+                    tcp
                 }
-            }
+                Err(error) => {
+                    // Out of file descriptors (or any other accept error):
+                    // wait before trying again instead of spinning.
+                    let wait = backoff.next();
+                    tracing::warn!(%error, wait_ms = wait.as_millis(), "cannot accept a connection; waiting before trying again");
+                    drop(slot);
+                    tokio::select! {
+                        _ = stopped.changed() => break,
+                        () = tokio::time::sleep(wait) => continue,
+                    }
+                }
+            };
+            let _ = tcp.set_nodelay(true);
+            let acceptor = acceptor.clone();
+            let service = TowerToHyperService::new(app.clone());
+            let limits = limits.clone();
+            let watcher = graceful.watcher();
+            tokio::spawn(async move {
+                let _slot = slot;
+                let Ok(Ok(tls)) =
+                    tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await
+                else {
+                    return;
+                };
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(limits.header_timeout)
+                    .serve_connection(TokioIo::new(tls), service);
+                let _ = watcher.watch(connection).await;
+            });
         }
         drop(listener);
         let _ = tokio::time::timeout(limits.shutdown_grace, graceful.shutdown()).await;
         store.close().await;
     });
     Ok(RunningServer { addr, stop, task })
+}
+
+/// Waits after failed accepts: 10 ms, doubling to at most 1 s, back to the
+/// start after a success.
+#[derive(Debug, Default)]
+struct AcceptBackoff {
+    failures: u32,
+}
+
+impl AcceptBackoff {
+    const FIRST: Duration = Duration::from_millis(10);
+    const MAX: Duration = Duration::from_secs(1);
+
+    fn next(&mut self) -> Duration {
+        let wait = Self::FIRST
+            .saturating_mul(1u32 << self.failures.min(10))
+            .min(Self::MAX);
+        self.failures = self.failures.saturating_add(1);
+        wait
+    }
+
+    fn reset(&mut self) {
+        self.failures = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_backoff_doubles_from_10ms_to_1s_and_resets() {
+        let mut backoff = AcceptBackoff::default();
+        let waits: Vec<u128> = (0..9).map(|_| backoff.next().as_millis()).collect();
+        assert_eq!(waits, [10, 20, 40, 80, 160, 320, 640, 1000, 1000]);
+        backoff.reset();
+        assert_eq!(backoff.next(), Duration::from_millis(10));
+    }
 }

@@ -27,16 +27,30 @@ pub use url::DatabaseUrl;
 use super::error::StoreError;
 
 /// Migrations, embedded in the binary; one list per backend, same versions.
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "audit store",
-    include_str!("../migrations/sqlite/0001_audit_store.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "audit store",
-    include_str!("../migrations/postgres/0001_audit_store.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "audit store",
+        include_str!("../migrations/sqlite/0001_audit_store.sql"),
+    ),
+    (
+        2,
+        "hook cursor",
+        include_str!("../migrations/sqlite/0002_hook_cursor.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "audit store",
+        include_str!("../migrations/postgres/0001_audit_store.sql"),
+    ),
+    (
+        2,
+        "hook cursor",
+        include_str!("../migrations/postgres/0002_hook_cursor.sql"),
+    ),
+];
 
 /// The migrations of one backend as a sqlx migration source. (`sqlx::migrate!`
 /// needs sqlx's `macros` feature, which this crate does not enable; this
@@ -366,6 +380,71 @@ impl Storage {
             .collect())
     }
 
+    /// How far deploy hooks have folded the log (read without the lock).
+    pub async fn hook_cursor(&self) -> Result<u64, StoreError> {
+        let action = "read the hook cursor";
+        let next: i64 = on_backend!(self, pool => sqlx::query_scalar("SELECT next_index FROM hook_cursor WHERE id = 1")
+                .fetch_one(pool)
+                .await
+                .map_err(db(action))?);
+        to_u64(next)
+    }
+
+    /// Ids of every claimed deploy-hook notification.
+    pub async fn hook_event_ids(&self) -> Result<Vec<String>, StoreError> {
+        let action = "read hook notifications";
+        on_backend!(self, pool => sqlx::query_scalar("SELECT id FROM hook_events")
+                .fetch_all(pool)
+                .await
+                .map_err(db(action)))
+    }
+
+    /// Takes on again the notifications claimed before `stale_before_ms` and
+    /// still not done (their instance stopped): marks them claimed at
+    /// `now_ms` and returns (id, body). One statement, so two instances
+    /// never take the same one.
+    pub async fn reclaim_hook_events(
+        &self,
+        now_ms: i64,
+        stale_before_ms: i64,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let action = "take on unfinished hook notifications";
+        on_backend!(self, pool => sqlx::query_as(
+                "UPDATE hook_events SET claimed_at = $1 WHERE done = 0 AND claimed_at < $2 RETURNING id, body",
+            )
+            .bind(now_ms)
+            .bind(stale_before_ms)
+            .fetch_all(pool)
+            .await
+            .map_err(db(action)))
+    }
+
+    /// Marks a notification finished (delivered, or given up on).
+    pub async fn hook_event_done(&self, id: &str) -> Result<(), StoreError> {
+        let action = "finish a hook notification";
+        on_backend!(self, pool => sqlx::query("UPDATE hook_events SET done = 1 WHERE id = $1")
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(|_| ())
+                .map_err(db(action)))
+    }
+
+    /// Opens a transaction holding the hook cursor: `BEGIN IMMEDIATE` on
+    /// SQLite; on PostgreSQL the cursor row is locked by
+    /// [`AppendTx::lock_hook_cursor`].
+    pub async fn begin_hooks(&self) -> Result<AppendTx, StoreError> {
+        let action = "start a hook transaction";
+        match self {
+            Self::Sqlite(pool) => Ok(AppendTx::Sqlite(
+                pool.begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map_err(db(action))?,
+            )),
+            Self::Postgres(pool) => Ok(AppendTx::Postgres(pool.begin().await.map_err(db(action))?)),
+        }
+    }
+
     /// Opens an append transaction holding the append lock.
     pub async fn begin_append(&self) -> Result<AppendTx, StoreError> {
         let action = "start an append transaction";
@@ -478,6 +557,80 @@ impl AppendTx {
             .await
             .map_err(db(action))?);
         stored(rows)
+    }
+
+    /// Entries with `start <= idx < end`, in index order.
+    pub async fn entries_between(
+        &mut self,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        let action = "read log entries";
+        let (start, end) = (to_i64(start)?, to_i64(end)?);
+        let rows: Vec<EntryRow> = on_backend!(self, tx => sqlx::query_as(
+                "SELECT idx, entry_id, leaf_hash, body FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+            )
+            .bind(start)
+            .bind(end)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db(action))?);
+        stored(rows)
+    }
+
+    /// The hook cursor, locked until this transaction ends.
+    pub async fn lock_hook_cursor(&mut self) -> Result<u64, StoreError> {
+        let action = "lock the hook cursor";
+        let next: i64 = match self {
+            Self::Sqlite(tx) => {
+                sqlx::query_scalar("SELECT next_index FROM hook_cursor WHERE id = 1")
+                    .fetch_one(&mut **tx)
+                    .await
+            }
+            Self::Postgres(tx) => {
+                sqlx::query_scalar("SELECT next_index FROM hook_cursor WHERE id = 1 FOR UPDATE")
+                    .fetch_one(&mut **tx)
+                    .await
+            }
+        }
+        .map_err(db(action))?;
+        to_u64(next)
+    }
+
+    /// Moves the hook cursor.
+    pub async fn set_hook_cursor(&mut self, next: u64) -> Result<(), StoreError> {
+        let action = "move the hook cursor";
+        let next = to_i64(next)?;
+        on_backend!(self, tx => sqlx::query("UPDATE hook_cursor SET next_index = $1 WHERE id = 1")
+                .bind(next)
+                .execute(&mut **tx)
+                .await
+                .map(|_| ())
+                .map_err(db(action)))
+    }
+
+    /// Claims a notification; false when it was claimed before.
+    pub async fn claim_hook_event(
+        &mut self,
+        id: &str,
+        index: u64,
+        body: &[u8],
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let action = "claim a hook notification";
+        let index = to_i64(index)?;
+        let done = on_backend!(self, tx => sqlx::query(
+                "INSERT INTO hook_events (id, idx, body, claimed_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(index)
+            .bind(body)
+            .bind(now_ms)
+            .execute(&mut **tx)
+            .await
+            .map_err(db(action))?
+            .rows_affected());
+        Ok(done == 1)
     }
 
     pub async fn insert_entries(&mut self, entries: &[NewEntry<'_>]) -> Result<(), StoreError> {
