@@ -679,4 +679,11 @@ fn the_real_cockpit_shows_the_inbox_and_approves_through_the_outbox() {
     assert!(status.success(), "{status:?}");
     // The store took alice's approval: the promotion is ready now.
     served.expect(0, "alice", &["status", &staging]);
+    // And the cockpit kept its verified receipt, as the CLI does: one
+    // remembered submission, so its later disappearance would be an ALARM.
+    let submitted = std::fs::read_dir(persona.join("data").join("submitted"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect::<String>();
+    assert_eq!(submitted.lines().count(), 1, "{submitted}");
 }
