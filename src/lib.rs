@@ -23,5 +23,6 @@ pub mod state;
 pub mod statement;
 pub mod store;
 pub mod tls;
+pub mod tui;
 pub mod wire;
 pub mod witness;

@@ -81,11 +81,13 @@ pub struct Cli {
     #[arg(long, global = true, env = "TOLLGATE_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Open the cockpit (also what `tollgate` alone does).
+    Ui(UiArgs),
     /// Create and inspect your signing key.
     #[command(subcommand)]
     Key(key::KeyCommand),
@@ -143,6 +145,33 @@ enum Command {
     Sync(outbox::SyncArgs),
 }
 
+/// Options of the cockpit.
+#[derive(Debug, Default, clap::Args)]
+struct UiArgs {
+    /// Hide and block every action that signs something.
+    #[arg(long)]
+    read_only: bool,
+    /// No colours (NO_COLOR does the same); bold, reverse and glyphs stay.
+    #[arg(long)]
+    no_color: bool,
+    /// A built-in theme: dark, light, high-contrast, mono.
+    #[arg(long, value_name = "NAME")]
+    theme: Option<String>,
+    /// A built-in keymap: default, emacs.
+    #[arg(long, value_name = "NAME")]
+    keymap: Option<String>,
+}
+
+fn ui(config: Option<&std::path::Path>, args: UiArgs) -> CommandResult {
+    let options = crate::tui::Options {
+        read_only: args.read_only,
+        no_color: args.no_color,
+        theme: args.theme,
+        keymap: args.keymap,
+    };
+    crate::tui::run(config, &options).map_err(|e| CommandError::Input(anyhow::Error::new(e)))
+}
+
 /// Where the private key lives: `--key`, else `TOLLGATE_KEY`, else the data directory.
 #[derive(Debug, clap::Args)]
 struct KeyPath {
@@ -164,7 +193,8 @@ impl KeyPath {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let config = cli.config.as_deref();
-    let result = match cli.command {
+    let result = match cli.command.unwrap_or(Command::Ui(UiArgs::default())) {
+        Command::Ui(args) => ui(config, args),
         Command::Key(command) => key::run(command),
         Command::Policy(command) => policy::run(&command, config),
         Command::Verify(args) => verify::run(&args),

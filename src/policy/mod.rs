@@ -30,6 +30,7 @@ use time::OffsetDateTime;
 use crate::digest::Digest;
 use crate::keys::PublicKey;
 
+pub(crate) use error::line_column;
 pub use error::{PolicyError, PolicyErrors};
 pub use rotation::{RotationError, verify_chain, verify_successor};
 

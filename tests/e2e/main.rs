@@ -15,4 +15,5 @@ mod flow;
 mod hostile;
 mod more;
 mod store_pipeline;
+mod tui;
 mod witness;
