@@ -199,14 +199,17 @@ impl Cache {
         let Some(trusted) = trusted else {
             return Ok(None);
         };
+        if !self.dir.join(MANIFEST).exists() {
+            return Ok(None);
+        }
+        let _lock = self
+            .lock(false)
+            .map_err(|e| self.refused(format!("cannot lock it: {e}")))?;
         let text = match std::fs::read(self.dir.join(MANIFEST)) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.refused(format!("cannot read {MANIFEST}: {e}"))),
         };
-        let _lock = self
-            .lock(false)
-            .map_err(|e| self.refused(format!("cannot lock it: {e}")))?;
         let manifest = self.open_manifest(&text, operator)?;
         if manifest.format != FORMAT || manifest.origin != self.origin {
             return Err(self.refused(format!(

@@ -432,6 +432,9 @@ pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<Verifie
     let origin = config.log_vkey.name().to_owned();
     let saved_path = checkpoint_path(&origin)?;
     let trusted = trusted_checkpoint(config, &saved_path)?;
+    // Ask the store first: when it is down, the caller falls back to the
+    // cache (`offline`) without having loaded it twice.
+    let served = client.checkpoint().await?;
     let operator = client.signer();
     let cache = Cache::default_location(&config.log_vkey, &operator.public())?;
     let (cached, mut cache_note) = match cache.load(
@@ -444,7 +447,6 @@ pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<Verifie
         Err(refused) => (None, Some(refused.to_string())),
     };
 
-    let served = client.checkpoint().await?;
     // The size to fetch comes from the signed checkpoint; a bad signature is
     // judged (and reported) by the pure core below.
     let size = SignedCheckpoint::parse_and_verify(&served, &config.log_vkey)
