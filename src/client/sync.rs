@@ -200,6 +200,28 @@ pub fn verify_log_from(
         ));
     }
 
+    // The served checkpoint against the trusted one first: on a fork this
+    // reports both signed checkpoints, whatever else is wrong.
+    let trusted = match inputs.trusted {
+        Some(bytes) => Some(
+            SignedCheckpoint::parse_and_verify(bytes, inputs.log_vkey).map_err(|e| {
+                mismatch(
+                    format!("the saved checkpoint does not verify: {e}"),
+                    served,
+                    "",
+                )
+            })?,
+        ),
+        None => None,
+    };
+    let accepted =
+        check_checkpoint(trusted.as_ref(), &checkpoint, inputs.consistency).map_err(|alarm| {
+            Mismatch {
+                summary: alarm.reason.to_string(),
+                report: alarm.report(),
+            }
+        })?;
+
     let (mut replay, mut verified) = match base {
         Some(base) => (base.replay, base.entries),
         None => (Replay::new(genesis_of(inputs)?), Vec::new()),
@@ -230,26 +252,6 @@ pub fn verify_log_from(
             ),
         ));
     }
-
-    let trusted = match inputs.trusted {
-        Some(bytes) => Some(
-            SignedCheckpoint::parse_and_verify(bytes, inputs.log_vkey).map_err(|e| {
-                mismatch(
-                    format!("the saved checkpoint does not verify: {e}"),
-                    served,
-                    "",
-                )
-            })?,
-        ),
-        None => None,
-    };
-    let accepted =
-        check_checkpoint(trusted.as_ref(), &checkpoint, inputs.consistency).map_err(|alarm| {
-            Mismatch {
-                summary: alarm.reason.to_string(),
-                report: alarm.report(),
-            }
-        })?;
 
     refused_entries(inputs, first, replay.refused())?;
     let (folder, _, _) = replay.into_parts();
