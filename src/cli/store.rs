@@ -95,15 +95,40 @@ impl Session {
         self.client.signer()
     }
 
-    /// Syncs and verifies the whole log; an ALARM is printed here.
+    /// Syncs and verifies the log (the new entries after the verified local
+    /// cache); an ALARM is printed here, and so is a refused cache.
     pub fn sync(&self) -> Result<VerifiedLog, CommandError> {
-        self.block_on(sync::sync(&self.config, &self.client))
-            .map_err(|e| {
-                if let SyncError::Alarm { summary, evidence } = &e {
-                    eprintln!("{}", messages::alarm(summary, evidence));
+        self.sync_raw().map_err(sync_error)
+    }
+
+    fn sync_raw(&self) -> Result<VerifiedLog, SyncError> {
+        let log = self.block_on(sync::sync(&self.config, &self.client))?;
+        if let Some(note) = &log.cache_note {
+            eprintln!("{}", messages::cache_note(note));
+        }
+        Ok(log)
+    }
+
+    /// What read commands and decisions work from: a sync, or, when the
+    /// store is unreachable, the verified local cache marked offline ("as of
+    /// checkpoint N"). Without a usable cache the store's absence is the
+    /// error (exit 3).
+    pub fn view(&self) -> Result<VerifiedLog, CommandError> {
+        match self.sync_raw() {
+            Err(SyncError::Store(error)) if error.is_unreachable() => match self.offline_view() {
+                Ok(log) => {
+                    eprintln!("{}", messages::working_offline(&error.to_string(), &log));
+                    Ok(log)
                 }
-                e.into()
-            })
+                Err(_) => Err(SyncError::Store(error).into()),
+            },
+            other => other.map_err(sync_error),
+        }
+    }
+
+    /// The verified local cache alone; the store is not contacted.
+    pub fn offline_view(&self) -> Result<VerifiedLog, CommandError> {
+        sync::offline(&self.config, self.signer()).map_err(CommandError::from)
     }
 
     /// My operator name under the policy in force. Not being in the
@@ -211,6 +236,14 @@ impl Session {
         verify_inclusion(receipt.index, c.size, &leaf_hash(bytes), &proof, &c.root)
             .map_err(|e| CommandError::Refused(messages::bad_receipt(&e.to_string())))
     }
+}
+
+/// A failed sync as a command error; an ALARM is printed here.
+fn sync_error(e: SyncError) -> CommandError {
+    if let SyncError::Alarm { summary, evidence } = &e {
+        eprintln!("{}", messages::alarm(summary, evidence));
+    }
+    e.into()
 }
 
 /// How a submitted statement is named on screen.
@@ -397,6 +430,10 @@ pub enum LogCommand {
     /// Download and verify the whole log against the pinned policy and the
     /// log key, and check it extends the checkpoint seen last time.
     Verify {
+        /// Do not contact the store: check the verified local cache against
+        /// the saved checkpoint and show the log as of that checkpoint.
+        #[arg(long)]
+        offline: bool,
         #[arg(long)]
         json: bool,
     },
@@ -742,7 +779,7 @@ pub fn deployed(config: Option<&Path>, args: &DeployedArgs) -> CommandResult {
 
 pub fn approve_or_reject(config: Option<&Path>, args: &DecideArgs, approve: bool) -> CommandResult {
     let session = Session::open(config)?;
-    let log = session.sync()?;
+    let log = session.view()?;
     let promotion = resolve_id(
         &args.promotion,
         "PROMOTION",
@@ -768,7 +805,7 @@ pub fn approve_or_reject(config: Option<&Path>, args: &DecideArgs, approve: bool
 
 pub fn revoke(config: Option<&Path>, args: &RevokeArgs) -> CommandResult {
     let session = Session::open(config)?;
-    let log = session.sync()?;
+    let log = session.view()?;
     let decision = resolve_id(
         &args.decision,
         "DECISION",
@@ -788,7 +825,7 @@ pub fn waive(config: Option<&Path>, args: &WaiveArgs) -> CommandResult {
     let ttl = time::Duration::try_from(length)
         .map_err(|e| CommandError::Input(anyhow::anyhow!("--until {:?}: {e}", args.until)))?;
     let session = Session::open(config)?;
-    let log = session.sync()?;
+    let log = session.view()?;
     let promotion = resolve_id(
         &args.promotion,
         "PROMOTION",
@@ -806,7 +843,7 @@ pub fn waive(config: Option<&Path>, args: &WaiveArgs) -> CommandResult {
 
 pub fn rollback(config: Option<&Path>, args: &RollbackArgs) -> CommandResult {
     let session = Session::open(config)?;
-    let log = session.sync()?;
+    let log = session.view()?;
     let to = match &args.to {
         None => None,
         Some(text) => Some(match text.parse::<Digest>() {
@@ -854,7 +891,7 @@ fn deployable(p: &Promotion) -> bool {
 
 pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
     let session = Session::open(config)?;
-    let log = session.sync()?;
+    let log = session.view()?;
     let state = log.state_at(OffsetDateTime::now_utc());
     let promotions: Vec<&Promotion> = match &args.promotion {
         Some(text) => {
@@ -876,7 +913,9 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
         let checkpoint = log.checkpoint.checkpoint();
         let value = serde_json::json!({
             "log": {"origin": checkpoint.origin, "size": checkpoint.size,
-                    "root": crate::encoding::encode(&checkpoint.root)},
+                    "root": crate::encoding::encode(&checkpoint.root),
+                    "offline": log.offline.is_some(),
+                    "verified_at": log.offline.map(messages::time)},
             "policy": {"version": log.policy().version, "digest": log.policy().digest().to_string()},
             "promotions": list,
             "findings": messages::findings_json(&state),
@@ -907,8 +946,12 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
 pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
     let session = Session::open(config)?;
     match command {
-        LogCommand::Verify { json } => {
-            let log = session.sync()?;
+        LogCommand::Verify { offline, json } => {
+            let log = if *offline {
+                session.offline_view()?
+            } else {
+                session.sync()?
+            };
             let c = log.checkpoint.checkpoint();
             let state = log.state_at(OffsetDateTime::now_utc());
             if *json {
@@ -922,10 +965,16 @@ pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
                     "policy_digest": log.policy().digest().to_string(),
                     "ignored_entries": state.ignored.len(),
                     "findings": messages::findings_json(&state),
+                    "offline": log.offline.is_some(),
+                    "verified_at": log.offline.map(messages::time),
+                    "fetched": log.fetched,
                 });
                 println!("{value:#}");
             } else {
                 println!("{}", messages::log_verified(&log, state.unapproved.len()));
+                if let Some(as_of) = messages::as_of(&log) {
+                    println!("{as_of}");
+                }
                 for finding in &state.unapproved {
                     println!("{}", messages::unapproved_text(finding));
                 }
@@ -973,7 +1022,7 @@ pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
             Ok(())
         }
         LogCommand::Show { since, local, json } => {
-            let log = session.sync()?;
+            let log = session.view()?;
             let shown = log.entries.iter().filter(|e| e.index >= *since);
             if *json {
                 let list: Vec<_> = shown

@@ -181,6 +181,7 @@ impl Served {
             .args(args)
             .env("TOLLGATE_CONFIG_DIR", dir.join("config"))
             .env("TOLLGATE_DATA_DIR", dir.join("data"))
+            .env("TOLLGATE_CACHE_DIR", dir.join("cache"))
             .env_remove("TOLLGATE_KEY")
             .env_remove("TOLLGATE_CONFIG")
             .stdin(Stdio::null())
