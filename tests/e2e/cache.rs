@@ -33,21 +33,7 @@ fn request(s: &Served, service: &str, version: &str, from: Option<&str>, to: &st
 }
 
 fn pass(s: &Served, promotion: &str) {
-    s.expect(
-        0,
-        "ci-main",
-        &[
-            "gate",
-            "submit",
-            promotion,
-            "--gate",
-            "unit-tests",
-            "--status",
-            "pass",
-            "--summary",
-            "all green",
-        ],
-    );
+    s.pass_gate(promotion, "unit-tests");
 }
 
 /// A promotion of `service` into staging, waiting for its approval.

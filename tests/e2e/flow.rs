@@ -8,7 +8,7 @@ use crate::common;
 
 use common::World;
 use common::receiver::Receiver;
-use common::served::{Db, Served};
+use common::served::{Db, Served, passing_evidence};
 use tollgate::digest::Digest;
 use tollgate::keys::vkey::NoteVerifierKey;
 
@@ -43,27 +43,8 @@ fn request(s: &Served, artifact: &str, version: &str, from: Option<&str>, to: &s
     Served::entry_id(&s.expect(0, "ci-main", &args))
 }
 
-/// Passing evidence for the test policy's gates, produced by real tools
-/// (tests/fixtures/evidence/SOURCES.md): the status is computed from it.
-fn passing_evidence(gate: &str) -> String {
-    let name = match gate {
-        "sast" => "ruff-clean.sarif",
-        _ => "pytest-pass.xml",
-    };
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/evidence")
-        .join(name)
-        .display()
-        .to_string()
-}
-
 fn pass(s: &Served, promotion: &str, gate: &str) {
-    let evidence = passing_evidence(gate);
-    s.expect(
-        0,
-        "ci-main",
-        &["gate", "submit", promotion, "--gate", gate, &evidence],
-    );
+    s.pass_gate(promotion, gate);
 }
 
 fn deployed(s: &Served, id: &str) {
@@ -153,7 +134,7 @@ fn full_flow(db: Db) {
         &["gate", "submit", &dev, "--gate", "unit-tests", empty],
     );
     assert!(out.contains("FAIL"), "{out}");
-    let report = passing_evidence("unit-tests");
+    let report = passing_evidence("unit-tests").display().to_string();
     s.expect(
         0,
         "ci-main",

@@ -584,23 +584,7 @@ fn the_real_cockpit_shows_the_inbox_and_approves_through_the_outbox() {
         }
         Served::entry_id(&served.expect(0, "ci-main", &args))
     };
-    let pass = |p: &str| {
-        served.expect(
-            0,
-            "ci-main",
-            &[
-                "gate",
-                "submit",
-                p,
-                "--gate",
-                "unit-tests",
-                "--status",
-                "pass",
-                "--summary",
-                "all green",
-            ],
-        );
-    };
+    let pass = |p: &str| served.pass_gate(p, "unit-tests");
     let dev = request(None, "dev");
     pass(&dev);
     served.expect(0, "ci-main", &["deployed", &dev, "--status", "succeeded"]);
