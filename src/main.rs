@@ -2,5 +2,22 @@
 #![forbid(unsafe_code)]
 
 fn main() -> std::process::ExitCode {
+    // A reader that closes stdout early (`tollgate log show | head`) ends
+    // the output quietly, as other command-line tools do, instead of with
+    // a panic report: Rust ignores SIGPIPE, so `println!` panics there.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            // 128 + SIGPIPE, what a shell reports for a closed pipe.
+            std::process::exit(141);
+        }
+        report(info);
+    }));
     tollgate::cli::run()
 }

@@ -1,5 +1,6 @@
 //! `tollgate serve`: the audit store over HTTPS.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -301,7 +302,10 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             Some(HookDispatcher::start(store.clone(), receivers).await?)
         };
         let running = server::start(store, &identity.0, listen, limits).await?;
-        println!(
+        // The store keeps serving when whoever started it stops reading
+        // its output (a closed pipe is not a reason to stop).
+        let _ = writeln!(
+            std::io::stdout(),
             "{}",
             messages::serving(
                 &origin,

@@ -51,7 +51,9 @@ pub struct ClientConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "{path}: no client configuration there; run `tollgate init` to create one, or pass --config FILE"
+        "{path}: no client configuration there, so no store is configured yet\n  \
+         start: run `tollgate init --name YOU` (then `tollgate serve --self-signed` and the `tollgate join …` line it prints), \
+         or `tollgate join URL --pin sha256:…` to use your team's store; or pass --config FILE"
     )]
     Missing { path: PathBuf },
     #[error("{path}: cannot read: {source}")]
@@ -376,7 +378,11 @@ mod tests {
             "{e}"
         );
         let missing = load(Some(Path::new("/nonexistent/tollgate/config.toml"))).unwrap_err();
-        assert!(missing.to_string().contains("run `tollgate init`"));
+        assert!(
+            missing
+                .to_string()
+                .contains("run `tollgate init --name YOU`")
+        );
     }
 
     #[test]
