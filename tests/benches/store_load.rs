@@ -718,9 +718,16 @@ fn main() {
     };
     let mut world = common::World::new();
     println!(
-        "store_load: {} clients over HTTPS (TLS, HTTP/1.1 keep-alive, RFC 9421-signed requests) on 127.0.0.1, durable commits; {} (in-process `tollgate witness` over HTTPS, cosigning every group commit); {} entries per run (bound {} s), {} run(s) per database; {} cores",
+        "store_load: {} clients over HTTPS (TLS, HTTP/1.1 keep-alive, RFC 9421-signed requests) on 127.0.0.1, durable commits; {}; {} entries per run (bound {} s), {} run(s) per database; {} cores",
         settings.clients,
-        witnesses_label(settings.witnesses),
+        if settings.witnesses == 0 {
+            witnesses_label(0)
+        } else {
+            format!(
+                "{} (in-process `tollgate witness` over HTTPS, cosigning every group commit)",
+                witnesses_label(settings.witnesses)
+            )
+        },
         settings.entries,
         settings.seconds,
         settings.runs,
