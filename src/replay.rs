@@ -19,6 +19,7 @@ use rayon::prelude::*;
 
 use crate::digest::Digest;
 use crate::envelope::Envelope;
+use crate::keys::PublicKey;
 use crate::ledger::{Hash, MerkleTree, leaf_hash};
 use crate::policy::Policy;
 use crate::policy::rotation::{RotationError, verify_successor};
@@ -208,6 +209,44 @@ impl Replay {
     /// returns their verified entries. On an error nothing after the entry
     /// at fault is taken in; what came before it stays replayed.
     pub fn extend(&mut self, bodies: &[Vec<u8>]) -> Result<Vec<Replayed>, ReplayError> {
+        self.extend_with(bodies, |ring, index, _, bytes| ring.verify(index, bytes))
+    }
+
+    /// Folds `bodies` (the log from [`Self::size`] on) that this client
+    /// verified before, attributing entry `i` to the operator key
+    /// `signers[i]` instead of checking its signature again. Everything else
+    /// is what [`Self::extend`] does: the key must be in the ring of the
+    /// policy in force at that position, the statement is parsed and its
+    /// observed root checked, the entry folded, the tree grown and policy
+    /// entries followed (a policy entry's own signatures are still checked
+    /// by `verify_successor`). Only for bytes whose authenticity the caller
+    /// has established otherwise (the signed local cache, whose root is
+    /// checked against a trusted checkpoint).
+    pub fn extend_trusted(
+        &mut self,
+        bodies: &[Vec<u8>],
+        signers: &[PublicKey],
+    ) -> Result<Vec<Replayed>, ReplayError> {
+        if signers.len() != bodies.len() {
+            return Err(ReplayError::Entry {
+                index: self.size() + signers.len().min(bodies.len()) as u64,
+                version: self.policy().version,
+                error: EntryError::Envelope(crate::envelope::EnvelopeError::NoValidSignature),
+            });
+        }
+        self.extend_with(bodies, |ring, index, offset, bytes| {
+            ring.attribute(index, bytes, &signers[offset])
+        })
+    }
+
+    /// The one loop behind [`Self::extend`] and [`Self::extend_trusted`]:
+    /// `check(ring, index, offset, bytes)` turns an entry into a verified
+    /// entry under the ring in force (in parallel, a chunk at a time), then
+    /// the entries are taken in order.
+    fn extend_with<F>(&mut self, bodies: &[Vec<u8>], check: F) -> Result<Vec<Replayed>, ReplayError>
+    where
+        F: Fn(&KeyRing, u64, usize, &[u8]) -> Result<VerifiedEntry, EntryError> + Sync,
+    {
         let mut verified = Vec::with_capacity(bodies.len());
         let mut position = 0usize;
         while position < bodies.len() {
@@ -218,7 +257,10 @@ impl Replay {
                 .par_iter()
                 .enumerate()
                 .map(|(offset, bytes)| {
-                    (ring.verify(first + offset as u64, bytes), leaf_hash(bytes))
+                    (
+                        check(&ring, first + offset as u64, position + offset, bytes),
+                        leaf_hash(bytes),
+                    )
                 })
                 .collect();
             let mut next = end;

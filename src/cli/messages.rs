@@ -215,6 +215,28 @@ pub fn queued(what: &str, error: &str) -> String {
     )
 }
 
+/// A view of the log taken from the verified local cache.
+pub fn as_of(log: &crate::client::sync::VerifiedLog) -> Option<String> {
+    let at = log.offline?;
+    Some(format!(
+        "as of checkpoint {size}, verified at {at} (offline: from the verified local cache)",
+        size = log.checkpoint.checkpoint().size,
+        at = time(at),
+    ))
+}
+
+/// The store did not answer; the cache stands in.
+pub fn working_offline(error: &str, log: &crate::client::sync::VerifiedLog) -> String {
+    format!(
+        "the store cannot be reached ({error});\n  showing the log {}",
+        as_of(log).unwrap_or_default()
+    )
+}
+
+pub fn cache_note(note: &str) -> String {
+    format!("note: {note}")
+}
+
 pub fn not_delivered(what: &str) -> String {
     format!("the {what} was queued but not delivered; `tollgate outbox` shows its state")
 }

@@ -3,6 +3,7 @@
 //! 0 success, 1 refused or blocked, 2 usage or input error, 3 store
 //! unreachable.
 
+mod gate;
 mod init;
 mod join;
 mod key;
@@ -80,11 +81,13 @@ pub struct Cli {
     #[arg(long, global = true, env = "TOLLGATE_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Open the cockpit (also what `tollgate` alone does).
+    Ui(UiArgs),
     /// Create and inspect your signing key.
     #[command(subcommand)]
     Key(key::KeyCommand),
@@ -113,9 +116,9 @@ enum Command {
     /// Request promotions.
     #[command(subcommand)]
     Promote(store::PromoteCommand),
-    /// Submit gate results.
+    /// Evaluate evidence against a gate, or submit gate results.
     #[command(subcommand)]
-    Gate(store::GateCommand),
+    Gate(gate::GateCommand),
     /// Submit environment snapshots.
     #[command(subcommand)]
     Snapshot(store::SnapshotCommand),
@@ -142,6 +145,33 @@ enum Command {
     Sync(outbox::SyncArgs),
 }
 
+/// Options of the cockpit.
+#[derive(Debug, Default, clap::Args)]
+struct UiArgs {
+    /// Hide and block every action that signs something.
+    #[arg(long)]
+    read_only: bool,
+    /// No colours (NO_COLOR does the same); bold, reverse and glyphs stay.
+    #[arg(long)]
+    no_color: bool,
+    /// A built-in theme: dark, light, high-contrast, mono.
+    #[arg(long, value_name = "NAME")]
+    theme: Option<String>,
+    /// A built-in keymap: default, emacs.
+    #[arg(long, value_name = "NAME")]
+    keymap: Option<String>,
+}
+
+fn ui(config: Option<&std::path::Path>, args: UiArgs) -> CommandResult {
+    let options = crate::tui::Options {
+        read_only: args.read_only,
+        no_color: args.no_color,
+        theme: args.theme,
+        keymap: args.keymap,
+    };
+    crate::tui::run(config, &options).map_err(|e| CommandError::Input(anyhow::Error::new(e)))
+}
+
 /// Where the private key lives: `--key`, else `TOLLGATE_KEY`, else the data directory.
 #[derive(Debug, clap::Args)]
 struct KeyPath {
@@ -163,7 +193,8 @@ impl KeyPath {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let config = cli.config.as_deref();
-    let result = match cli.command {
+    let result = match cli.command.unwrap_or(Command::Ui(UiArgs::default())) {
+        Command::Ui(args) => ui(config, args),
         Command::Key(command) => key::run(command),
         Command::Policy(command) => policy::run(&command, config),
         Command::Verify(args) => verify::run(&args),
@@ -172,7 +203,7 @@ pub fn run() -> ExitCode {
         Command::Init { name, force } => init::run(config, &name, force),
         Command::Join(args) => join::run(config, &args),
         Command::Promote(command) => store::promote(config, command),
-        Command::Gate(command) => store::gate(config, command),
+        Command::Gate(command) => gate::run(config, command),
         Command::Snapshot(command) => store::snapshot(config, command),
         Command::Deployed(args) => store::deployed(config, &args),
         Command::Approve(args) => store::approve_or_reject(config, &args, true),

@@ -100,7 +100,8 @@ pub fn sync(config: Option<&Path>, args: &SyncArgs) -> CommandResult {
             json!({ "delivered": delivery.sent.iter().map(item_json).collect::<Vec<_>>(),
                     "refused": delivery.refused.iter().map(item_json).collect::<Vec<_>>(),
                     "queued": queued,
-                    "log_size": log.checkpoint.checkpoint().size })
+                    "log_size": log.checkpoint.checkpoint().size,
+                    "fetched": log.fetched })
         );
     } else {
         println!(

@@ -7,7 +7,6 @@ use anyhow::Context as _;
 use serde::Deserialize;
 
 use super::{CommandResult, messages};
-use crate::client::config::{Trust, parse_pin};
 use crate::keys::vkey::NoteVerifierKey;
 use crate::keys::{Signer, file};
 use crate::ledger::cosignature::CosignerKey;
@@ -18,6 +17,7 @@ use crate::store::server::{self, Limits};
 use crate::store::witnesses::{WitnessEndpoint, Witnesses};
 use crate::store::{DatabaseUrl, Store, StoreConfig};
 use crate::tls::{self, Identity};
+use crate::tls::{Trust, parse_pin};
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {

@@ -23,8 +23,8 @@ use crate::ledger::{SignedCheckpoint, TlogProof, leaf_hash, verify_inclusion};
 use crate::policy::Policy;
 use crate::state::{Promotion, Refusal};
 use crate::statement::{
-    Deployment, DeploymentStatus, DeploymentTarget, EvidenceRef, GateResult, GateStatus, Predicate,
-    Snapshot, SourceRef, Statement,
+    Deployment, DeploymentStatus, DeploymentTarget, EvidenceRef, GateResult, Predicate, Snapshot,
+    SourceRef, Statement,
 };
 
 impl From<StoreError> for CommandError {
@@ -95,15 +95,40 @@ impl Session {
         self.client.signer()
     }
 
-    /// Syncs and verifies the whole log; an ALARM is printed here.
+    /// Syncs and verifies the log (the new entries after the verified local
+    /// cache); an ALARM is printed here, and so is a refused cache.
     pub fn sync(&self) -> Result<VerifiedLog, CommandError> {
-        self.block_on(sync::sync(&self.config, &self.client))
-            .map_err(|e| {
-                if let SyncError::Alarm { summary, evidence } = &e {
-                    eprintln!("{}", messages::alarm(summary, evidence));
+        self.sync_raw().map_err(sync_error)
+    }
+
+    fn sync_raw(&self) -> Result<VerifiedLog, SyncError> {
+        let log = self.block_on(sync::sync(&self.config, &self.client))?;
+        if let Some(note) = &log.cache_note {
+            eprintln!("{}", messages::cache_note(note));
+        }
+        Ok(log)
+    }
+
+    /// What read commands and decisions work from: a sync, or, when the
+    /// store is unreachable, the verified local cache marked offline ("as of
+    /// checkpoint N"). Without a usable cache the store's absence is the
+    /// error (exit 3).
+    pub fn view(&self) -> Result<VerifiedLog, CommandError> {
+        match self.sync_raw() {
+            Err(SyncError::Store(error)) if error.is_unreachable() => match self.offline_view() {
+                Ok(log) => {
+                    eprintln!("{}", messages::working_offline(&error.to_string(), &log));
+                    Ok(log)
                 }
-                e.into()
-            })
+                Err(_) => Err(SyncError::Store(error).into()),
+            },
+            other => other.map_err(sync_error),
+        }
+    }
+
+    /// The verified local cache alone; the store is not contacted.
+    pub fn offline_view(&self) -> Result<VerifiedLog, CommandError> {
+        sync::offline(&self.config, self.signer()).map_err(CommandError::from)
     }
 
     /// My operator name under the policy in force. Not being in the
@@ -213,6 +238,14 @@ impl Session {
     }
 }
 
+/// A failed sync as a command error; an ALARM is printed here.
+fn sync_error(e: SyncError) -> CommandError {
+    if let SyncError::Alarm { summary, evidence } = &e {
+        eprintln!("{}", messages::alarm(summary, evidence));
+    }
+    e.into()
+}
+
 /// How a submitted statement is named on screen.
 struct Submission<'a> {
     /// `approval`, `promotion request`, …
@@ -309,7 +342,7 @@ fn act(
     )
 }
 
-fn parse_digest(text: &str, flag: &str) -> Result<Digest, CommandError> {
+pub(super) fn parse_digest(text: &str, flag: &str) -> Result<Digest, CommandError> {
     text.parse::<Digest>()
         .map_err(|e| CommandError::Input(anyhow::anyhow!("{flag}: {e}")))
 }
@@ -318,16 +351,6 @@ fn read_file(path: &Path) -> Result<Vec<u8>, CommandError> {
     std::fs::read(path)
         .with_context(|| format!("cannot read {}", path.display()))
         .map_err(CommandError::Input)
-}
-
-fn media_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "json" | "sarif" => "application/json",
-        "xml" => "application/xml",
-        "txt" | "log" => "text/plain",
-        "html" => "text/html",
-        _ => "application/octet-stream",
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -373,11 +396,15 @@ pub enum GateCommand {
         promotion: String,
         #[arg(long)]
         gate: String,
+        /// Only for manual gates: the status a person states. Every other
+        /// gate's status is computed from the evidence by the policy.
         #[arg(long, value_parser = ["pass", "fail", "warn", "error"])]
-        status: String,
+        status: Option<String>,
+        /// Replaces the computed summary.
         #[arg(long)]
-        summary: String,
-        /// Evidence files (uploaded; their digests go into the result).
+        summary: Option<String>,
+        /// Evidence files (format detected; uploaded; their digests go into
+        /// the result).
         files: Vec<PathBuf>,
     },
 }
@@ -403,6 +430,10 @@ pub enum LogCommand {
     /// Download and verify the whole log against the pinned policy and the
     /// log key, and check it extends the checkpoint seen last time.
     Verify {
+        /// Do not contact the store: check the verified local cache against
+        /// the saved checkpoint and show the log as of that checkpoint.
+        #[arg(long)]
+        offline: bool,
         #[arg(long)]
         json: bool,
     },
@@ -565,12 +596,8 @@ pub fn gate(config: Option<&Path>, command: GateCommand) -> CommandResult {
         summary,
         files,
     } = command;
-    let status = match status.as_str() {
-        "pass" => GateStatus::Pass,
-        "fail" => GateStatus::Fail,
-        "warn" => GateStatus::Warn,
-        _ => GateStatus::Error,
-    };
+    // Read before anything is uploaded: bad input changes nothing.
+    let loaded = super::gate::Loaded::read(&files)?;
     let session = Session::open(config)?;
     let log = session.sync()?;
     let state = log.state_at(OffsetDateTime::now_utc());
@@ -579,29 +606,46 @@ pub fn gate(config: Option<&Path>, command: GateCommand) -> CommandResult {
         .promotions
         .get(&id)
         .ok_or_else(|| refused(&Refusal::UnknownPromotion(id)))?;
+    let inputs = loaded.files();
+    let verdict = super::gate::verdict(
+        log.policy(),
+        &gate,
+        &inputs,
+        Some(&p.artifact),
+        status.as_deref(),
+    )?;
+    if verdict.unreadable {
+        return super::gate::outcome(&gate, &verdict);
+    }
+    print!("{}", super::gate::render(&gate, &verdict));
     let mut evidence = Vec::new();
-    for path in &files {
-        let bytes = read_file(path)?;
-        let media = media_type(path);
-        let receipt = session.block_on(session.client.put_evidence(bytes, media))?;
+    for (file, input) in inputs.iter().zip(&verdict.inputs) {
+        let media = input
+            .format
+            .map_or("application/octet-stream", |f| f.media_type());
+        let receipt = session.block_on(session.client.put_evidence(file.bytes.to_vec(), media))?;
         evidence.push(EvidenceRef {
             kind: gate.clone(),
             media_type: media.to_owned(),
             digest: receipt.digest,
         });
     }
+    let evaluator = status
+        .is_none()
+        .then(|| crate::evidence::EVALUATOR_VERSION.to_owned());
     let statement = Statement::about(
         &p.request.service,
         p.artifact,
         Predicate::GateResult(GateResult {
             promotion: id,
             gate,
-            status,
-            summary,
-            measurements: Vec::new(),
+            status: verdict.status,
+            summary: summary.unwrap_or(verdict.summary),
+            measurements: verdict.measurements,
             evidence,
-            remediation: None,
+            remediation: verdict.remediation,
             produced_at: OffsetDateTime::now_utc(),
+            evaluator,
         }),
     );
     let summary = statement.summary();
@@ -735,7 +779,7 @@ pub fn deployed(config: Option<&Path>, args: &DeployedArgs) -> CommandResult {
 
 pub fn approve_or_reject(config: Option<&Path>, args: &DecideArgs, approve: bool) -> CommandResult {
     let session = Session::open(config)?;
-    let log = session.sync()?;
+    let log = session.view()?;
     let promotion = resolve_id(
         &args.promotion,
         "PROMOTION",
@@ -761,7 +805,7 @@ pub fn approve_or_reject(config: Option<&Path>, args: &DecideArgs, approve: bool
 
 pub fn revoke(config: Option<&Path>, args: &RevokeArgs) -> CommandResult {
     let session = Session::open(config)?;
-    let log = session.sync()?;
+    let log = session.view()?;
     let decision = resolve_id(
         &args.decision,
         "DECISION",
@@ -781,7 +825,7 @@ pub fn waive(config: Option<&Path>, args: &WaiveArgs) -> CommandResult {
     let ttl = time::Duration::try_from(length)
         .map_err(|e| CommandError::Input(anyhow::anyhow!("--until {:?}: {e}", args.until)))?;
     let session = Session::open(config)?;
-    let log = session.sync()?;
+    let log = session.view()?;
     let promotion = resolve_id(
         &args.promotion,
         "PROMOTION",
@@ -799,7 +843,7 @@ pub fn waive(config: Option<&Path>, args: &WaiveArgs) -> CommandResult {
 
 pub fn rollback(config: Option<&Path>, args: &RollbackArgs) -> CommandResult {
     let session = Session::open(config)?;
-    let log = session.sync()?;
+    let log = session.view()?;
     let to = match &args.to {
         None => None,
         Some(text) => Some(match text.parse::<Digest>() {
@@ -847,7 +891,7 @@ fn deployable(p: &Promotion) -> bool {
 
 pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
     let session = Session::open(config)?;
-    let log = session.sync()?;
+    let log = session.view()?;
     let state = log.state_at(OffsetDateTime::now_utc());
     let promotions: Vec<&Promotion> = match &args.promotion {
         Some(text) => {
@@ -869,7 +913,9 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
         let checkpoint = log.checkpoint.checkpoint();
         let value = serde_json::json!({
             "log": {"origin": checkpoint.origin, "size": checkpoint.size,
-                    "root": crate::encoding::encode(&checkpoint.root)},
+                    "root": crate::encoding::encode(&checkpoint.root),
+                    "offline": log.offline.is_some(),
+                    "verified_at": log.offline.map(messages::time)},
             "policy": {"version": log.policy().version, "digest": log.policy().digest().to_string()},
             "promotions": list,
             "findings": messages::findings_json(&state),
@@ -900,8 +946,12 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
 pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
     let session = Session::open(config)?;
     match command {
-        LogCommand::Verify { json } => {
-            let log = session.sync()?;
+        LogCommand::Verify { offline, json } => {
+            let log = if *offline {
+                session.offline_view()?
+            } else {
+                session.sync()?
+            };
             let c = log.checkpoint.checkpoint();
             let state = log.state_at(OffsetDateTime::now_utc());
             if *json {
@@ -915,10 +965,16 @@ pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
                     "policy_digest": log.policy().digest().to_string(),
                     "ignored_entries": state.ignored.len(),
                     "findings": messages::findings_json(&state),
+                    "offline": log.offline.is_some(),
+                    "verified_at": log.offline.map(messages::time),
+                    "fetched": log.fetched,
                 });
                 println!("{value:#}");
             } else {
                 println!("{}", messages::log_verified(&log, state.unapproved.len()));
+                if let Some(as_of) = messages::as_of(&log) {
+                    println!("{as_of}");
+                }
                 for finding in &state.unapproved {
                     println!("{}", messages::unapproved_text(finding));
                 }
@@ -966,7 +1022,7 @@ pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
             Ok(())
         }
         LogCommand::Show { since, local, json } => {
-            let log = session.sync()?;
+            let log = session.view()?;
             let shown = log.entries.iter().filter(|e| e.index >= *since);
             if *json {
                 let list: Vec<_> = shown

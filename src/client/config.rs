@@ -21,18 +21,10 @@ use serde::Deserialize;
 use crate::digest::Digest;
 use crate::keys::vkey::NoteVerifierKey;
 use crate::ledger::cosignature::CosignerKey;
+pub use crate::tls::{Trust, parse_pin, pin_text};
 
 /// The file name inside the config directory.
 pub const FILE_NAME: &str = "config.toml";
-
-/// How the client authenticates the store's TLS certificate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Trust {
-    /// Certificates chaining to the CA certificates in this PEM file.
-    Ca(PathBuf),
-    /// Exactly the end-entity certificate with this SHA-256 (of its DER).
-    Pin([u8; 32]),
-}
 
 /// A validated client configuration.
 #[derive(Debug, Clone)]
@@ -279,25 +271,6 @@ pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
 
 fn placeholder(text: &str) -> bool {
     text.contains("FILL") || text.contains('<')
-}
-
-/// Parses `sha256:<64 hex>` (colons between hex pairs and uppercase are
-/// accepted, as certificate tools print them).
-pub fn parse_pin(text: &str) -> Result<[u8; 32], String> {
-    let Some(hex_part) = text.strip_prefix("sha256:") else {
-        return Err(format!("is {text:?}; it must start with `sha256:`"));
-    };
-    let cleaned: String = hex_part.chars().filter(|c| *c != ':').collect();
-    let bytes = hex::decode(cleaned.to_ascii_lowercase())
-        .map_err(|_| format!("is {text:?}; expected 64 hex characters after `sha256:`"))?;
-    bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| format!("has {} bytes; a SHA-256 fingerprint has 32", b.len()))
-}
-
-/// The `pin` text for a certificate fingerprint.
-pub fn pin_text(fingerprint: &[u8; 32]) -> String {
-    format!("sha256:{}", hex::encode(fingerprint))
 }
 
 /// A starter configuration with placeholders for `tollgate init`.

@@ -1,35 +1,24 @@
 //! The HTTPS client of the audit store.
 //!
-//! TLS is rustls with the ring provider, TLS 1.2 and 1.3 only, trusting
-//! either the CA certificates of a PEM file or exactly one pinned end-entity
-//! certificate (by the SHA-256 of its DER; the handshake signature is still
-//! checked). Every request except the public checkpoint is signed with
+//! TLS is rustls with the ring provider, TLS 1.2 and 1.3 only, trusting a
+//! pin or a CA file ([`crate::tls::Trust`]). Every request except the public checkpoint is signed with
 //! [`crate::httpsig::sign_request`].
 //!
 //! Nothing returned here is trusted: callers verify entries, proofs and
 //! checkpoints themselves (see [`super::sync`]).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use rustls::DigitallySignedStruct;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls_pki_types::pem::PemObject as _;
-use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use serde::Deserialize;
-use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 
-use super::config::{ClientConfig, Trust, pin_text};
+use super::config::{ClientConfig, Trust};
 use crate::digest::Digest;
 use crate::keys::Signer;
-use crate::ledger::{Hash, hash_from_slice};
-
-/// The largest page `GET /v1/entries` returns.
-pub const PAGE_SIZE: u64 = 1000;
+use crate::ledger::Hash;
 
 /// Why a request to the store did not produce a usable answer.
 #[derive(Debug, thiserror::Error)]
@@ -75,177 +64,15 @@ impl StoreError {
     }
 }
 
-/// The receipt for `POST /v1/entries`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
-pub struct Receipt {
-    pub index: u64,
-    pub entry_id: Digest,
-    pub inclusion_proof: Vec<String>,
-    pub checkpoint: String,
-    /// False when the entry was already in the log (HTTP 200).
-    #[serde(skip)]
-    pub created: bool,
-}
-
-impl Receipt {
-    /// The inclusion proof hashes, decoded.
-    pub fn proof(&self) -> Result<Vec<Hash>, String> {
-        decode_hashes(&self.inclusion_proof)
-    }
-}
-
-/// `GET /v1/policy`
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct PolicyView {
-    pub version: u64,
-    pub digest: Digest,
-    pub document: String,
-    /// Log indexes of the accepted policy statements, in order.
-    pub entries: Vec<u64>,
-    /// The genesis policy document (version 1), where the chain starts.
-    pub genesis: String,
-    /// The log's checkpoint verifier key, as `tollgate serve` printed it
-    /// (what `tollgate join` writes into a new client's configuration).
-    pub log_vkey: String,
-}
-
-/// `PUT /v1/evidence/{digest}`
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct EvidenceReceipt {
-    pub digest: Digest,
-    pub size: u64,
-}
-
-#[derive(Deserialize)]
-struct EntriesPage {
-    entries: Vec<PageEntry>,
-}
-
-#[derive(Deserialize)]
-struct PageEntry {
-    index: u64,
-    envelope: String,
-}
-
-#[derive(Deserialize)]
-struct ProofAnswer {
-    proof: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: String,
-    message: String,
-    #[serde(default)]
-    remediation: String,
-}
-
-fn decode_hashes(lines: &[String]) -> Result<Vec<Hash>, String> {
-    lines
-        .iter()
-        .map(|b64| {
-            let bytes = crate::encoding::decode_standard(b64)
-                .map_err(|e| format!("proof hash {b64:?}: {e}"))?;
-            hash_from_slice(&bytes).map_err(|e| format!("proof hash {b64:?}: {e}"))
-        })
-        .collect()
-}
-
-/// Accepts exactly one end-entity certificate, by the SHA-256 of its DER,
-/// and checks handshake signatures with the ring provider's algorithms.
-#[derive(Debug)]
-struct PinnedCertificate {
-    pin: [u8; 32],
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for PinnedCertificate {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let seen: [u8; 32] = Sha256::digest(end_entity.as_ref()).into();
-        if seen == self.pin {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::General(format!(
-                "the store's certificate is {} but the configuration pins {}",
-                pin_text(&seen),
-                pin_text(&self.pin)
-            )))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
-}
+use crate::wire::{EntriesPage, ErrorBody, MAX_EVIDENCE_BYTES, MAX_PAGE, ProofAnswer};
+pub use crate::wire::{EvidenceReceipt, PolicyView, Receipt};
 
 /// The rustls client configuration for a trust setting.
 pub fn tls_config(trust: &Trust) -> Result<rustls::ClientConfig, StoreError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let trust_error = |path: &Path, problem: String| StoreError::Trust {
-        path: path.to_path_buf(),
-        problem,
-    };
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(|e| trust_error(Path::new("(tls)"), e.to_string()))?;
-    let config = match trust {
-        Trust::Ca(path) => {
-            let mut roots = rustls::RootCertStore::empty();
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| trust_error(path, e.to_string()))?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| trust_error(path, e.to_string()))?;
-            if certs.is_empty() {
-                return Err(trust_error(
-                    path,
-                    "no CERTIFICATE blocks in the PEM file".to_owned(),
-                ));
-            }
-            for cert in certs {
-                roots
-                    .add(cert)
-                    .map_err(|e| trust_error(path, e.to_string()))?;
-            }
-            builder.with_root_certificates(roots).with_no_client_auth()
-        }
-        Trust::Pin(pin) => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(PinnedCertificate {
-                pin: *pin,
-                algorithms: provider_algorithms(&provider),
-            }))
-            .with_no_client_auth(),
-    };
-    Ok(config)
-}
-
-fn provider_algorithms(provider: &CryptoProvider) -> WebPkiSupportedAlgorithms {
-    provider.signature_verification_algorithms
+    crate::tls::client_config(trust).map_err(|e| StoreError::Trust {
+        path: e.path,
+        problem: e.problem,
+    })
 }
 
 /// A signed-request client of one store.
@@ -432,7 +259,7 @@ impl StoreClient {
         let mut out = Vec::new();
         let mut next = start;
         while next < end {
-            let page_end = end.min(next.saturating_add(PAGE_SIZE));
+            let page_end = end.min(next.saturating_add(MAX_PAGE));
             let page = self.entries_page(next, page_end).await?;
             next += page.len() as u64;
             out.extend(page);
@@ -444,14 +271,14 @@ impl StoreClient {
     pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, StoreError> {
         let path = format!("/v1/proofs/inclusion?index={index}&size={size}");
         let answer: ProofAnswer = self.get_json(&path).await?;
-        decode_hashes(&answer.proof).map_err(|p| self.protocol(&path, p))
+        answer.hashes().map_err(|p| self.protocol(&path, p))
     }
 
     /// `GET /v1/proofs/consistency?from=M&to=N`
     pub async fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, StoreError> {
         let path = format!("/v1/proofs/consistency?from={from}&to={to}");
         let answer: ProofAnswer = self.get_json(&path).await?;
-        decode_hashes(&answer.proof).map_err(|p| self.protocol(&path, p))
+        answer.hashes().map_err(|p| self.protocol(&path, p))
     }
 
     /// `GET /v1/policy` (unverified; sync checks it against the log).
@@ -459,13 +286,15 @@ impl StoreClient {
         self.get_json("/v1/policy").await
     }
 
-    /// `GET /v1/promotions` or `/v1/promotions/{id}`: convenience views,
+    /// `GET /v1/promotions`: the store's own fold, a convenience view,
     /// never used for trust.
-    pub async fn promotions(&self, id: Option<&Digest>) -> Result<serde_json::Value, StoreError> {
-        match id {
-            Some(id) => self.get_json(&format!("/v1/promotions/{id}")).await,
-            None => self.get_json("/v1/promotions").await,
-        }
+    pub async fn promotions(&self) -> Result<crate::wire::PromotionList, StoreError> {
+        self.get_json("/v1/promotions").await
+    }
+
+    /// `GET /v1/promotions/{id}`: a convenience view, never used for trust.
+    pub async fn promotion(&self, id: &Digest) -> Result<crate::wire::PromotionView, StoreError> {
+        self.get_json(&format!("/v1/promotions/{id}")).await
     }
 
     /// `PUT /v1/evidence/{digest}`: uploads an evidence blob.
@@ -474,7 +303,7 @@ impl StoreClient {
         bytes: Vec<u8>,
         content_type: &str,
     ) -> Result<EvidenceReceipt, StoreError> {
-        let limit = crate::store::MAX_EVIDENCE_BYTES;
+        let limit = MAX_EVIDENCE_BYTES;
         if bytes.len() > limit {
             return Err(StoreError::TooLarge {
                 size: bytes.len(),

@@ -3,6 +3,7 @@
 //! this client submitted, the outbox, and the action layer.
 
 pub mod actions;
+pub mod cache;
 pub mod config;
 pub mod http;
 pub mod outbox;

@@ -160,3 +160,41 @@ pub fn check_submitted(log: &VerifiedLog, submitted: &[Submitted]) -> Result<(),
     }
     Err(Mismatch { summary, report })
 }
+
+/// Why a submit receipt cannot be trusted.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiptError {
+    /// The checkpoint or the inclusion proof does not verify.
+    #[error("the store's receipt does not verify: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+}
+
+/// Checks a submit receipt for `envelope` (its bytes as sent): the
+/// checkpoint is signed by the log key and carries the witness quorum, and
+/// the inclusion proof puts exactly these bytes at the receipt's index. Then
+/// keep it with [`super::sync::accept_receipt`].
+pub fn verify_receipt(
+    config: &super::config::ClientConfig,
+    receipt: &super::http::Receipt,
+    envelope: &[u8],
+) -> Result<(), ReceiptError> {
+    let invalid = |e: &dyn std::fmt::Display| ReceiptError::Invalid(e.to_string());
+    let checkpoint = crate::ledger::SignedCheckpoint::parse_and_verify(
+        receipt.checkpoint.as_bytes(),
+        &config.log_vkey,
+    )
+    .map_err(|e| invalid(&e))?;
+    super::sync::check_witnesses(config, &checkpoint)?;
+    let proof = receipt.proof().map_err(|e| invalid(&e))?;
+    let c = checkpoint.checkpoint();
+    crate::ledger::verify_inclusion(
+        receipt.index,
+        c.size,
+        &crate::ledger::leaf_hash(envelope),
+        &proof,
+        &c.root,
+    )
+    .map_err(|e| invalid(&e))
+}

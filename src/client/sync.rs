@@ -15,10 +15,12 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+use super::cache::{Cache, Cached, Update};
 use super::config::ClientConfig;
 use super::http::{StoreClient, StoreError};
 use crate::digest::Digest;
 use crate::envelope::Envelope;
+use crate::keys::Signer;
 use crate::keys::vkey::NoteVerifierKey;
 use crate::ledger::cosignature::{QuorumError, check_quorum};
 use crate::ledger::{Accepted, Hash, SignedCheckpoint, check_checkpoint};
@@ -56,6 +58,15 @@ pub struct VerifiedLog {
     /// The fold of every entry, under the policy in force at each point; its
     /// policy is the latest accepted one.
     pub folder: Folder,
+    /// Entries downloaded from the store for this view (the rest came from
+    /// the verified local cache).
+    pub fetched: u64,
+    /// Why the local cache was not used or not updated, for the user to see
+    /// (the view itself is verified in full either way).
+    pub cache_note: Option<String>,
+    /// Set when the store was unreachable and this is the verified local
+    /// cache: when its checkpoint was verified.
+    pub offline: Option<OffsetDateTime>,
 }
 
 impl VerifiedLog {
@@ -106,6 +117,11 @@ pub enum SyncError {
     /// an alarm: nothing shows the log is inconsistent).
     #[error("the store's checkpoint of size {size} is refused: {problem}")]
     NotCosigned { size: u64, problem: QuorumError },
+    /// Offline, and there is no usable verified cache to show.
+    #[error(
+        "there is no verified local cache of the log to work from offline ({problem})\n  fix: run `tollgate log verify` once while the store is reachable"
+    )]
+    NoCache { problem: String },
 }
 
 /// Requires the configured witness quorum on a served checkpoint (a sync's
@@ -165,6 +181,24 @@ fn unverified_policy_document(bytes: &[u8]) -> Option<String> {
 
 /// Judges one view of the log; pure.
 pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismatch> {
+    verify_log_from(inputs, None)
+}
+
+/// What a sync starts from: the replay of the entries already verified
+/// (the local cache), whose checkpoint the trusted one covers.
+#[derive(Debug)]
+pub struct Base {
+    pub replay: Replay,
+    pub entries: Vec<VerifiedEntry>,
+}
+
+/// Judges one view of the log whose first `base.replay.size()` entries were
+/// verified before; `inputs.entries` are the entries after them. The whole
+/// tree (cached leaves and new ones) must hash to the served root. Pure.
+pub fn verify_log_from(
+    inputs: &LogInputs<'_>,
+    base: Option<Base>,
+) -> Result<VerifiedLog, Mismatch> {
     let served = inputs.checkpoint;
     let checkpoint = SignedCheckpoint::parse_and_verify(served, inputs.log_vkey).map_err(|e| {
         mismatch(
@@ -174,19 +208,95 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
         )
     })?;
     let size = checkpoint.checkpoint().size;
-    if inputs.entries.len() as u64 != size {
+    let first = base.as_ref().map_or(0, |b| b.replay.size());
+    if first + inputs.entries.len() as u64 != size {
         return Err(mismatch(
             format!(
-                "the store served {} entries for a checkpoint of size {size}",
-                inputs.entries.len()
+                "the store served {} entries for a checkpoint of size {size}{}",
+                inputs.entries.len(),
+                if first > 0 {
+                    format!(" after the {first} cached")
+                } else {
+                    String::new()
+                }
             ),
             served,
             "",
         ));
     }
 
-    // The genesis policy: the one the store serves as genesis, else the log's
-    // first policy statement; either way its digest must be the pinned one.
+    // The served checkpoint against the trusted one first: on a fork this
+    // reports both signed checkpoints, whatever else is wrong.
+    let trusted = match inputs.trusted {
+        Some(bytes) => Some(
+            SignedCheckpoint::parse_and_verify(bytes, inputs.log_vkey).map_err(|e| {
+                mismatch(
+                    format!("the saved checkpoint does not verify: {e}"),
+                    served,
+                    "",
+                )
+            })?,
+        ),
+        None => None,
+    };
+    let accepted =
+        check_checkpoint(trusted.as_ref(), &checkpoint, inputs.consistency).map_err(|alarm| {
+            Mismatch {
+                summary: alarm.reason.to_string(),
+                report: alarm.report(),
+            }
+        })?;
+
+    let (mut replay, mut verified) = match base {
+        Some(base) => (base.replay, base.entries),
+        None => (Replay::new(genesis_of(inputs)?), Vec::new()),
+    };
+    let genesis = Arc::clone(replay.genesis());
+    let new = replay.extend(inputs.entries).map_err(|e| {
+        let index = usize::try_from(e.index() - first).unwrap_or(usize::MAX);
+        let detail = match &e {
+            ReplayError::Policy { document, .. } => {
+                format!("policy document presented:\n{document}")
+            }
+            ReplayError::Entry { .. } => inputs.entries.get(index).map_or_else(String::new, |b| {
+                format!("entry {index} (base64): {}", crate::encoding::encode(b))
+            }),
+        };
+        mismatch(e.to_string(), served, &detail)
+    })?;
+    verified.extend(new.into_iter().map(|r| r.entry));
+
+    let root = replay.root();
+    if root != checkpoint.checkpoint().root {
+        return Err(mismatch(
+            "the entries the store served do not hash to the root it signed".to_owned(),
+            served,
+            &format!(
+                "recomputed root over {size} entries: {}",
+                crate::encoding::encode(&root)
+            ),
+        ));
+    }
+
+    refused_entries(inputs, first, replay.refused())?;
+    let (folder, _, _) = replay.into_parts();
+
+    Ok(VerifiedLog {
+        checkpoint,
+        accepted,
+        entries: verified,
+        genesis,
+        folder,
+        fetched: inputs.entries.len() as u64,
+        cache_note: None,
+        offline: None,
+    })
+}
+
+/// The genesis policy: the one the store serves as genesis, else the log's
+/// first policy statement; either way its digest must be the pinned one.
+fn genesis_of(inputs: &LogInputs<'_>) -> Result<Arc<Policy>, Mismatch> {
+    let served = inputs.checkpoint;
     let first_policy = inputs
         .entries
         .iter()
@@ -217,67 +327,7 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
                 ),
             )
         })?;
-    let genesis = Arc::new(genesis);
-
-    // The one verified replay: signatures under the policy in force at each
-    // position, observed roots, the fold, policy rotations.
-    let mut replay = Replay::new(Arc::clone(&genesis));
-    let verified = replay.extend(inputs.entries).map_err(|e| {
-        let index = usize::try_from(e.index()).unwrap_or(usize::MAX);
-        let detail = match &e {
-            ReplayError::Policy { document, .. } => {
-                format!("policy document presented:\n{document}")
-            }
-            ReplayError::Entry { .. } => inputs.entries.get(index).map_or_else(String::new, |b| {
-                format!("entry {index} (base64): {}", crate::encoding::encode(b))
-            }),
-        };
-        mismatch(e.to_string(), served, &detail)
-    })?;
-
-    let root = replay.root();
-    if root != checkpoint.checkpoint().root {
-        return Err(mismatch(
-            "the entries the store served do not hash to the root it signed".to_owned(),
-            served,
-            &format!(
-                "recomputed root over {size} entries: {}",
-                crate::encoding::encode(&root)
-            ),
-        ));
-    }
-
-    let trusted = match inputs.trusted {
-        Some(bytes) => Some(
-            SignedCheckpoint::parse_and_verify(bytes, inputs.log_vkey).map_err(|e| {
-                mismatch(
-                    format!("the saved checkpoint does not verify: {e}"),
-                    served,
-                    "",
-                )
-            })?,
-        ),
-        None => None,
-    };
-    let accepted =
-        check_checkpoint(trusted.as_ref(), &checkpoint, inputs.consistency).map_err(|alarm| {
-            Mismatch {
-                summary: alarm.reason.to_string(),
-                report: alarm.report(),
-            }
-        })?;
-
-    refused_entries(inputs, replay.refused())?;
-    let verified = verified.into_iter().map(|r| r.entry).collect();
-    let (folder, _, _) = replay.into_parts();
-
-    Ok(VerifiedLog {
-        checkpoint,
-        accepted,
-        entries: verified,
-        genesis,
-        folder,
-    })
+    Ok(Arc::new(genesis))
 }
 
 /// The store refuses whatever the fold refuses, and the fold's verdict on an
@@ -285,7 +335,11 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
 /// so an entry the rules refuse inside a signed log proves the store broken
 /// or lying. Any such entry (and any decision whose observed checkpoint is
 /// not this log's own root at that size) is an ALARM, not a count.
-fn refused_entries(inputs: &LogInputs<'_>, refused: &[RefusedEntry]) -> Result<(), Mismatch> {
+fn refused_entries(
+    inputs: &LogInputs<'_>,
+    first: u64,
+    refused: &[RefusedEntry],
+) -> Result<(), Mismatch> {
     let bad: Vec<(u64, Digest, String, String)> = refused
         .iter()
         .map(|r| (r.index, r.id, r.signer.clone(), r.reason.to_string()))
@@ -302,8 +356,9 @@ fn refused_entries(inputs: &LogInputs<'_>, refused: &[RefusedEntry]) -> Result<(
     let mut detail = String::new();
     for (index, id, signer, reason) in &bad {
         let _ = writeln!(detail, "entry {index} ({id}) signed by {signer}: {reason}");
-        if let Some(bytes) = usize::try_from(*index)
+        if let Some(bytes) = usize::try_from(index.saturating_sub(first))
             .ok()
+            .filter(|_| *index >= first)
             .and_then(|i| inputs.entries.get(i))
         {
             let _ = writeln!(detail, "  base64: {}", crate::encoding::encode(bytes));
@@ -355,46 +410,74 @@ pub fn write_evidence(mismatch: &Mismatch, now: OffsetDateTime) -> Result<PathBu
     Ok(path)
 }
 
-/// Fetches the log, verifies it and saves the checkpoint; on a mismatch
-/// writes evidence and returns [`SyncError::Alarm`].
-pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<VerifiedLog, SyncError> {
-    let origin = config.log_vkey.name().to_owned();
-    let saved_path = checkpoint_path(&origin)?;
-    let trusted = match std::fs::read(&saved_path) {
-        Ok(bytes) => Some(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+/// The saved (trusted) checkpoint of `origin`, verified under the log key.
+fn trusted_checkpoint(
+    config: &ClientConfig,
+    path: &Path,
+) -> Result<Option<(Vec<u8>, SignedCheckpoint)>, SyncError> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(source) => {
             return Err(SyncError::Local {
-                path: saved_path,
+                path: path.to_path_buf(),
                 action: "read",
                 source,
             });
         }
     };
-    let trusted_size = match &trusted {
-        Some(bytes) => Some(
-            SignedCheckpoint::parse_and_verify(bytes, &config.log_vkey)
-                .map_err(|e| SyncError::SavedCheckpoint {
-                    path: saved_path.clone(),
-                    problem: e.to_string(),
-                })?
-                .checkpoint()
-                .size,
-        ),
-        None => None,
+    let checkpoint = SignedCheckpoint::parse_and_verify(&bytes, &config.log_vkey).map_err(|e| {
+        SyncError::SavedCheckpoint {
+            path: path.to_path_buf(),
+            problem: e.to_string(),
+        }
+    })?;
+    Ok(Some((bytes, checkpoint)))
+}
+
+/// Fetches the log from the size of the verified local cache on (the whole
+/// log when there is none, or it was refused), verifies the new entries,
+/// checks the whole tree against the served checkpoint and that against the
+/// saved one, and saves the checkpoint and the cache; on a mismatch writes
+/// evidence and returns [`SyncError::Alarm`].
+pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<VerifiedLog, SyncError> {
+    let origin = config.log_vkey.name().to_owned();
+    let saved_path = checkpoint_path(&origin)?;
+    let trusted = trusted_checkpoint(config, &saved_path)?;
+    // Ask the store first: when it is down, the caller falls back to the
+    // cache (`offline`) without having loaded it twice.
+    let served = client.checkpoint().await?;
+    let operator = client.signer();
+    let cache = Cache::default_location(&config.log_vkey, &operator.public())?;
+    let (cached, mut cache_note) = match cache.load(
+        &config.log_vkey,
+        config.policy_digest,
+        &operator.public(),
+        trusted.as_ref().map(|(_, c)| c),
+    ) {
+        Ok(cached) => (cached, None),
+        Err(refused) => (None, Some(refused.to_string())),
     };
 
-    let served = client.checkpoint().await?;
     // The size to fetch comes from the signed checkpoint; a bad signature is
     // judged (and reported) by the pure core below.
     let size = SignedCheckpoint::parse_and_verify(&served, &config.log_vkey)
         .map_or(0, |c| c.checkpoint().size);
-    let entries = client.entries(0, size).await?;
-    let served_policy = match client.policy().await {
-        Ok(view) => Some(view.genesis),
-        Err(e) if e.is_unreachable() => return Err(e.into()),
-        Err(_) => None,
+    // A cache larger than the served tree cannot be extended; the full
+    // download lets the check against the trusted checkpoint judge it.
+    let cached = cached.filter(|c| c.size() <= size);
+    let start = cached.as_ref().map_or(0, Cached::size);
+    let entries = client.entries(start, size).await?;
+    let served_policy = if cached.is_some() {
+        None
+    } else {
+        match client.policy().await {
+            Ok(view) => Some(view.genesis),
+            Err(e) if e.is_unreachable() => return Err(e.into()),
+            Err(_) => None,
+        }
     };
+    let trusted_size = trusted.as_ref().map(|(_, c)| c.checkpoint().size);
     let consistency = match trusted_size {
         Some(old) if old > 0 && old < size => client.consistency_proof(old, size).await?,
         _ => Vec::new(),
@@ -405,23 +488,78 @@ pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<Verifie
         served_policy: served_policy.as_deref(),
         checkpoint: &served,
         entries: &entries,
-        trusted: trusted.as_deref(),
+        trusted: trusted.as_ref().map(|(bytes, _)| bytes.as_slice()),
         consistency: &consistency,
     };
+    let keep = cached.as_ref().map(Cached::entries_len);
+    let base = cached.map(|c| Base {
+        replay: c.replay,
+        entries: c.entries,
+    });
     let submitted = super::receipts::load(&super::receipts::submitted_path(&origin)?)?;
-    let verified = verify_log_snapshot(&inputs)
+    let verified = verify_log_from(&inputs, base)
         .and_then(|log| super::receipts::check_submitted(&log, &submitted).map(|()| log));
-    match verified {
-        Ok(log) => {
-            // Witnesses: even a first sync takes only a cosigned checkpoint.
-            check_witnesses(config, &log.checkpoint)?;
-            if log.accepted != Accepted::Same {
-                write_atomic(&saved_path, log.checkpoint.as_bytes())?;
-            }
-            Ok(log)
-        }
-        Err(mismatch) => Err(alarm(&mismatch)?),
+    let mut log = match verified {
+        Ok(log) => log,
+        Err(mismatch) => return Err(alarm(&mismatch)?),
+    };
+    // Witnesses: even a first sync takes only a cosigned checkpoint.
+    check_witnesses(config, &log.checkpoint)?;
+    if log.accepted != Accepted::Same {
+        write_atomic(&saved_path, log.checkpoint.as_bytes())?;
     }
+    if keep.is_none() || !entries.is_empty() {
+        let update = Update {
+            keep,
+            bodies: &entries,
+            entries: &log.entries,
+            checkpoint: &log.checkpoint,
+            genesis: &log.genesis,
+            verified_at: OffsetDateTime::now_utc(),
+        };
+        if let Err(e) = cache.save(operator, &update) {
+            cache_note = Some(format!(
+                "the local cache could not be written ({e}); the next command downloads the whole log again"
+            ));
+        }
+    }
+    log.cache_note = cache_note;
+    Ok(log)
+}
+
+/// The verified local cache as a log view, without the store: checked
+/// against the saved checkpoint exactly as a sync checks it (see
+/// `client::cache`). Marked offline with the time its checkpoint was
+/// verified.
+pub fn offline(config: &ClientConfig, operator: &Signer) -> Result<VerifiedLog, SyncError> {
+    let origin = config.log_vkey.name().to_owned();
+    let trusted = trusted_checkpoint(config, &checkpoint_path(&origin)?)?;
+    let cache = Cache::default_location(&config.log_vkey, &operator.public())?;
+    let cached = cache
+        .load(
+            &config.log_vkey,
+            config.policy_digest,
+            &operator.public(),
+            trusted.as_ref().map(|(_, c)| c),
+        )
+        .map_err(|refused| SyncError::NoCache {
+            problem: refused.to_string(),
+        })?
+        .ok_or_else(|| SyncError::NoCache {
+            problem: format!("nothing verified is cached in {}", cache.dir().display()),
+        })?;
+    let genesis = Arc::clone(cached.replay.genesis());
+    let (folder, _, _) = cached.replay.into_parts();
+    Ok(VerifiedLog {
+        checkpoint: cached.checkpoint,
+        accepted: Accepted::Same,
+        entries: cached.entries,
+        genesis,
+        folder,
+        fetched: 0,
+        cache_note: None,
+        offline: Some(cached.verified_at),
+    })
 }
 
 /// Writes the evidence of `mismatch` and returns the ALARM to report.

@@ -102,7 +102,7 @@ impl Problems {
 
 /// 1-based line and column of byte `offset`; an offset inside a multi-byte
 /// character or past the end is clamped rather than trusted.
-pub(super) fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;

@@ -195,6 +195,13 @@ pub(super) fn unknown_gate_kind(path: &str, kind: &str, kinds: &[&str]) -> Strin
     )
 }
 
+pub(super) fn bad_gate_settings(path: &str, kind: &str, problem: &str) -> String {
+    format!(
+        "`{path}`: a \"{kind}\" gate's settings are wrong: {}; see the [gates.*] section of the example policy (`tollgate init`) for the settings of each kind",
+        problem.trim_end()
+    )
+}
+
 pub(super) fn unknown_after(path: &str, after: &str) -> String {
     format!(
         "`{path}` names environment \"{after}\", which is not defined; add [environments.{after}] or fix the name"

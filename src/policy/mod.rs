@@ -12,6 +12,7 @@
 //! [`digest`]: Policy::digest
 
 mod error;
+pub mod gates;
 mod messages;
 mod read;
 pub mod rotation;
@@ -29,6 +30,7 @@ use time::OffsetDateTime;
 use crate::digest::Digest;
 use crate::keys::PublicKey;
 
+pub(crate) use error::line_column;
 pub use error::{PolicyError, PolicyErrors};
 pub use rotation::{RotationError, verify_chain, verify_successor};
 
@@ -136,6 +138,14 @@ pub enum GateKind {
     Perf,
     Drift,
     Manual,
+}
+
+impl Gate {
+    /// The typed settings of this gate. A validated policy has already
+    /// checked them, so this fails only for a hand-built [`Gate`].
+    pub fn typed_settings(&self) -> Result<gates::GateSettings, String> {
+        gates::GateSettings::from_table(self.kind, &self.settings)
+    }
 }
 
 impl GateKind {

@@ -15,6 +15,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::error::Problems;
+use super::gates::GateSettings;
 use super::messages as msg;
 use super::{FreezeWindow, GateKind, SIGNER_KINDS};
 use crate::keys::PublicKey;
@@ -665,12 +666,47 @@ impl Reader<'_> {
                 ),
             }
         }
+        if let Some(kind) = kind {
+            self.gate_settings(kind, table, &span, &path);
+        }
         DraftGate {
             name,
             kind,
             remediation,
             waivable_by,
             settings,
+        }
+    }
+
+    /// Checks the kind-specific keys against the typed settings of `kind`,
+    /// reporting the first problem where it was written.
+    fn gate_settings(
+        &mut self,
+        kind: GateKind,
+        table: &DeTable<'_>,
+        span: &Range<usize>,
+        path: &str,
+    ) {
+        let mut rest = DeTable::new();
+        for (key, value) in table {
+            if !GATE_FIELDS.contains(&key.get_ref().as_ref()) {
+                rest.insert(key.clone(), value.clone());
+            }
+        }
+        let value = Spanned::new(span.clone(), DeValue::Table(rest));
+        match GateSettings::deserialize_kind(kind, toml::de::ValueDeserializer::from(value)) {
+            Err(e) => {
+                let at = e.span().unwrap_or_else(|| span.clone());
+                self.report(at, msg::bad_gate_settings(path, kind.as_str(), e.message()));
+            }
+            Ok(settings) => {
+                for problem in settings.problems() {
+                    self.report(
+                        span.clone(),
+                        msg::bad_gate_settings(path, kind.as_str(), &problem),
+                    );
+                }
+            }
         }
     }
 

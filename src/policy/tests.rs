@@ -389,3 +389,50 @@ fn approval_requirements_are_checked_jointly_for_distinct_people() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("needs 2 distinct people"), "{errors:?}");
 }
+
+#[test]
+fn gate_settings_are_typed_and_errors_are_located() {
+    let text = EXAMPLE_POLICY.replace("min_tests = 1", "min_test = 1");
+    let errors = Policy::parse(&text, "p.toml").unwrap_err();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("min_test = 1"))
+        .unwrap()
+        + 1;
+    let found = errors
+        .0
+        .iter()
+        .find(|e| e.message.contains("min_test"))
+        .unwrap_or_else(|| panic!("{errors}"));
+    assert_eq!(found.line, line, "{errors}");
+    assert!(
+        found.message.contains("gates.unit-tests"),
+        "{}",
+        found.message
+    );
+
+    let text = EXAMPLE_POLICY.replace(
+        "block_on = { level = \"error\", security_severity = 7.0 }",
+        "block_on = { level = \"fatal\" }",
+    );
+    let errors = Policy::parse(&text, "p.toml").unwrap_err();
+    assert!(errors.to_string().contains("fatal"), "{errors}");
+
+    let text = EXAMPLE_POLICY.replace(
+        "\"BSD-3-Clause\", \"ISC\"]",
+        "\"BSD-3-Clause\", \"Apache 2\"]",
+    );
+    let errors = Policy::parse(&text, "p.toml").unwrap_err();
+    assert!(
+        errors
+            .to_string()
+            .contains("\"Apache 2\" is not an SPDX licence id"),
+        "{errors}"
+    );
+
+    let policy = Policy::parse(EXAMPLE_POLICY, "example.toml").unwrap();
+    for gate in policy.gates.values() {
+        let settings = gate.typed_settings().unwrap();
+        assert_eq!(settings.kind(), gate.kind);
+    }
+}

@@ -78,6 +78,37 @@ impl KeyRing {
         })
     }
 
+    /// An entry this client verified before, attributed to `key` without
+    /// checking its signature again: the key must be one of this ring's,
+    /// the payload type the in-toto one and the statement must parse. See
+    /// `Replay::extend_trusted` for when that is sound.
+    pub fn attribute(
+        &self,
+        index: u64,
+        bytes: &[u8],
+        key: &PublicKey,
+    ) -> Result<VerifiedEntry, EntryError> {
+        let envelope = Envelope::from_json(bytes)?;
+        let (name, key) = self
+            .keys
+            .iter()
+            .find(|(_, k)| k == key)
+            .ok_or(EnvelopeError::NoValidSignature)?;
+        if envelope.payload_type() != crate::envelope::IN_TOTO_PAYLOAD_TYPE {
+            return Err(
+                EnvelopeError::UnsupportedPayloadType(envelope.payload_type().to_owned()).into(),
+            );
+        }
+        let statement = Statement::parse_verified(envelope.unverified_payload())?;
+        Ok(VerifiedEntry {
+            index,
+            id: envelope.entry_id(),
+            signer: name.clone(),
+            key: *key,
+            statement,
+        })
+    }
+
     /// Verifies many entries on every core, keeping log order. `first_index`
     /// is the log index of `entries[0]`.
     pub fn verify_all(

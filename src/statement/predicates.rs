@@ -167,6 +167,10 @@ pub struct GateResult {
     pub remediation: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub produced_at: OffsetDateTime,
+    /// The evaluator (`crate::evidence::EVALUATOR_VERSION`) that computed
+    /// the status from the evidence; absent for a status a person stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluator: Option<String>,
 }
 
 impl GateResult {
@@ -175,6 +179,9 @@ impl GateResult {
         check_text("summary", &self.summary, 4096)?;
         if let Some(r) = &self.remediation {
             check_text("remediation", r, 4096)?;
+        }
+        if let Some(e) = &self.evaluator {
+            check_name("evaluator", e)?;
         }
         for m in &self.measurements {
             check_name("measurements[].name", &m.name)?;

@@ -105,6 +105,7 @@ fn every_predicate_round_trips() {
                 }],
                 remediation: Some("fix the tests".into()),
                 produced_at: datetime!(2026-11-27 09:30 UTC),
+                evaluator: Some(crate::evidence::EVALUATOR_VERSION.into()),
             }),
         ),
         Statement::about(

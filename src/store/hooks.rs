@@ -197,7 +197,7 @@ pub struct HookReceiver {
 }
 
 impl HookReceiver {
-    pub fn new(url: &str, trust: &crate::client::config::Trust) -> Result<Self, HookConfigError> {
+    pub fn new(url: &str, trust: &crate::tls::Trust) -> Result<Self, HookConfigError> {
         if !url.starts_with("https://") {
             return Err(HookConfigError::NotHttps(url.to_owned()));
         }
@@ -205,7 +205,7 @@ impl HookReceiver {
             url: url.to_owned(),
             problem,
         };
-        let tls = crate::client::http::tls_config(trust).map_err(|e| problem(e.to_string()))?;
+        let tls = crate::tls::client_config(trust).map_err(|e| problem(e.to_string()))?;
         let client = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
             .timeout(Duration::from_secs(10))

@@ -49,7 +49,7 @@ use crate::state::State;
 use pipeline::{Command, Job, Loader, Published, Shared, read};
 
 /// Largest evidence blob accepted, in bytes.
-pub const MAX_EVIDENCE_BYTES: usize = 8 * 1024 * 1024;
+pub use crate::wire::MAX_EVIDENCE_BYTES;
 
 /// Most entries one [`Store::entries`] call returns.
 pub const MAX_ENTRIES_PER_CALL: u64 = 1000;
@@ -97,10 +97,11 @@ impl StoreConfig {
     }
 }
 
-/// Proof that an entry is in the log: its index, the inclusion proof in the
-/// tree of the checkpoint, and that checkpoint (signed by the log key).
+/// The store's word that an entry is in the log: its index, the inclusion
+/// proof in the tree of the checkpoint, and that checkpoint (signed by the
+/// log key). The API sends it as a [`crate::wire::Receipt`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Receipt {
+pub struct Acknowledgement {
     pub index: u64,
     pub entry_id: Digest,
     pub inclusion_proof: Vec<Hash>,
@@ -289,7 +290,11 @@ impl Store {
     /// Runs the append pipeline for one envelope (JSON bytes, stored exactly
     /// as given). `now` is the store's clock, against which statement times
     /// are checked. Answers only after the entry is durably committed.
-    pub async fn submit(&self, envelope: Vec<u8>, now: OffsetDateTime) -> Result<Receipt, Refused> {
+    pub async fn submit(
+        &self,
+        envelope: Vec<u8>,
+        now: OffsetDateTime,
+    ) -> Result<Acknowledgement, Refused> {
         if self.inner.closed.load(Ordering::Acquire) {
             return Err(Refused::shutting_down());
         }

@@ -21,7 +21,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use super::Receipt;
+use super::Acknowledgement;
 use super::error::{Refused, StoreError};
 use super::storage::{NewEntry, Storage, StoredEntry};
 use crate::digest::Digest;
@@ -125,7 +125,12 @@ impl Published {
         self.served_ok && index < self.served.checkpoint().size
     }
 
-    pub fn receipt(&self, index: u64, entry_id: Digest, existed: bool) -> Result<Receipt, Refused> {
+    pub fn receipt(
+        &self,
+        index: u64,
+        entry_id: Digest,
+        existed: bool,
+    ) -> Result<Acknowledgement, Refused> {
         if !self.is_served(index) {
             return Err(Refused::NotCosigned {
                 index,
@@ -136,7 +141,7 @@ impl Published {
             .tree
             .inclusion_proof(index, self.served.checkpoint().size)
             .map_err(|e| Refused::Unavailable(format!("the receipt could not be built: {e}")))?;
-        Ok(Receipt {
+        Ok(Acknowledgement {
             index,
             entry_id,
             inclusion_proof,
@@ -166,7 +171,7 @@ pub(super) struct Job {
     pub bytes: Vec<u8>,
     pub leaf: Hash,
     pub now: OffsetDateTime,
-    pub reply: oneshot::Sender<Result<Receipt, Refused>>,
+    pub reply: oneshot::Sender<Result<Acknowledgement, Refused>>,
 }
 
 #[derive(Debug)]

@@ -19,11 +19,11 @@ use std::time::Duration;
 use futures_util::future::join_all;
 
 use super::error::StoreError;
-use crate::client::config::Trust;
-use crate::client::http::tls_config;
 use crate::keys::vkey::NoteVerifierKey;
 use crate::ledger::cosignature::{CosignerKey, find_cosignature};
 use crate::ledger::{Hash, Note, SignedCheckpoint};
+use crate::tls::Trust;
+use crate::tls::client_config;
 
 /// How long one `add-checkpoint` request may take (connect included).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -84,7 +84,7 @@ impl Witnesses {
                     w.key
                 )));
             }
-            let tls = tls_config(&w.trust)
+            let tls = client_config(&w.trust)
                 .map_err(|e| StoreError::Config(format!("witness {}: {e}", w.url)))?;
             let http = reqwest::Client::builder()
                 .use_preconfigured_tls(tls)

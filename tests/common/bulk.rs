@@ -113,6 +113,7 @@ impl Bulk {
                 evidence: Vec::new(),
                 remediation: None,
                 produced_at: self.now(),
+                evaluator: None,
             }),
         );
         self.push("ci-main", statement);

@@ -217,6 +217,7 @@ impl World {
                 evidence: Vec::new(),
                 remediation: None,
                 produced_at: self.clock,
+                evaluator: None,
             }),
         );
         self.submit("ci-main", &statement)

@@ -53,11 +53,41 @@ pub struct Served {
     pub policy_digest: String,
 }
 
+/// Passing evidence for the test policy's gates, produced by real tools
+/// (tests/fixtures/evidence/SOURCES.md): `gate submit` computes the status
+/// from it.
+pub fn passing_evidence(gate: &str) -> PathBuf {
+    let name = match gate {
+        "sast" => "ruff-clean.sarif",
+        _ => "pytest-pass.xml",
+    };
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/evidence")
+        .join(name)
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_tollgate")
 }
 
 impl Served {
+    /// CI submits passing evidence for `gate` of `promotion`.
+    pub fn pass_gate(&self, promotion: &str, gate: &str) {
+        let evidence = passing_evidence(gate);
+        self.expect(
+            0,
+            "ci-main",
+            &[
+                "gate",
+                "submit",
+                promotion,
+                "--gate",
+                gate,
+                evidence.to_str().unwrap(),
+            ],
+        );
+    }
+
     pub fn start(world: &World, db: Db) -> Self {
         Self::start_with(world, db, "")
     }
@@ -181,6 +211,7 @@ impl Served {
             .args(args)
             .env("TOLLGATE_CONFIG_DIR", dir.join("config"))
             .env("TOLLGATE_DATA_DIR", dir.join("data"))
+            .env("TOLLGATE_CACHE_DIR", dir.join("cache"))
             .env_remove("TOLLGATE_KEY")
             .env_remove("TOLLGATE_CONFIG")
             .stdin(Stdio::null())

@@ -499,6 +499,7 @@ fn machine_statements_need_a_role_the_policy_lets_sign_them() {
             evidence: vec![],
             remediation: None,
             produced_at: w.clock,
+            evaluator: None,
         }),
     );
     let forged = w.submit("alice", &statement);
@@ -550,6 +551,7 @@ impl GhostGate for World {
                 evidence: vec![],
                 remediation: None,
                 produced_at: self.clock,
+                evaluator: None,
             }),
         );
         self.submit("ci-main", &statement)

@@ -368,21 +368,7 @@ fn an_acknowledged_reject_cannot_vanish(db: Db) {
         Served::entry_id(&s.expect(0, "ci-main", &args))
     };
     let dev = request("dev", None);
-    s.expect(
-        0,
-        "ci-main",
-        &[
-            "gate",
-            "submit",
-            &dev,
-            "--gate",
-            "unit-tests",
-            "--status",
-            "pass",
-            "--summary",
-            "ok",
-        ],
-    );
+    s.pass_gate(&dev, "unit-tests");
     s.expect(0, "ci-main", &["deployed", &dev, "--status", "succeeded"]);
     let staging = request("staging", Some("dev"));
     let reject = s.expect(

@@ -8,7 +8,7 @@ use crate::common;
 
 use common::World;
 use common::receiver::Receiver;
-use common::served::{Db, Served};
+use common::served::{Db, Served, passing_evidence};
 use tollgate::digest::Digest;
 use tollgate::keys::vkey::NoteVerifierKey;
 
@@ -44,21 +44,7 @@ fn request(s: &Served, artifact: &str, version: &str, from: Option<&str>, to: &s
 }
 
 fn pass(s: &Served, promotion: &str, gate: &str) {
-    s.expect(
-        0,
-        "ci-main",
-        &[
-            "gate",
-            "submit",
-            promotion,
-            "--gate",
-            gate,
-            "--status",
-            "pass",
-            "--summary",
-            "all green",
-        ],
-    );
+    s.pass_gate(promotion, gate);
 }
 
 fn deployed(s: &Served, id: &str) {
@@ -123,10 +109,13 @@ fn full_flow(db: Db) {
 
     // Evidence travels with a gate result.
     let dev = request(&s, "payments-1.0.0", "1.0.0", None, "dev");
-    let report = s.path().join("junit.xml");
-    std::fs::write(&report, "<testsuite tests=\"3\" failures=\"0\"/>").unwrap();
+    // The status is computed from the report: a report without test cases
+    // cannot pass, and --status is refused for a junit gate.
+    let empty = s.path().join("empty.xml");
+    std::fs::write(&empty, "<testsuite tests=\"3\" failures=\"0\"/>").unwrap();
+    let empty = empty.to_str().unwrap();
     s.expect(
-        0,
+        2,
         "ci-main",
         &[
             "gate",
@@ -136,9 +125,28 @@ fn full_flow(db: Db) {
             "unit-tests",
             "--status",
             "pass",
+            empty,
+        ],
+    );
+    let out = s.expect(
+        0,
+        "ci-main",
+        &["gate", "submit", &dev, "--gate", "unit-tests", empty],
+    );
+    assert!(out.contains("FAIL"), "{out}");
+    let report = passing_evidence("unit-tests").display().to_string();
+    s.expect(
+        0,
+        "ci-main",
+        &[
+            "gate",
+            "submit",
+            &dev,
+            "--gate",
+            "unit-tests",
             "--summary",
             "3 tests",
-            report.to_str().unwrap(),
+            &report,
         ],
     );
     deployed(&s, &dev);
@@ -308,7 +316,9 @@ fn full_flow(db: Db) {
     let verified: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(verified["verified"], true);
     assert_eq!(
-        verified["size"], 29,
+        // 29 plus the computed `fail` of the empty JUnit report.
+        verified["size"],
+        30,
         "every statement of the flow is in the log: {verified}"
     );
     assert_eq!(

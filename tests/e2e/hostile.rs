@@ -581,6 +581,7 @@ async fn pipeline_refusals(db: Db) {
             evidence: Vec::new(),
             remediation: None,
             produced_at: OffsetDateTime::now_utc(),
+            evaluator: None,
         }),
     );
     let a = h.submit(h.world.sign("alice", &gate).to_json()).await;
@@ -620,6 +621,7 @@ async fn pipeline_refusals(db: Db) {
             evidence: Vec::new(),
             remediation: None,
             produced_at: OffsetDateTime::now_utc(),
+            evaluator: None,
         }),
     );
     let a = h.submit(h.world.sign("ci-main", &ghost).to_json()).await;

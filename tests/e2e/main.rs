@@ -7,11 +7,14 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod cache;
 mod cli_offline;
 mod crash;
+mod evidence;
 mod first_run;
 mod flow;
 mod hostile;
 mod more;
 mod store_pipeline;
+mod tui;
 mod witness;

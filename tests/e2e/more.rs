@@ -238,6 +238,10 @@ fn an_unreachable_store_exits_3() {
     let mut s = Served::start(&world, Db::Sqlite);
     s.expect(0, "bob", &["status"]);
     s.stop();
-    let out = s.expect(3, "bob", &["status"]);
+    // Nothing verified cached (carol never synced): exit 3.
+    let out = s.expect(3, "carol", &["status"]);
     assert!(out.to_lowercase().contains("reach"), "{out}");
+    // Bob's verified cache answers, marked as such (tests/e2e/cache.rs).
+    let out = s.expect(0, "bob", &["status"]);
+    assert!(out.contains("as of checkpoint 0"), "{out}");
 }

@@ -26,7 +26,8 @@ use tollgate::policy::Policy;
 use tollgate::state::KeyRing;
 use tollgate::statement::{GateResult, GateStatus, Predicate, Statement};
 use tollgate::store::{
-    DatabaseUrl, MAX_EVIDENCE_BYTES, Receipt, Refused, Store, StoreConfig, StoreError,
+    Acknowledgement as Receipt, DatabaseUrl, MAX_EVIDENCE_BYTES, Refused, Store, StoreConfig,
+    StoreError,
 };
 
 /// One test's database: a temporary SQLite file or a fresh PostgreSQL schema.
@@ -406,6 +407,7 @@ async fn refusals_leave_the_log_unchanged(db: Db) {
             evidence: Vec::new(),
             remediation: None,
             produced_at: now,
+            evaluator: None,
         }),
     );
     let r = refusal(

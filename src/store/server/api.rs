@@ -9,8 +9,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
-use serde::Deserialize;
-use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tokio_stream::wrappers::BroadcastStream;
 
@@ -19,15 +17,9 @@ use super::auth::Caller;
 use super::error::ApiError;
 use crate::digest::Digest;
 use crate::encoding;
-use crate::ledger::Hash;
 use crate::state::{GateVerdict, Promotion, Standing};
 
-/// Most entries one page returns.
-pub const MAX_PAGE: u64 = 1000;
-
-fn hashes(proof: &[Hash]) -> Vec<String> {
-    proof.iter().map(|h| encoding::encode(h)).collect()
-}
+use crate::wire::{self, MAX_PAGE};
 
 fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     query.map(|Query(q)| q).map_err(|e| {
@@ -78,28 +70,21 @@ pub async fn submit(State(state): State<AppState>, body: Bytes) -> Result<Respon
     } else {
         StatusCode::CREATED
     };
-    let text = String::from_utf8_lossy(receipt.checkpoint.as_bytes()).into_owned();
-    let body = json!({
-        "index": receipt.index,
-        "entry_id": receipt.entry_id.to_string(),
-        "inclusion_proof": hashes(&receipt.inclusion_proof),
-        "checkpoint": text,
-    });
+    let body = wire::Receipt {
+        index: receipt.index,
+        entry_id: receipt.entry_id,
+        inclusion_proof: wire::ProofAnswer::of(&receipt.inclusion_proof).proof,
+        checkpoint: String::from_utf8_lossy(receipt.checkpoint.as_bytes()).into_owned(),
+        created: !receipt.existed,
+    };
     Ok((status, Json(body)).into_response())
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Range {
-    start: u64,
-    end: u64,
 }
 
 pub async fn entries(
     State(state): State<AppState>,
-    range: Result<Query<Range>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let Range { start, end } = query(range)?;
+    range: Result<Query<wire::Range>, QueryRejection>,
+) -> Result<Json<wire::EntriesPage>, ApiError> {
+    let wire::Range { start, end } = query(range)?;
     fresh(&state).await?;
     let size = state.store.checkpoint().checkpoint().size;
     if start >= end || end > size || end - start > MAX_PAGE {
@@ -114,26 +99,22 @@ pub async fn entries(
         .entries(start, end)
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let list: Vec<Value> = bodies
+    let entries = bodies
         .iter()
         .zip(start..)
-        .map(|(bytes, index)| json!({ "index": index, "envelope": encoding::encode(bytes) }))
+        .map(|(bytes, index)| wire::PageEntry {
+            index,
+            envelope: encoding::encode(bytes),
+        })
         .collect();
-    Ok(Json(json!({ "entries": list })))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InclusionQuery {
-    index: u64,
-    size: u64,
+    Ok(Json(wire::EntriesPage { entries }))
 }
 
 pub async fn inclusion(
     State(state): State<AppState>,
-    q: Result<Query<InclusionQuery>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let InclusionQuery { index, size } = query(q)?;
+    q: Result<Query<wire::InclusionQuery>, QueryRejection>,
+) -> Result<Json<wire::ProofAnswer>, ApiError> {
+    let wire::InclusionQuery { index, size } = query(q)?;
     fresh(&state).await?;
     let proof = state.store.inclusion_proof(index, size).map_err(|e| {
         ApiError::bad_request(
@@ -142,23 +123,14 @@ pub async fn inclusion(
             "ask for index < size ≤ the checkpoint's size",
         )
     })?;
-    Ok(Json(
-        json!({ "index": index, "size": size, "proof": hashes(&proof) }),
-    ))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConsistencyQuery {
-    from: u64,
-    to: u64,
+    Ok(Json(wire::ProofAnswer::of(&proof)))
 }
 
 pub async fn consistency(
     State(state): State<AppState>,
-    q: Result<Query<ConsistencyQuery>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let ConsistencyQuery { from, to } = query(q)?;
+    q: Result<Query<wire::ConsistencyQuery>, QueryRejection>,
+) -> Result<Json<wire::ProofAnswer>, ApiError> {
+    let wire::ConsistencyQuery { from, to } = query(q)?;
     fresh(&state).await?;
     let proof = state.store.consistency_proof(from, to).map_err(|e| {
         ApiError::bad_request(
@@ -167,73 +139,77 @@ pub async fn consistency(
             "ask for from ≤ to ≤ the checkpoint's size",
         )
     })?;
-    Ok(Json(
-        json!({ "from": from, "to": to, "proof": hashes(&proof) }),
-    ))
+    Ok(Json(wire::ProofAnswer::of(&proof)))
 }
 
-pub async fn policy(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn policy(State(state): State<AppState>) -> Result<Json<wire::PolicyView>, ApiError> {
     fresh(&state).await?;
     let policy = state.store.policy();
-    Ok(Json(json!({
-        "version": policy.version,
-        "digest": policy.digest().to_string(),
-        "document": policy.document(),
-        "entries": state.store.policy_entries(),
-        "genesis": state.store.genesis_policy().document(),
-        "log_vkey": state.store.log_key().to_string(),
-    })))
+    Ok(Json(wire::PolicyView {
+        version: policy.version,
+        digest: policy.digest(),
+        document: policy.document().to_owned(),
+        entries: state.store.policy_entries(),
+        genesis: state.store.genesis_policy().document().to_owned(),
+        log_vkey: state.store.log_key().to_string(),
+    }))
 }
 
-fn promotion_view(p: &Promotion) -> Value {
-    let gates: Vec<Value> = p
+fn promotion_view(p: &Promotion) -> wire::PromotionView {
+    let gates = p
         .gates
         .values()
-        .map(|g| {
-            let verdict = match &g.verdict {
-                GateVerdict::Passed => "passed".to_owned(),
-                GateVerdict::Waived { .. } => "waived".to_owned(),
-                GateVerdict::Failed => "failed".to_owned(),
-                GateVerdict::Missing => "missing".to_owned(),
-            };
-            json!({ "name": g.name, "verdict": verdict, "summary": g.latest.as_ref().map(|l| l.result.summary.clone()) })
+        .map(|g| wire::GateView {
+            name: g.name.clone(),
+            verdict: match &g.verdict {
+                GateVerdict::Passed => "passed",
+                GateVerdict::Waived { .. } => "waived",
+                GateVerdict::Failed => "failed",
+                GateVerdict::Missing => "missing",
+            }
+            .to_owned(),
+            summary: g.latest.as_ref().map(|l| l.result.summary.clone()),
         })
         .collect();
-    let approvals: Vec<Value> = p
+    let approvals = p
         .approvals
         .iter()
-        .map(|a| {
-            let standing = match &a.standing {
+        .map(|a| wire::ApprovalView {
+            signer: a.decision.signer.clone(),
+            role: a.decision.role.clone(),
+            standing: match &a.standing {
                 Standing::Counted => "counted".to_owned(),
                 Standing::Expired { .. } => "expired".to_owned(),
                 Standing::Stale(reason) => format!("stale: {reason}"),
                 Standing::Revoked { by } => format!("revoked by {by}"),
                 Standing::NotNeeded => "not needed".to_owned(),
-            };
-            json!({ "signer": a.decision.signer, "role": a.decision.role, "standing": standing, "decision": a.decision.id.to_string() })
+            },
+            decision: a.decision.id,
         })
         .collect();
-    json!({
-        "id": p.id.to_string(),
-        "index": p.index,
-        "service": p.request.service,
-        "version": p.request.version,
-        "from": p.request.from,
-        "to": p.request.to,
-        "artifact": p.artifact.to_string(),
-        "requested_by": p.requested_by,
-        "status": p.status.label(),
-        "blockers": p.blockers.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "gates": gates,
-        "approvals": approvals,
-    })
+    wire::PromotionView {
+        id: p.id,
+        index: p.index,
+        service: p.request.service.clone(),
+        version: p.request.version.clone(),
+        from: p.request.from.clone(),
+        to: p.request.to.clone(),
+        artifact: p.artifact,
+        requested_by: p.requested_by.clone(),
+        status: p.status.label().to_owned(),
+        blockers: p.blockers.iter().map(ToString::to_string).collect(),
+        gates,
+        approvals,
+    }
 }
 
-pub async fn promotions(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn promotions(
+    State(state): State<AppState>,
+) -> Result<Json<wire::PromotionList>, ApiError> {
     fresh(&state).await?;
     let view = state.store.state(OffsetDateTime::now_utc());
-    let list: Vec<Value> = view.promotions_in_order().map(promotion_view).collect();
-    Ok(Json(json!({ "promotions": list })))
+    let promotions = view.promotions_in_order().map(promotion_view).collect();
+    Ok(Json(wire::PromotionList { promotions }))
 }
 
 /// The digest named in the path; a segment that does not even decode (bad
@@ -262,7 +238,7 @@ fn parse_digest(text: &str) -> Result<Digest, ApiError> {
 pub async fn promotion(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<wire::PromotionView>, ApiError> {
     let id = path_digest(id)?;
     fresh(&state).await?;
     let view = state.store.state(OffsetDateTime::now_utc());
@@ -306,7 +282,10 @@ pub async fn put_evidence(
     };
     Ok((
         status,
-        Json(json!({ "digest": digest.to_string(), "size": body.len() })),
+        Json(wire::EvidenceReceipt {
+            digest,
+            size: body.len() as u64,
+        }),
     )
         .into_response())
 }

@@ -126,11 +126,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "error": self.code,
-            "message": self.message,
-            "remediation": self.remediation,
-        });
+        let body = crate::wire::ErrorBody {
+            error: self.code.to_string(),
+            message: self.message,
+            remediation: self.remediation,
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::TOO_MANY_REQUESTS {
             response

@@ -1,7 +1,8 @@
 //! TLS material for the audit store: loading a certificate chain and key
 //! from PEM files, generating a self-signed certificate once into the data
 //! directory, SHA-256 fingerprints for client pinning, and the rustls server
-//! configuration (ring provider, TLS 1.2 and 1.3 only, HTTP/1.1).
+//! configuration (ring provider, TLS 1.2 and 1.3 only, HTTP/1.1). How
+//! clients trust a server (pin or CA) is [`trust`].
 
 use std::fs;
 use std::io::Write as _;
@@ -13,6 +14,9 @@ use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::digest::Digest;
+
+mod trust;
+pub use trust::{Trust, TrustError, client_config, parse_pin, pin_text};
 
 /// Why TLS material could not be loaded or made.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,284 @@
+//! The view model: what the verified log says, arranged for the views. Pure:
+//! built from a [`State`] and the verified entries, never from the store's
+//! own derived views.
+
+use std::sync::Arc;
+
+use time::{Duration, OffsetDateTime};
+
+use crate::client::sync::VerifiedLog;
+use crate::digest::Digest;
+use crate::policy::Policy;
+use crate::state::{
+    Promotion, PromotionStatus, Running, ServiceState, Standing, State, VerifiedEntry,
+};
+use crate::statement::{DecisionAction, Predicate};
+
+/// Approvals closer than this to expiry are "expiring soon" in the inbox.
+pub const EXPIRING_SOON: Duration = Duration::hours(4);
+/// Promotions deployed within this window are "recently promoted".
+pub const RECENT: Duration = Duration::hours(24);
+
+/// The verified checkpoint the data was checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointInfo {
+    pub origin: String,
+    pub size: u64,
+    pub root: String,
+}
+
+/// Everything the views show, from one verified sync.
+#[derive(Debug, Clone)]
+pub struct Data {
+    pub state: State,
+    pub entries: Arc<Vec<VerifiedEntry>>,
+    pub policy: Arc<Policy>,
+    pub checkpoint: Option<CheckpointInfo>,
+    /// The verified log itself, for preparing actions; `None` in view-only tests.
+    pub log: Option<Arc<VerifiedLog>>,
+    /// My operator name under the policy in force, when my key is in it.
+    pub me: Option<String>,
+}
+
+impl Data {
+    /// The view model of a verified log at `now`.
+    pub fn from_log(log: Arc<VerifiedLog>, now: OffsetDateTime) -> Self {
+        let checkpoint = log.checkpoint.checkpoint();
+        Self {
+            state: log.state_at(now),
+            entries: Arc::new(log.entries.clone()),
+            policy: Arc::clone(log.policy()),
+            checkpoint: Some(CheckpointInfo {
+                origin: checkpoint.origin.clone(),
+                size: checkpoint.size,
+                root: hex::encode(checkpoint.root),
+            }),
+            log: Some(log),
+            me: None,
+        }
+    }
+
+    /// Recomputes readiness at `now` (expiry moves on without a sync).
+    pub fn refresh(&mut self, now: OffsetDateTime) {
+        if let Some(log) = &self.log {
+            self.state = log.state_at(now);
+        }
+    }
+
+    /// Promotions in log order.
+    pub fn promotions(&self) -> Vec<&Promotion> {
+        self.state.promotions_in_order().collect()
+    }
+
+    /// Every (environment, service) pair, environments in policy order.
+    pub fn services(&self) -> Vec<(&str, &str, &ServiceState)> {
+        let mut out = Vec::new();
+        for env in self.policy.environment_order() {
+            if let Some(services) = self.state.environments.get(env) {
+                for (name, service) in services {
+                    out.push((env, name.as_str(), service));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every entry about `promotion`, in log order.
+    pub fn timeline(&self, promotion: &Digest) -> Vec<&VerifiedEntry> {
+        self.entries
+            .iter()
+            .filter(|e| e.id == *promotion || entry_promotion(e) == Some(*promotion))
+            .collect()
+    }
+
+    /// Audit findings for a service in an environment, one line each:
+    /// unapproved deployments (recorded, never a known good) and deployment
+    /// reports the fold refused.
+    pub fn findings(&self, environment: &str, service: &str) -> Vec<String> {
+        let unapproved = self
+            .state
+            .unapproved
+            .iter()
+            .filter(|u| u.environment == environment && u.service == service)
+            .map(|u| {
+                format!(
+                    "entry {}: unapproved deployment of {} by {} at {}: {}",
+                    u.index,
+                    u.promotion.short(),
+                    u.signer,
+                    when(u.at),
+                    u.reasons.join("; ")
+                )
+            });
+        let refused = self
+            .state
+            .ignored
+            .iter()
+            .filter(|i| {
+                self.entries
+                    .get(usize::try_from(i.index).unwrap_or(usize::MAX))
+                    .is_some_and(|e| match &e.statement.predicate {
+                        Predicate::Deployment(d) => {
+                            d.environment == environment && d.service == service
+                        }
+                        _ => false,
+                    })
+            })
+            .map(|i| format!("entry {}: {}", i.index, i.reason));
+        unapproved.chain(refused).collect()
+    }
+
+    /// The inbox for `me` at `now`, in sections.
+    pub fn inbox(&self, me: &str, now: OffsetDateTime) -> Vec<InboxItem> {
+        let roles = self.policy.roles_of(me);
+        let mut waiting = Vec::new();
+        let mut blocked = Vec::new();
+        let mut expiring = Vec::new();
+        let mut recent = Vec::new();
+        for p in self.state.promotions_in_order() {
+            match p.status {
+                PromotionStatus::Waiting => {
+                    let mine = p.requested_by != me
+                        && self.policy.environment(&p.request.to).is_some_and(|env| {
+                            env.approvals.iter().any(|req| {
+                                roles.contains(&req.role.as_str())
+                                    && !p.approvals.iter().any(|a| {
+                                        a.decision.signer == me
+                                            && a.standing == Standing::Counted
+                                    })
+                            })
+                        })
+                        && p.blockers.iter().any(|b| {
+                            matches!(b, crate::state::Blocker::ApprovalsMissing { role, .. } if roles.contains(&role.as_str()))
+                        });
+                    if mine {
+                        waiting.push(InboxItem::promotion(Section::WaitingForMe, p.id));
+                    } else {
+                        blocked.push(InboxItem::promotion(Section::Blocked, p.id));
+                    }
+                }
+                PromotionStatus::Deployed => {
+                    if p.deployment.as_ref().is_some_and(|d| now - d.at <= RECENT) {
+                        recent.push(InboxItem::promotion(Section::RecentlyPromoted, p.id));
+                    }
+                }
+                PromotionStatus::Ready
+                | PromotionStatus::Superseded
+                | PromotionStatus::Rejected
+                | PromotionStatus::DeployFailed => {}
+            }
+            if p.approvals.iter().any(|a| {
+                a.standing == Standing::Counted
+                    && a.expires_at > now
+                    && a.expires_at - now <= EXPIRING_SOON
+            }) {
+                expiring.push(InboxItem::promotion(Section::ExpiringSoon, p.id));
+            }
+        }
+        let mut rollback = Vec::new();
+        for (env, service, state) in self.services() {
+            let may = self
+                .policy
+                .environment(env)
+                .and_then(|e| e.rollback.as_ref())
+                .is_some_and(|r| r.roles.iter().any(|role| roles.contains(&role.as_str())));
+            if may && state.last_known_good().is_some() && state.running.is_some() {
+                rollback.push(InboxItem {
+                    section: Section::RollbackCandidates,
+                    target: Target::Service {
+                        environment: env.to_owned(),
+                        service: service.to_owned(),
+                    },
+                });
+            }
+        }
+        [waiting, blocked, expiring, recent, rollback].concat()
+    }
+}
+
+/// The promotion an entry is about, if any.
+pub fn entry_promotion(entry: &VerifiedEntry) -> Option<Digest> {
+    match &entry.statement.predicate {
+        Predicate::GateResult(g) => Some(g.promotion),
+        Predicate::Decision(d) => match &d.action {
+            DecisionAction::Approve { promotion }
+            | DecisionAction::Reject { promotion }
+            | DecisionAction::Waive { promotion, .. } => Some(*promotion),
+            DecisionAction::Revoke { .. } | DecisionAction::Rollback { .. } => None,
+        },
+        Predicate::Deployment(d) => match d.target {
+            crate::statement::DeploymentTarget::Promotion(id) => Some(id),
+            crate::statement::DeploymentTarget::Rollback(_) => None,
+        },
+        Predicate::PromotionRequest(_) | Predicate::Snapshot(_) | Predicate::Policy(_) => None,
+    }
+}
+
+/// The inbox's sections, in the order they are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Section {
+    WaitingForMe,
+    Blocked,
+    ExpiringSoon,
+    RecentlyPromoted,
+    RollbackCandidates,
+}
+
+/// What a row points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Promotion(Digest),
+    Service {
+        environment: String,
+        service: String,
+    },
+}
+
+/// One inbox row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxItem {
+    pub section: Section,
+    pub target: Target,
+}
+
+impl InboxItem {
+    fn promotion(section: Section, id: Digest) -> Self {
+        Self {
+            section,
+            target: Target::Promotion(id),
+        }
+    }
+}
+
+/// A release's version, or its short digest when the log names none.
+pub fn version_of(running: &Running) -> String {
+    running
+        .version
+        .clone()
+        .unwrap_or_else(|| running.artifact.short())
+}
+
+/// `2h 05m`, `3d 4h`, `42s`: a countdown a person reads at a glance.
+pub fn countdown(d: Duration) -> String {
+    let secs = d.whole_seconds();
+    if secs <= 0 {
+        return "expired".to_owned();
+    }
+    let (days, hours, minutes) = (secs / 86_400, (secs / 3600) % 24, (secs / 60) % 60);
+    if days > 0 {
+        format!("{days}d {hours}h")
+    } else if hours > 0 {
+        format!("{hours}h {minutes:02}m")
+    } else if minutes > 0 {
+        format!("{minutes}m")
+    } else {
+        format!("{secs}s")
+    }
+}
+
+/// RFC 3339 in whole seconds.
+pub fn when(t: OffsetDateTime) -> String {
+    let t = t.replace_nanosecond(0).unwrap_or(t);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
+}

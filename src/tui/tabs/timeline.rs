@@ -1,0 +1,44 @@
+//! Timeline tab: every entry of this promotion, in log order.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::tui::app::App;
+use crate::tui::component::Component;
+use crate::tui::data::when;
+
+#[derive(Debug)]
+pub struct Timeline;
+
+impl Component for Timeline {
+    fn draw(&self, app: &App, frame: &mut Frame<'_>, area: Rect) {
+        let (Some(p), Some(data)) = (app.selected_promotion(), &app.data) else {
+            return;
+        };
+        let t = &app.theme;
+        let lines: Vec<Line<'_>> = data
+            .timeline(&p.id)
+            .into_iter()
+            .map(|e| {
+                Line::from(vec![
+                    Span::styled(format!("{:>4} ", e.index), t.style("dim")),
+                    Span::styled(
+                        format!(
+                            "{} ",
+                            e.statement
+                                .signed_at()
+                                .map(|(_, at)| when(at))
+                                .unwrap_or_default()
+                        ),
+                        t.style("dim"),
+                    ),
+                    Span::styled(format!("{:<8} ", e.signer), t.style("text")),
+                    Span::raw(e.statement.summary()),
+                ])
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    }
+}
