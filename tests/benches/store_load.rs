@@ -30,6 +30,16 @@
 //! `postgres` or `sqlite,postgres`, the default; PostgreSQL is
 //! `TOLLGATE_TEST_DATABASE_URL`, by default the local
 //! `postgres://postgres@127.0.0.1:5432/test`).
+//!
+//! `TOLLGATE_LOAD_WITNESSES` (W, default 0): with W > 0 each run also
+//! starts W in-process `tollgate witness` servers (HTTPS on 127.0.0.1,
+//! their own runtime and state directory, as separate processes would be)
+//! and configures the store with them, `witness_quorum` = W, so every
+//! group commit is cosigned by all W before its entries are acknowledged.
+//! The run then checks that the checkpoint served last carries a valid
+//! cosignature by each. The ceiling stays the raw durable commit: no
+//! witnesses, and not the store's second write per commit that records the
+//! cosigned note.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -59,9 +69,14 @@ use tollgate::client::config::Trust;
 use tollgate::client::http::StoreClient;
 use tollgate::digest::Digest;
 use tollgate::keys::Signer;
-use tollgate::ledger::leaf_hash;
+use tollgate::keys::vkey::NoteVerifierKey;
+use tollgate::ledger::cosignature::{CosignerKey, find_cosignature};
+use tollgate::ledger::{Note, SignedCheckpoint, leaf_hash};
 use tollgate::store::server::{self, Limits};
+use tollgate::store::witnesses::{WitnessEndpoint, Witnesses};
 use tollgate::store::{DatabaseUrl, Store, StoreConfig, StoreStats};
+use tollgate::witness::state::StateDir;
+use tollgate::witness::{self, Witness};
 
 const SQLITE_SCHEMA: &str = include_str!("../../src/store/migrations/sqlite/0001_audit_store.sql");
 const POSTGRES_SCHEMA: &str =
@@ -99,6 +114,8 @@ struct Settings {
     clients: usize,
     seconds: u64,
     runs: usize,
+    /// Witnesses cosigning each group commit (0: none).
+    witnesses: usize,
     kinds: Vec<Kind>,
     pg_url: Option<String>,
 }
@@ -179,6 +196,95 @@ impl Db {
                 .unwrap();
             conn.close().await.unwrap();
         }
+    }
+}
+
+/// The witnesses of one run: `tollgate witness` servers on their own
+/// runtime, each with its own key, certificate and state directory.
+struct WitnessFleet {
+    runtime: tokio::runtime::Runtime,
+    running: Vec<witness::server::RunningWitness>,
+    endpoints: Vec<WitnessEndpoint>,
+    /// Witness state and TLS, removed once the witnesses stopped.
+    dirs: Vec<tempfile::TempDir>,
+}
+
+impl WitnessFleet {
+    /// Starts `count` witnesses of the log `log`; `None` for 0.
+    fn start(count: usize, log: &NoteVerifierKey) -> Option<WitnessFleet> {
+        if count == 0 {
+            return None;
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut fleet = WitnessFleet {
+            runtime,
+            running: Vec::with_capacity(count),
+            endpoints: Vec::with_capacity(count),
+            dirs: Vec::with_capacity(count),
+        };
+        for i in 1..=count {
+            let dir = tempfile::tempdir().unwrap();
+            let (identity, _) = tollgate::tls::self_signed(dir.path(), &[]).unwrap();
+            let signer = Signer::generate(&format!("load.test/witness-{i}"));
+            let key = CosignerKey::of_signer(&signer).unwrap();
+            let pin = *identity.fingerprint().as_bytes();
+            let witness = Arc::new(
+                Witness::open(signer, vec![log.clone()], StateDir::new(dir.path())).unwrap(),
+            );
+            let running = fleet
+                .runtime
+                .block_on(witness::server::start(
+                    witness,
+                    &identity,
+                    "127.0.0.1:0".parse().unwrap(),
+                ))
+                .unwrap();
+            fleet.endpoints.push(WitnessEndpoint {
+                url: format!("https://{}", running.addr),
+                key,
+                trust: Trust::Pin(pin),
+            });
+            fleet.running.push(running);
+            fleet.dirs.push(dir);
+        }
+        Some(fleet)
+    }
+
+    /// The store's witness configuration: every witness, quorum = all.
+    fn config(&self) -> Witnesses {
+        Witnesses::new(self.endpoints.clone(), self.endpoints.len()).unwrap()
+    }
+
+    /// Panics unless `checkpoint` carries a valid cosignature by each
+    /// witness.
+    fn assert_cosigned(&self, checkpoint: &SignedCheckpoint) {
+        let note = Note::parse(checkpoint.as_bytes()).unwrap();
+        for endpoint in &self.endpoints {
+            assert!(
+                find_cosignature(&note, &endpoint.key).unwrap().is_some(),
+                "the served checkpoint of size {} has no cosignature by {}",
+                checkpoint.checkpoint().size,
+                endpoint.key
+            );
+        }
+    }
+
+    fn shutdown(self) {
+        let WitnessFleet {
+            runtime,
+            running,
+            dirs,
+            ..
+        } = self;
+        runtime.block_on(async {
+            for witness in running {
+                witness.shutdown().await;
+            }
+        });
+        drop(dirs);
     }
 }
 
@@ -436,7 +542,12 @@ fn one_run(kind: Kind, settings: &Settings, run: usize, world: &mut common::Worl
         .unwrap();
 
     let log_signer = Signer::generate(common::ORIGIN);
-    let config = StoreConfig::new(db.url.clone(), world.policy.clone(), log_signer);
+    let fleet = WitnessFleet::start(
+        settings.witnesses,
+        &NoteVerifierKey::of_signer(&log_signer).unwrap(),
+    );
+    let mut config = StoreConfig::new(db.url.clone(), world.policy.clone(), log_signer);
+    config.witnesses = fleet.as_ref().map(WitnessFleet::config);
     let (store, running) = server_rt.block_on(async {
         let store = Store::open(config).await.unwrap();
         let running = server::start(
@@ -466,9 +577,14 @@ fn one_run(kind: Kind, settings: &Settings, run: usize, world: &mut common::Worl
         Duration::from_secs(settings.seconds),
     ));
     let stats = store.stats();
-    let checkpoint_len = store.checkpoint().as_bytes().len();
+    let served = store.checkpoint();
+    let checkpoint_len = served.as_bytes().len();
     server_rt.block_on(running.shutdown());
     drop(server_rt);
+    if let Some(fleet) = fleet {
+        fleet.assert_cosigned(&served);
+        fleet.shutdown();
+    }
 
     latencies.sort_unstable();
     let mut figures = Figures {
@@ -571,6 +687,15 @@ fn one_run(kind: Kind, settings: &Settings, run: usize, world: &mut common::Worl
     figures
 }
 
+/// Whether witnesses were on, for every summary line.
+fn witnesses_label(count: usize) -> String {
+    if count == 0 {
+        "witnesses OFF".to_owned()
+    } else {
+        format!("witnesses ON: {count}, quorum {count}")
+    }
+}
+
 fn main() {
     let kinds = std::env::var("TOLLGATE_LOAD_DB").unwrap_or_else(|_| "sqlite,postgres".into());
     let kinds: Vec<Kind> = kinds
@@ -587,13 +712,22 @@ fn main() {
         clients: env_or("TOLLGATE_LOAD_CLIENTS", 32),
         seconds: env_or("TOLLGATE_LOAD_SECONDS", 60),
         runs: env_or("TOLLGATE_LOAD_RUNS", 3),
+        witnesses: env_or("TOLLGATE_LOAD_WITNESSES", 0),
         kinds,
         pg_url,
     };
     let mut world = common::World::new();
     println!(
-        "store_load: {} clients over HTTPS (TLS, HTTP/1.1 keep-alive, RFC 9421-signed requests) on 127.0.0.1, durable commits; {} entries per run (bound {} s), {} run(s) per database; {} cores",
+        "store_load: {} clients over HTTPS (TLS, HTTP/1.1 keep-alive, RFC 9421-signed requests) on 127.0.0.1, durable commits; {}; {} entries per run (bound {} s), {} run(s) per database; {} cores",
         settings.clients,
+        if settings.witnesses == 0 {
+            witnesses_label(0)
+        } else {
+            format!(
+                "{} (in-process `tollgate witness` over HTTPS, cosigning every group commit)",
+                witnesses_label(settings.witnesses)
+            )
+        },
         settings.entries,
         settings.seconds,
         settings.runs,
@@ -611,9 +745,10 @@ fn main() {
         let failed: usize = runs.iter().map(|f| f.errors).sum();
         assert!(failed == 0, "{failed} submissions failed; see above");
         println!(
-            "{:<8} MEDIAN of {}: {:.0} entries/s, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, mean batch {:.1}; ceiling {:.0} transactions/s = {:.0} entries/s; pipeline/ceiling {:.2}",
+            "{:<8} MEDIAN of {} ({}): {:.0} entries/s, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, mean batch {:.1}; ceiling {:.0} transactions/s = {:.0} entries/s; pipeline/ceiling {:.2}",
             kind.name(),
             runs.len(),
+            witnesses_label(settings.witnesses),
             rate,
             med(&|f| ms(f.p50)),
             med(&|f| ms(f.p99)),
@@ -626,7 +761,8 @@ fn main() {
         if kind == Kind::Sqlite {
             let p99 = med(&|f| ms(f.p99));
             println!(
-                "sqlite   budget (DESIGN §7: ≥ 5000 entries/s, p99 ≤ 50 ms): {}",
+                "sqlite   budget (DESIGN §7: ≥ 5000 entries/s, p99 ≤ 50 ms; {}): {}",
+                witnesses_label(settings.witnesses),
                 if rate >= 5000.0 && p99 <= 50.0 {
                     "MET"
                 } else {
