@@ -173,12 +173,13 @@ fn log_proof_prints_an_offline_proof_that_verifies() {
     assert_eq!(value["size"], 5);
 }
 
-#[test]
-fn the_events_stream_announces_new_checkpoints() {
-    let world = World::new();
-    let s = Served::start(&world, Db::Sqlite);
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let signer = file::read(std::path::Path::new(&key_of(&s, "bob"))).unwrap();
+/// Opens `/v1/events` as bob, with `Last-Event-ID` when given.
+fn open_events(
+    s: &Served,
+    runtime: &tokio::runtime::Runtime,
+    last_event_id: Option<u64>,
+) -> reqwest::Response {
+    let signer = file::read(std::path::Path::new(&key_of(s, "bob"))).unwrap();
     let tls = tls_config(&Trust::Pin(parse_pin(&s.pin).unwrap())).unwrap();
     let http = reqwest::Client::builder()
         .use_preconfigured_tls(tls)
@@ -192,7 +193,10 @@ fn the_events_stream_announces_new_checkpoints() {
     for (name, value) in headers {
         request = request.header(name, value);
     }
-    let mut response = runtime.block_on(request.send()).unwrap();
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id.to_string());
+    }
+    let response = runtime.block_on(request.send()).unwrap();
     assert_eq!(response.status(), 200);
     assert!(
         response.headers()["content-type"]
@@ -200,8 +204,31 @@ fn the_events_stream_announces_new_checkpoints() {
             .unwrap()
             .starts_with("text/event-stream")
     );
+    response
+}
 
-    let digest = tollgate::digest::Digest::of(b"sse").to_string();
+/// Reads the stream until `wanted` is in it (10 s at most).
+fn read_until(
+    runtime: &tokio::runtime::Runtime,
+    response: &mut reqwest::Response,
+    wanted: &str,
+) -> String {
+    let mut seen = String::new();
+    runtime.block_on(async {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !seen.contains(wanted) {
+            let chunk = tokio::time::timeout_at(deadline, response.chunk())
+                .await
+                .unwrap_or_else(|_| panic!("{wanted:?} within 10 s; saw {seen:?}"))
+                .unwrap();
+            seen.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        }
+    });
+    seen
+}
+
+fn request_web(s: &Served, version: &str) {
+    let digest = tollgate::digest::Digest::of(version.as_bytes()).to_string();
     s.expect(
         0,
         "ci-main",
@@ -211,25 +238,45 @@ fn the_events_stream_announces_new_checkpoints() {
             "--service",
             "web",
             "--version",
-            "1",
+            version,
             "--digest",
             &digest,
             "--to",
             "dev",
         ],
     );
-    let mut seen = String::new();
-    runtime.block_on(async {
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-        while !seen.contains("event: checkpoint") || !seen.contains("data: 1") {
-            let chunk = tokio::time::timeout_at(deadline, response.chunk())
-                .await
-                .expect("an event within 10 s")
-                .unwrap();
-            seen.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
-        }
-    });
+}
+
+#[test]
+fn the_events_stream_announces_new_checkpoints() {
+    let world = World::new();
+    let s = Served::start(&world, Db::Sqlite);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut response = open_events(&s, &runtime, None);
+    // The current checkpoint comes at once, its tree size as the event id.
+    read_until(&runtime, &mut response, "id: 0");
+    request_web(&s, "1");
+    let seen = read_until(&runtime, &mut response, "id: 1");
+    assert!(seen.contains("event: checkpoint"), "{seen}");
     assert!(seen.contains("data: audit.test/tollgate"), "{seen}");
+}
+
+#[test]
+fn a_new_subscriber_gets_the_current_checkpoint_and_resumes_from_last_event_id() {
+    let world = World::new();
+    let s = Served::start(&world, Db::Sqlite);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    request_web(&s, "1");
+    request_web(&s, "2");
+    // Nothing new is committed: a new subscriber still learns size 2.
+    let mut fresh = open_events(&s, &runtime, None);
+    let seen = read_until(&runtime, &mut fresh, "id: 2");
+    assert!(seen.contains("data: 2"), "{seen}");
+    // Resuming from size 2: no repeat of it, the next commit is size 3.
+    let mut resumed = open_events(&s, &runtime, Some(2));
+    request_web(&s, "3");
+    let seen = read_until(&runtime, &mut resumed, "id: 3");
+    assert!(!seen.contains("id: 2"), "{seen}");
 }
 
 #[test]

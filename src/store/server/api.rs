@@ -310,15 +310,51 @@ pub async fn get_evidence(
     }
 }
 
-pub async fn events(State(state): State<AppState>) -> Result<Response, ApiError> {
+fn checkpoint_event(checkpoint: &crate::ledger::SignedCheckpoint) -> Event {
+    Event::default()
+        .event("checkpoint")
+        .id(checkpoint.checkpoint().size.to_string())
+        .data(String::from_utf8_lossy(checkpoint.as_bytes()))
+}
+
+/// `GET /v1/events`: server-sent checkpoints, each with the tree size as its
+/// event id. A new subscriber gets the current checkpoint at once (unless
+/// its `Last-Event-ID` already covers it); a subscriber too slow for the
+/// broadcast gets the latest checkpoint instead of the ones it missed, so a
+/// client always sees the size jump and fetches the missing range. Sizes
+/// only grow on one stream.
+pub async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     fresh(&state).await?;
-    let stream = BroadcastStream::new(state.store.subscribe()).filter_map(|item| async move {
-        let checkpoint = item.ok()?;
-        let text = String::from_utf8_lossy(checkpoint.as_bytes()).into_owned();
-        Some(Ok::<_, std::convert::Infallible>(
-            Event::default().event("checkpoint").data(text),
-        ))
-    });
+    let last_seen = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    // Subscribe first, so nothing committed after the current checkpoint
+    // is read can fall between the two.
+    let updates = BroadcastStream::new(state.store.subscribe());
+    let store = state.store.clone();
+    let current = store.checkpoint();
+    let stream = futures_util::stream::iter([Ok(current)])
+        .chain(updates)
+        .scan(last_seen, move |sent, item| {
+            let checkpoint = match item {
+                Ok(checkpoint) => checkpoint,
+                // Lagged: what was missed is covered by the latest one.
+                Err(_) => store.checkpoint(),
+            };
+            let size = checkpoint.checkpoint().size;
+            let new = sent.is_none_or(|sent| size > sent);
+            if new {
+                *sent = Some(size);
+            }
+            std::future::ready(Some(
+                new.then(|| Ok::<_, std::convert::Infallible>(checkpoint_event(&checkpoint))),
+            ))
+        })
+        .filter_map(std::future::ready);
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response())
