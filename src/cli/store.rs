@@ -223,18 +223,12 @@ impl Session {
     }
 
     fn check_receipt(&self, receipt: &Receipt, bytes: &[u8]) -> CommandResult {
-        let checkpoint = SignedCheckpoint::parse_and_verify(
-            receipt.checkpoint.as_bytes(),
-            &self.config.log_vkey,
-        )
-        .map_err(|e| CommandError::Refused(messages::bad_receipt(&e.to_string())))?;
-        sync::check_witnesses(&self.config, &checkpoint)?;
-        let proof = receipt
-            .proof()
-            .map_err(|e| CommandError::Refused(messages::bad_receipt(&e)))?;
-        let c = checkpoint.checkpoint();
-        verify_inclusion(receipt.index, c.size, &leaf_hash(bytes), &proof, &c.root)
-            .map_err(|e| CommandError::Refused(messages::bad_receipt(&e.to_string())))
+        crate::client::receipts::verify_receipt(&self.config, receipt, bytes).map_err(|e| match e {
+            crate::client::receipts::ReceiptError::Invalid(problem) => {
+                CommandError::Refused(messages::bad_receipt(&problem))
+            }
+            crate::client::receipts::ReceiptError::Sync(e) => e.into(),
+        })
     }
 }
 
