@@ -155,6 +155,7 @@ impl Folder {
             Predicate::Policy(_) => {}
         }
         self.seen.insert(entry.id);
+        self.state.size = self.state.size.max(entry.index + 1);
         Ok(())
     }
 
