@@ -37,12 +37,45 @@ pub fn is_valid_key_name(name: &str) -> bool {
 
 /// `SHA-256(name ‖ 0x0A ‖ 0x01 ‖ pubkey)[:4]`, big-endian.
 pub fn note_key_id(name: &str, key: &PublicKey) -> u32 {
+    typed_key_id(name, ED25519_SIGNATURE_TYPE, key)
+}
+
+/// A signed-note key id for any key type: `SHA-256(name ‖ 0x0A ‖ type ‖
+/// pubkey)[:4]`, big-endian (C2SP signed-note; cosignature/v1 uses 0x04).
+pub fn typed_key_id(name: &str, key_type: u8, key: &PublicKey) -> u32 {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
-    h.update([b'\n', ED25519_SIGNATURE_TYPE]);
+    h.update([b'\n', key_type]);
     h.update(key.as_bytes());
     let d = h.finalize();
     u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+}
+
+/// The vkey text `<name>+<hex id>+<base64(type ‖ key)>`.
+pub fn vkey_text(name: &str, id: u32, key_type: u8, key: &PublicKey) -> String {
+    let mut typed = Vec::with_capacity(33);
+    typed.push(key_type);
+    typed.extend_from_slice(key.as_bytes());
+    format!("{name}+{id:08x}+{}", encoding::encode(&typed))
+}
+
+/// The parts of a vkey text, checked for shape only: name, key id, key
+/// type byte and raw key bytes. `None` when it is not of that shape.
+pub fn split_vkey(text: &str) -> Option<(&str, u32, u8, Vec<u8>)> {
+    // Standard base64 may itself contain `+`: split off the name and the
+    // id only, as Go's `note.NewVerifier` does.
+    let mut parts = text.splitn(3, '+');
+    let (name, id_hex, key_b64) = (parts.next()?, parts.next()?, parts.next()?);
+    if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let id = u32::from_str_radix(id_hex, 16).ok()?;
+    let mut typed = encoding::decode_standard(key_b64).ok()?;
+    if typed.is_empty() {
+        return None;
+    }
+    let key_type = typed.remove(0);
+    Some((name, id, key_type, typed))
 }
 
 /// A trusted note verifier: the name, key id and full public key.
@@ -85,16 +118,12 @@ impl NoteVerifierKey {
 
 impl fmt::Display for NoteVerifierKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut typed = Vec::with_capacity(33);
-        typed.push(ED25519_SIGNATURE_TYPE);
-        typed.extend_from_slice(self.key.as_bytes());
-        write!(
-            f,
-            "{}+{:08x}+{}",
-            self.name,
+        f.write_str(&vkey_text(
+            &self.name,
             self.id,
-            encoding::encode(&typed)
-        )
+            ED25519_SIGNATURE_TYPE,
+            &self.key,
+        ))
     }
 }
 
@@ -108,23 +137,12 @@ impl FromStr for NoteVerifierKey {
     type Err = VkeyError;
 
     fn from_str(text: &str) -> Result<Self, VkeyError> {
-        let bad = || VkeyError::BadFormat(text.to_owned());
-        // Standard base64 may itself contain `+`: split off the name and the
-        // id only, as Go's `note.NewVerifier` does.
-        let mut parts = text.splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(bad());
-        };
-        if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(bad());
-        }
-        let id = u32::from_str_radix(id_hex, 16).map_err(|_| bad())?;
-        let typed = encoding::decode_standard(key_b64).map_err(|_| bad())?;
-        let (&sig_type, raw) = typed.split_first().ok_or_else(bad)?;
+        let (name, id, sig_type, raw) =
+            split_vkey(text).ok_or_else(|| VkeyError::BadFormat(text.to_owned()))?;
         if sig_type != ED25519_SIGNATURE_TYPE {
             return Err(VkeyError::UnsupportedType(text.to_owned(), sig_type));
         }
+        let raw = raw.as_slice();
         let verifier = Self::new(name, PublicKey::from_bytes(raw)?)?;
         if verifier.id != id {
             return Err(VkeyError::WrongKeyId(text.to_owned(), id, verifier.id));

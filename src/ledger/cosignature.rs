@@ -17,11 +17,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use ed25519_dalek::{Signature, Signer as _};
-use sha2::{Digest as _, Sha256};
 
 use super::note::{Note, NoteError};
 use crate::encoding;
-use crate::keys::vkey::is_valid_key_name;
+use crate::keys::vkey::{is_valid_key_name, split_vkey, typed_key_id, vkey_text};
 use crate::keys::{KeyError, PublicKey, Signer};
 
 /// The signed-note signature type of `cosignature/v1` (Ed25519, timestamped).
@@ -65,12 +64,7 @@ pub struct CosignerKey {
 
 /// `SHA-256(name ‖ 0x0A ‖ 0x04 ‖ pubkey)[:4]`, big-endian.
 pub fn cosigner_key_id(name: &str, key: &PublicKey) -> u32 {
-    let mut h = Sha256::new();
-    h.update(name.as_bytes());
-    h.update([b'\n', COSIGNATURE_V1_TYPE]);
-    h.update(key.as_bytes());
-    let d = h.finalize();
-    u32::from_be_bytes([d[0], d[1], d[2], d[3]])
+    typed_key_id(name, COSIGNATURE_V1_TYPE, key)
 }
 
 impl CosignerKey {
@@ -105,16 +99,12 @@ impl CosignerKey {
 
 impl fmt::Display for CosignerKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut typed = Vec::with_capacity(33);
-        typed.push(COSIGNATURE_V1_TYPE);
-        typed.extend_from_slice(self.key.as_bytes());
-        write!(
-            f,
-            "{}+{:08x}+{}",
-            self.name,
+        f.write_str(&vkey_text(
+            &self.name,
             self.id,
-            encoding::encode(&typed)
-        )
+            COSIGNATURE_V1_TYPE,
+            &self.key,
+        ))
     }
 }
 
@@ -128,22 +118,12 @@ impl FromStr for CosignerKey {
     type Err = CosignatureError;
 
     fn from_str(text: &str) -> Result<Self, CosignatureError> {
-        let bad = || CosignatureError::BadVkey(text.to_owned());
-        // Base64 may contain `+`: split off the name and the id only.
-        let mut parts = text.splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(bad());
-        };
-        if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(bad());
-        }
-        let id = u32::from_str_radix(id_hex, 16).map_err(|_| bad())?;
-        let typed = encoding::decode_standard(key_b64).map_err(|_| bad())?;
-        let (&sig_type, raw) = typed.split_first().ok_or_else(bad)?;
+        let (name, id, sig_type, raw) =
+            split_vkey(text).ok_or_else(|| CosignatureError::BadVkey(text.to_owned()))?;
         if sig_type != COSIGNATURE_V1_TYPE {
             return Err(CosignatureError::WrongType(text.to_owned(), sig_type));
         }
+        let raw = raw.as_slice();
         let key = Self::new(name, PublicKey::from_bytes(raw)?)?;
         if key.id != id {
             return Err(CosignatureError::WrongKeyId(text.to_owned(), id, key.id));
