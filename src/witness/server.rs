@@ -12,8 +12,6 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -21,7 +19,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::Witness;
 use super::protocol::Rejection;
-use crate::store::server::ServeError;
+use crate::store::server::{Front, ServeError, serve_https};
 use crate::tls::Identity;
 
 /// Largest request body: 63 proof lines and a checkpoint with many
@@ -29,6 +27,11 @@ use crate::tls::Identity;
 const MAX_BODY_BYTES: usize = 64 * 1024;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once (a witness answers one small request per
+/// checkpoint of each log it watches).
+const MAX_CONNECTIONS: usize = 256;
+/// How long a stop waits for requests in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// The content type of a 409 answer: the size last cosigned.
 pub const TLOG_SIZE: &str = "text/x.tlog.size";
@@ -130,29 +133,13 @@ pub async fn start(
         source,
     })?;
     let app = router(witness);
-    let (stop, mut stopped) = watch::channel(false);
-    let task = tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = stopped.changed() => break,
-                accepted = listener.accept() => {
-                    let Ok((tcp, _peer)) = accepted else { continue };
-                    let _ = tcp.set_nodelay(true);
-                    let acceptor = acceptor.clone();
-                    let service = TowerToHyperService::new(app.clone());
-                    tokio::spawn(async move {
-                        let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await else {
-                            return;
-                        };
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .timer(TokioTimer::new())
-                            .header_read_timeout(HEADER_TIMEOUT)
-                            .serve_connection(TokioIo::new(tls), service)
-                            .await;
-                    });
-                }
-            }
-        }
-    });
+    let (stop, stopped) = watch::channel(false);
+    let front = Front {
+        max_connections: MAX_CONNECTIONS,
+        handshake_timeout: HANDSHAKE_TIMEOUT,
+        header_timeout: HEADER_TIMEOUT,
+        shutdown_grace: SHUTDOWN_GRACE,
+    };
+    let task = tokio::spawn(serve_https(listener, acceptor, app, front, stopped));
     Ok(RunningWitness { addr, stop, task })
 }

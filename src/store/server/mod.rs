@@ -156,66 +156,95 @@ pub async fn start(
         )),
     };
     let app = router(state);
-    let (stop, mut stopped) = watch::channel(false);
-    let connections = Arc::new(Semaphore::new(
-        limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
-    ));
+    let (stop, stopped) = watch::channel(false);
+    let front = Front {
+        max_connections: limits.max_connections,
+        handshake_timeout: limits.handshake_timeout,
+        header_timeout: limits.header_timeout,
+        shutdown_grace: limits.shutdown_grace,
+    };
     let task = tokio::spawn(async move {
-        let graceful = GracefulShutdown::new();
-        let mut backoff = AcceptBackoff::default();
-        loop {
-            // A connection slot first: at the limit, new connections wait
-            // in the kernel's backlog rather than costing memory here.
-            let slot = tokio::select! {
-                _ = stopped.changed() => break,
-                slot = Arc::clone(&connections).acquire_owned() => slot,
-            };
-            let Ok(slot) = slot else { break };
-            let accepted = tokio::select! {
-                _ = stopped.changed() => break,
-                accepted = listener.accept() => accepted,
-            };
-            let tcp = match accepted {
-                Ok((tcp, _peer)) => {
-                    backoff.reset();
-                    tcp
-                }
-                Err(error) => {
-                    // Out of file descriptors (or any other accept error):
-                    // wait before trying again instead of spinning.
-                    let wait = backoff.next();
-                    tracing::warn!(%error, wait_ms = wait.as_millis(), "cannot accept a connection; waiting before trying again");
-                    drop(slot);
-                    tokio::select! {
-                        _ = stopped.changed() => break,
-                        () = tokio::time::sleep(wait) => continue,
-                    }
-                }
-            };
-            let _ = tcp.set_nodelay(true);
-            let acceptor = acceptor.clone();
-            let service = TowerToHyperService::new(app.clone());
-            let limits = limits.clone();
-            let watcher = graceful.watcher();
-            tokio::spawn(async move {
-                let _slot = slot;
-                let Ok(Ok(tls)) =
-                    tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)).await
-                else {
-                    return;
-                };
-                let connection = hyper::server::conn::http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(limits.header_timeout)
-                    .serve_connection(TokioIo::new(tls), service);
-                let _ = watcher.watch(connection).await;
-            });
-        }
-        drop(listener);
-        let _ = tokio::time::timeout(limits.shutdown_grace, graceful.shutdown()).await;
+        serve_https(listener, acceptor, app, front, stopped).await;
         store.close().await;
     });
     Ok(RunningServer { addr, stop, task })
+}
+
+/// How a TLS front serves connections.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Front {
+    pub max_connections: usize,
+    pub handshake_timeout: Duration,
+    pub header_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+/// Serves `app` over TLS on `listener` until `stopped` changes, for the
+/// store and the witness alike: at most `max_connections` at once (the rest
+/// wait in the kernel's backlog), accept errors back off instead of
+/// spinning, handshakes and request headers are timed out, and a stop lets
+/// requests in flight finish within the grace period.
+pub(crate) async fn serve_https(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    app: Router,
+    front: Front,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let connections = Arc::new(Semaphore::new(
+        front.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+    ));
+    let graceful = GracefulShutdown::new();
+    let mut backoff = AcceptBackoff::default();
+    loop {
+        // A connection slot first: at the limit, new connections wait in
+        // the kernel's backlog rather than costing memory here.
+        let slot = tokio::select! {
+            _ = stopped.changed() => break,
+            slot = Arc::clone(&connections).acquire_owned() => slot,
+        };
+        let Ok(slot) = slot else { break };
+        let accepted = tokio::select! {
+            _ = stopped.changed() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let tcp = match accepted {
+            Ok((tcp, _peer)) => {
+                backoff.reset();
+                tcp
+            }
+            Err(error) => {
+                // Out of file descriptors (or any other accept error): wait
+                // before trying again instead of spinning.
+                let wait = backoff.next();
+                tracing::warn!(%error, wait_ms = wait.as_millis(), "cannot accept a connection; waiting before trying again");
+                drop(slot);
+                tokio::select! {
+                    _ = stopped.changed() => break,
+                    () = tokio::time::sleep(wait) => continue,
+                }
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        let service = TowerToHyperService::new(app.clone());
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let _slot = slot;
+            let Ok(Ok(tls)) =
+                tokio::time::timeout(front.handshake_timeout, acceptor.accept(tcp)).await
+            else {
+                return;
+            };
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(front.header_timeout)
+                .serve_connection(TokioIo::new(tls), service);
+            let _ = watcher.watch(connection).await;
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(front.shutdown_grace, graceful.shutdown()).await;
 }
 
 /// Waits after failed accepts: 10 ms, doubling to at most 1 s, back to the
