@@ -13,6 +13,7 @@ pub mod durable;
 pub mod encoding;
 pub mod envelope;
 pub mod evidence;
+pub mod https;
 pub mod httpsig;
 pub mod keys;
 pub mod ledger;

@@ -19,7 +19,8 @@ use tokio_rustls::TlsAcceptor;
 
 use super::Witness;
 use super::protocol::Rejection;
-use crate::store::server::{Front, ServeError, serve_https};
+use crate::https::{Front, serve_https};
+use crate::store::server::ServeError;
 use crate::tls::Identity;
 
 /// Largest request body: 63 proof lines and a checkpoint with many
