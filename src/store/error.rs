@@ -1,6 +1,6 @@
 //! Every user-facing string of the store core: why a submission or an
 //! upload was refused ([`Refused`]: message, HTTP status, stable code and
-//! remediation) and why the store cannot run ([`StoreError`]).
+//! remediation) and why the store cannot run ([`DatabaseError`]).
 
 use std::path::PathBuf;
 
@@ -185,7 +185,7 @@ impl Refused {
 
 /// Why the store cannot open or serve from its database.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub enum DatabaseError {
     #[error("cannot connect to the database {database}: {source}")]
     Connect {
         database: String,

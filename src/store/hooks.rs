@@ -25,7 +25,7 @@ use crate::keys::vkey::note_key_id;
 use crate::state::{PromotionStatus, State};
 use crate::statement::new_nonce;
 
-use super::StoreError;
+use super::DatabaseError;
 use super::pipeline::HookFold;
 use super::storage::AppendTx;
 
@@ -231,7 +231,7 @@ impl HookDispatcher {
     pub async fn start(
         store: super::Store,
         receivers: Vec<HookReceiver>,
-    ) -> Result<Self, super::StoreError> {
+    ) -> Result<Self, super::DatabaseError> {
         let mut already: BTreeSet<String> = store
             .hook_deliveries()
             .await?
@@ -349,7 +349,7 @@ async fn dispatch(
 async fn advance(
     store: &super::Store,
     cursor: &mut Cursor,
-) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+) -> Result<Vec<(String, Vec<u8>)>, DatabaseError> {
     let storage = &store.shared().storage;
     // Most of the way without the lock.
     let target = storage.hook_cursor().await?;
@@ -400,7 +400,7 @@ async fn claim_after(
     cursor: &mut Cursor,
     from: u64,
     seen: &mut Vec<String>,
-) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+) -> Result<Vec<(String, Vec<u8>)>, DatabaseError> {
     let end = tx.size().await?;
     let rows = tx.entries_between(from, end).await?;
     let mut claimed = Vec::new();
@@ -442,7 +442,10 @@ async fn claim_after(
 }
 
 /// Folds rows without claiming anything; their notifications are known.
-fn silent(cursor: &mut Cursor, rows: Vec<super::storage::StoredEntry>) -> Result<(), StoreError> {
+fn silent(
+    cursor: &mut Cursor,
+    rows: Vec<super::storage::StoredEntry>,
+) -> Result<(), DatabaseError> {
     for (_, at) in cursor.replay.apply(rows)? {
         if let Some(at) = at {
             cursor.last_time = cursor.last_time.max(at);

@@ -36,7 +36,7 @@ use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-pub use error::{Refused, StoreError};
+pub use error::{DatabaseError, Refused};
 pub use storage::{DatabaseUrl, Storage};
 
 use crate::digest::Digest;
@@ -139,7 +139,7 @@ struct Inner {
 impl Store {
     /// Opens (creating and migrating if needed) the store's database,
     /// verifies the whole log, and starts the committer.
-    pub async fn open(config: StoreConfig) -> Result<Store, StoreError> {
+    pub async fn open(config: StoreConfig) -> Result<Store, DatabaseError> {
         let StoreConfig {
             database,
             genesis_policy,
@@ -149,14 +149,14 @@ impl Store {
             witnesses,
         } = config;
         if log_signer.name() != genesis_policy.origin {
-            return Err(StoreError::Config(format!(
+            return Err(DatabaseError::Config(format!(
                 "the log key is named `{}` but the policy's origin is `{}`; checkpoints are signed under the origin, so the log key must carry its name",
                 log_signer.name(),
                 genesis_policy.origin
             )));
         }
         let log_key = NoteVerifierKey::of_signer(&log_signer)
-            .map_err(|e| StoreError::Config(format!("the log key cannot sign notes: {e}")))?;
+            .map_err(|e| DatabaseError::Config(format!("the log key cannot sign notes: {e}")))?;
         let storage = Storage::connect(&database).await?;
         pin(&storage, "origin", &genesis_policy.origin).await?;
         pin(
@@ -181,7 +181,7 @@ impl Store {
             }
             loader = tokio::task::spawn_blocking(move || loader.load(rows, pos).map(|()| loader))
                 .await
-                .map_err(|e| StoreError::Config(format!("loading the log stopped: {e}")))??;
+                .map_err(|e| DatabaseError::Config(format!("loading the log stopped: {e}")))??;
             pos += count;
         }
         let size = loader.tree.len();
@@ -189,14 +189,14 @@ impl Store {
             Some((stored_size, bytes)) => {
                 let signed =
                     SignedCheckpoint::parse_and_verify(&bytes, &log_key).map_err(|source| {
-                        StoreError::CheckpointUnverifiable {
+                        DatabaseError::CheckpointUnverifiable {
                             size: stored_size,
                             source,
                         }
                     })?;
                 let claimed = signed.checkpoint();
                 if claimed.size > size || stored_size > size {
-                    return Err(StoreError::EntriesMissing {
+                    return Err(DatabaseError::EntriesMissing {
                         entries: size,
                         checkpoint: claimed.size.max(stored_size),
                     });
@@ -204,9 +204,9 @@ impl Store {
                 let computed = loader
                     .tree
                     .root_at(claimed.size)
-                    .map_err(|e| StoreError::Config(format!("cannot rebuild the tree: {e}")))?;
+                    .map_err(|e| DatabaseError::Config(format!("cannot rebuild the tree: {e}")))?;
                 if claimed.size != stored_size || computed != claimed.root {
-                    return Err(StoreError::CheckpointMismatch {
+                    return Err(DatabaseError::CheckpointMismatch {
                         size: stored_size,
                         stored: crate::encoding::encode(&claimed.root),
                         computed: crate::encoding::encode(&computed),
@@ -348,7 +348,7 @@ impl Store {
     /// returns. Every read of the log calls this first, so a client reading
     /// through several instances behind a load balancer never sees the log
     /// shrink.
-    pub async fn catch_up(&self) -> Result<(), StoreError> {
+    pub async fn catch_up(&self) -> Result<(), DatabaseError> {
         let committed = self.shared().storage.size().await?;
         let served = read(&self.shared().published).size();
         if committed <= served {
@@ -359,18 +359,18 @@ impl Store {
             .queue
             .send(Command::CatchUp(reply))
             .await
-            .map_err(|_| StoreError::Closed)?;
+            .map_err(|_| DatabaseError::Closed)?;
         let _ = answer.await;
         let served = read(&self.shared().published).size();
         if served < committed {
-            return Err(StoreError::Behind { served, committed });
+            return Err(DatabaseError::Behind { served, committed });
         }
         Ok(())
     }
 
     /// Envelope bytes of entries `start..end` (end exclusive), at most
     /// [`MAX_ENTRIES_PER_CALL`], never past the latest checkpoint.
-    pub async fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+    pub async fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, DatabaseError> {
         let size = read(&self.shared().published).size();
         let end = end
             .min(size)
@@ -479,7 +479,7 @@ impl Store {
     pub async fn get_evidence(
         &self,
         digest: &Digest,
-    ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+    ) -> Result<Option<(String, Vec<u8>)>, DatabaseError> {
         self.shared().storage.get_evidence(digest.as_bytes()).await
     }
 
@@ -502,7 +502,7 @@ impl Store {
         attempt: u32,
         status: Option<u16>,
         error: Option<&str>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DatabaseError> {
         let at = OffsetDateTime::now_utc().unix_timestamp() * 1000;
         self.shared()
             .storage
@@ -511,7 +511,7 @@ impl Store {
     }
 
     /// Every recorded deploy-hook delivery attempt, oldest first.
-    pub async fn hook_deliveries(&self) -> Result<Vec<storage::HookDelivery>, StoreError> {
+    pub async fn hook_deliveries(&self) -> Result<Vec<storage::HookDelivery>, DatabaseError> {
         self.shared().storage.hook_deliveries().await
     }
 
@@ -533,10 +533,10 @@ impl Store {
 }
 
 /// Pins `value` under `what` on first start; refuses a different value later.
-async fn pin(storage: &Storage, what: &'static str, value: &str) -> Result<(), StoreError> {
+async fn pin(storage: &Storage, what: &'static str, value: &str) -> Result<(), DatabaseError> {
     let stored = storage.pin_meta(what, value).await?;
     if stored != value {
-        return Err(StoreError::Pinned {
+        return Err(DatabaseError::Pinned {
             what,
             stored,
             configured: value.to_owned(),

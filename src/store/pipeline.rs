@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::Acknowledgement;
-use super::error::{Refused, StoreError};
+use super::error::{DatabaseError, Refused};
 use super::storage::{NewEntry, Storage, StoredEntry};
 use crate::digest::Digest;
 use crate::envelope::{Envelope, EnvelopeError};
@@ -345,7 +345,7 @@ impl Loader {
     }
 
     /// Loads committed entries starting at `first` (see [`load_rows`]).
-    pub fn load(&mut self, rows: Vec<StoredEntry>, first: u64) -> Result<(), StoreError> {
+    pub fn load(&mut self, rows: Vec<StoredEntry>, first: u64) -> Result<(), DatabaseError> {
         for appended in load_rows(&mut self.work, rows, first)? {
             self.tree.append(appended.leaf);
             self.ids.insert(appended.entry.id, appended.entry.index);
@@ -378,7 +378,7 @@ impl HookFold {
     pub fn apply(
         &mut self,
         rows: Vec<StoredEntry>,
-    ) -> Result<Vec<(u64, Option<OffsetDateTime>)>, StoreError> {
+    ) -> Result<Vec<(u64, Option<OffsetDateTime>)>, DatabaseError> {
         let first = self.work.size();
         Ok(load_rows(&mut self.work, rows, first)?
             .iter()
@@ -410,13 +410,13 @@ fn load_rows(
     work: &mut Work,
     rows: Vec<StoredEntry>,
     first: u64,
-) -> Result<Vec<Appended>, StoreError> {
+) -> Result<Vec<Appended>, DatabaseError> {
     let mut bodies = Vec::with_capacity(rows.len());
     let mut columns = Vec::with_capacity(rows.len());
     for (offset, row) in rows.into_iter().enumerate() {
         let expected = first + offset as u64;
         if row.index != expected {
-            return Err(StoreError::Gap {
+            return Err(DatabaseError::Gap {
                 expected,
                 found: row.index,
             });
@@ -428,20 +428,20 @@ fn load_rows(
     let loaded = work
         .replay
         .extend(&bodies)
-        .map_err(|e| StoreError::CorruptEntry {
+        .map_err(|e| DatabaseError::CorruptEntry {
             index: e.index(),
             problem: format!("it does not verify under the policy in force at that point ({e})"),
         })?;
     if let Some(refused) = work.replay.refused().get(before) {
         // The store refuses what the rules refuse; one in the log means the
         // database was written behind its back or under other rules.
-        return Err(StoreError::CorruptEntry {
+        return Err(DatabaseError::CorruptEntry {
             index: refused.index,
             problem: format!("the rules refuse it ({})", refused.reason),
         });
     }
     for (appended, (entry_id, leaf)) in loaded.iter().zip(&columns) {
-        let corrupt = |problem: &str| StoreError::CorruptEntry {
+        let corrupt = |problem: &str| DatabaseError::CorruptEntry {
             index: appended.entry.index,
             problem: problem.to_owned(),
         };
@@ -609,12 +609,12 @@ async fn try_commit(
     work: &mut Work,
     jobs: &mut [Job],
     outcomes: &mut Vec<Outcome>,
-) -> Result<(), StoreError> {
+) -> Result<(), DatabaseError> {
     let mut tx = shared.storage.begin_append().await?;
     let committed = tx.size().await?;
     let base = work.size();
     if committed < base {
-        return Err(StoreError::EntriesMissing {
+        return Err(DatabaseError::EntriesMissing {
             entries: committed,
             checkpoint: base,
         });
@@ -674,7 +674,7 @@ async fn try_commit(
         published
             .tree
             .root_at(size)
-            .map_err(|e| StoreError::CorruptEntry {
+            .map_err(|e| DatabaseError::CorruptEntry {
                 index: size,
                 problem: e.to_string(),
             })?

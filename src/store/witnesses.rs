@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 
-use super::error::StoreError;
+use super::error::DatabaseError;
 use crate::keys::vkey::NoteVerifierKey;
 use crate::ledger::cosignature::{CosignerKey, find_cosignature};
 use crate::ledger::{Hash, Note, SignedCheckpoint};
@@ -69,9 +69,9 @@ pub type ProofSource<'a> = dyn Fn(u64) -> Result<Vec<Hash>, String> + Sync + 'a;
 impl Witnesses {
     /// Checks the list and the quorum (1 ≤ quorum ≤ witnesses) and builds
     /// one HTTPS client per witness.
-    pub fn new(list: Vec<WitnessEndpoint>, quorum: usize) -> Result<Self, StoreError> {
+    pub fn new(list: Vec<WitnessEndpoint>, quorum: usize) -> Result<Self, DatabaseError> {
         if quorum == 0 || quorum > list.len() {
-            return Err(StoreError::Config(format!(
+            return Err(DatabaseError::Config(format!(
                 "witness_quorum is {quorum} but {} witnesses are configured; set it between 1 and the number of [[witnesses]]",
                 list.len()
             )));
@@ -79,13 +79,13 @@ impl Witnesses {
         let mut endpoints = Vec::with_capacity(list.len());
         for w in list {
             if endpoints.iter().any(|e: &Endpoint| e.key == w.key) {
-                return Err(StoreError::Config(format!(
+                return Err(DatabaseError::Config(format!(
                     "witness {} is configured twice; each [[witnesses]] needs its own vkey",
                     w.key
                 )));
             }
             let tls = client_config(&w.trust)
-                .map_err(|e| StoreError::Config(format!("witness {}: {e}", w.url)))?;
+                .map_err(|e| DatabaseError::Config(format!("witness {}: {e}", w.url)))?;
             let http = reqwest::Client::builder()
                 .use_preconfigured_tls(tls)
                 .https_only(true)
@@ -93,7 +93,7 @@ impl Witnesses {
                 .timeout(REQUEST_TIMEOUT)
                 .user_agent(concat!("tollgate/", env!("CARGO_PKG_VERSION")))
                 .build()
-                .map_err(|e| StoreError::Config(format!("witness {}: {e}", w.url)))?;
+                .map_err(|e| DatabaseError::Config(format!("witness {}: {e}", w.url)))?;
             endpoints.push(Endpoint {
                 url: w.url.trim_end_matches('/').to_owned(),
                 key: w.key,

@@ -26,8 +26,8 @@ use tollgate::policy::Policy;
 use tollgate::state::KeyRing;
 use tollgate::statement::{GateResult, GateStatus, Predicate, Statement};
 use tollgate::store::{
-    Acknowledgement as Receipt, DatabaseUrl, MAX_EVIDENCE_BYTES, Refused, Store, StoreConfig,
-    StoreError,
+    Acknowledgement as Receipt, DatabaseError, DatabaseUrl, MAX_EVIDENCE_BYTES, Refused, Store,
+    StoreConfig,
 };
 
 /// One test's database: a temporary SQLite file or a fresh PostgreSQL schema.
@@ -191,7 +191,7 @@ fn copy_signer(signer: &Signer) -> Signer {
     Signer::from_signing_key(signer.name(), signer.signing_key().clone()).unwrap()
 }
 
-async fn open_with(db: &Db, policy: &Policy, log: &Signer) -> Result<Store, StoreError> {
+async fn open_with(db: &Db, policy: &Policy, log: &Signer) -> Result<Store, DatabaseError> {
     Store::open(StoreConfig::new(
         db.database.clone(),
         policy.clone(),

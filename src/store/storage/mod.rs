@@ -24,7 +24,7 @@ use sqlx::{Connection as _, Postgres, QueryBuilder, Sqlite, Transaction};
 
 pub use url::DatabaseUrl;
 
-use super::error::StoreError;
+use super::error::DatabaseError;
 
 /// Migrations, embedded in the binary; one list per backend, same versions.
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -125,16 +125,16 @@ macro_rules! on_backend {
     };
 }
 
-fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |source| StoreError::Database { action, source }
+fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> DatabaseError {
+    move |source| DatabaseError::Database { action, source }
 }
 
-fn to_i64(value: u64) -> Result<i64, StoreError> {
-    i64::try_from(value).map_err(|_| StoreError::OutOfRange(value))
+fn to_i64(value: u64) -> Result<i64, DatabaseError> {
+    i64::try_from(value).map_err(|_| DatabaseError::OutOfRange(value))
 }
 
-fn to_u64(value: i64) -> Result<u64, StoreError> {
-    u64::try_from(value).map_err(|_| StoreError::NegativeValue(value))
+fn to_u64(value: i64) -> Result<u64, DatabaseError> {
+    u64::try_from(value).map_err(|_| DatabaseError::NegativeValue(value))
 }
 
 type EntryRow = (i64, Vec<u8>, Vec<u8>, Vec<u8>);
@@ -151,7 +151,7 @@ pub struct HookDelivery {
     pub error: Option<String>,
 }
 
-fn stored(rows: Vec<EntryRow>) -> Result<Vec<StoredEntry>, StoreError> {
+fn stored(rows: Vec<EntryRow>) -> Result<Vec<StoredEntry>, DatabaseError> {
     rows.into_iter()
         .map(|(index, entry_id, leaf_hash, body)| {
             Ok(StoredEntry {
@@ -167,7 +167,7 @@ fn stored(rows: Vec<EntryRow>) -> Result<Vec<StoredEntry>, StoreError> {
 impl Storage {
     /// Connects (creating the SQLite file or the PostgreSQL schema if
     /// needed) and applies the embedded migrations.
-    pub async fn connect(url: &DatabaseUrl) -> Result<Self, StoreError> {
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self, DatabaseError> {
         let storage = match url {
             DatabaseUrl::Sqlite(path) => Self::Sqlite(connect_sqlite(path).await?),
             DatabaseUrl::Postgres { url, schema } => {
@@ -178,7 +178,7 @@ impl Storage {
         Ok(storage)
     }
 
-    async fn migrate(&self) -> Result<(), StoreError> {
+    async fn migrate(&self) -> Result<(), DatabaseError> {
         match self {
             Self::Sqlite(pool) => {
                 let migrator = Migrator::new(Embedded(SQLITE_MIGRATIONS)).await?;
@@ -197,7 +197,7 @@ impl Storage {
     }
 
     /// A pinned fact, if set.
-    pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, DatabaseError> {
         let action = "read the store's settings";
         on_backend!(self, pool => sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
                 .bind(key)
@@ -207,7 +207,7 @@ impl Storage {
     }
 
     /// Pins a fact unless it is already set; returns the value in force.
-    pub async fn pin_meta(&self, key: &str, value: &str) -> Result<String, StoreError> {
+    pub async fn pin_meta(&self, key: &str, value: &str) -> Result<String, DatabaseError> {
         let action = "record the store's settings";
         on_backend!(self, pool => {
             sqlx::query(
@@ -223,7 +223,7 @@ impl Storage {
     }
 
     /// Number of entries (one past the highest index).
-    pub async fn size(&self) -> Result<u64, StoreError> {
+    pub async fn size(&self) -> Result<u64, DatabaseError> {
         let action = "count the log entries";
         let max: Option<i64> = on_backend!(self, pool => sqlx::query_scalar("SELECT MAX(idx) FROM entries")
                 .fetch_one(pool)
@@ -233,7 +233,7 @@ impl Storage {
     }
 
     /// Entries with `start <= idx < end`, in index order.
-    pub async fn entries(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, StoreError> {
+    pub async fn entries(&self, start: u64, end: u64) -> Result<Vec<StoredEntry>, DatabaseError> {
         let action = "read log entries";
         let (start, end) = (to_i64(start)?, to_i64(end)?);
         let rows: Vec<EntryRow> = on_backend!(self, pool => sqlx::query_as(
@@ -248,7 +248,7 @@ impl Storage {
     }
 
     /// The checkpoint of the largest size, as (size, signed note bytes).
-    pub async fn latest_checkpoint(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+    pub async fn latest_checkpoint(&self) -> Result<Option<(u64, Vec<u8>)>, DatabaseError> {
         let action = "read the latest checkpoint";
         let row: Option<(i64, Vec<u8>)> = on_backend!(self, pool => {
             sqlx::query_as("SELECT size, body FROM checkpoints ORDER BY size DESC LIMIT 1")
@@ -262,7 +262,11 @@ impl Storage {
 
     /// Replaces the stored note of `size` with the same checkpoint carrying
     /// witness cosignatures (the log signature is unchanged).
-    pub async fn put_cosigned_checkpoint(&self, size: u64, body: &[u8]) -> Result<(), StoreError> {
+    pub async fn put_cosigned_checkpoint(
+        &self,
+        size: u64,
+        body: &[u8],
+    ) -> Result<(), DatabaseError> {
         let action = "record a cosigned checkpoint";
         let size = to_i64(size)?;
         let _rows = on_backend!(self, pool => sqlx::query(
@@ -279,7 +283,7 @@ impl Storage {
 
     /// Stores a checkpoint unless one of that size exists (signatures are
     /// deterministic, so a second instance would write the same bytes).
-    pub async fn put_checkpoint(&self, size: u64, body: &[u8]) -> Result<(), StoreError> {
+    pub async fn put_checkpoint(&self, size: u64, body: &[u8]) -> Result<(), DatabaseError> {
         let action = "record a checkpoint";
         let size = to_i64(size)?;
         let _rows = on_backend!(self, pool => sqlx::query(
@@ -301,7 +305,7 @@ impl Storage {
         media_type: &str,
         body: &[u8],
         stored_at_ms: i64,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, DatabaseError> {
         let action = "store an evidence blob";
         let done = on_backend!(self, pool => sqlx::query(
                 "INSERT INTO evidence (digest, media_type, body, stored_at) VALUES ($1, $2, $3, $4) ON CONFLICT (digest) DO NOTHING",
@@ -320,7 +324,7 @@ impl Storage {
     pub async fn get_evidence(
         &self,
         digest: &[u8],
-    ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+    ) -> Result<Option<(String, Vec<u8>)>, DatabaseError> {
         let action = "read an evidence blob";
         on_backend!(self, pool => {
             sqlx::query_as("SELECT media_type, body FROM evidence WHERE digest = $1")
@@ -340,7 +344,7 @@ impl Storage {
         status: Option<u16>,
         error: Option<&str>,
         at_ms: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), DatabaseError> {
         let action = "record a hook delivery";
         let status = status.map(i64::from);
         let attempt = i64::from(attempt);
@@ -361,7 +365,7 @@ impl Storage {
     }
 
     /// Every recorded hook delivery attempt: (url, event, attempt, status, error).
-    pub async fn hook_deliveries(&self) -> Result<Vec<HookDelivery>, StoreError> {
+    pub async fn hook_deliveries(&self) -> Result<Vec<HookDelivery>, DatabaseError> {
         let action = "read hook deliveries";
         let sql = "SELECT url, event, attempt, status, error FROM hook_deliveries ORDER BY id";
         let rows: Vec<HookRow> = on_backend!(self, pool => sqlx::query_as(sql)
@@ -381,7 +385,7 @@ impl Storage {
     }
 
     /// How far deploy hooks have folded the log (read without the lock).
-    pub async fn hook_cursor(&self) -> Result<u64, StoreError> {
+    pub async fn hook_cursor(&self) -> Result<u64, DatabaseError> {
         let action = "read the hook cursor";
         let next: i64 = on_backend!(self, pool => sqlx::query_scalar("SELECT next_index FROM hook_cursor WHERE id = 1")
                 .fetch_one(pool)
@@ -391,7 +395,7 @@ impl Storage {
     }
 
     /// Ids of every claimed deploy-hook notification.
-    pub async fn hook_event_ids(&self) -> Result<Vec<String>, StoreError> {
+    pub async fn hook_event_ids(&self) -> Result<Vec<String>, DatabaseError> {
         let action = "read hook notifications";
         on_backend!(self, pool => sqlx::query_scalar("SELECT id FROM hook_events")
                 .fetch_all(pool)
@@ -407,7 +411,7 @@ impl Storage {
         &self,
         now_ms: i64,
         stale_before_ms: i64,
-    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    ) -> Result<Vec<(String, Vec<u8>)>, DatabaseError> {
         let action = "take on unfinished hook notifications";
         on_backend!(self, pool => sqlx::query_as(
                 "UPDATE hook_events SET claimed_at = $1 WHERE done = 0 AND claimed_at < $2 RETURNING id, body",
@@ -420,7 +424,7 @@ impl Storage {
     }
 
     /// Marks a notification finished (delivered, or given up on).
-    pub async fn hook_event_done(&self, id: &str) -> Result<(), StoreError> {
+    pub async fn hook_event_done(&self, id: &str) -> Result<(), DatabaseError> {
         let action = "finish a hook notification";
         on_backend!(self, pool => sqlx::query("UPDATE hook_events SET done = 1 WHERE id = $1")
                 .bind(id)
@@ -433,7 +437,7 @@ impl Storage {
     /// Opens a transaction holding the hook cursor: `BEGIN IMMEDIATE` on
     /// SQLite; on PostgreSQL the cursor row is locked by
     /// [`AppendTx::lock_hook_cursor`].
-    pub async fn begin_hooks(&self) -> Result<AppendTx, StoreError> {
+    pub async fn begin_hooks(&self) -> Result<AppendTx, DatabaseError> {
         let action = "start a hook transaction";
         match self {
             Self::Sqlite(pool) => Ok(AppendTx::Sqlite(
@@ -446,7 +450,7 @@ impl Storage {
     }
 
     /// Opens an append transaction holding the append lock.
-    pub async fn begin_append(&self) -> Result<AppendTx, StoreError> {
+    pub async fn begin_append(&self) -> Result<AppendTx, DatabaseError> {
         let action = "start an append transaction";
         match self {
             Self::Sqlite(pool) => {
@@ -470,9 +474,9 @@ impl Storage {
     }
 }
 
-async fn connect_sqlite(path: &Path) -> Result<SqlitePool, StoreError> {
+async fn connect_sqlite(path: &Path) -> Result<SqlitePool, DatabaseError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+        std::fs::create_dir_all(dir).map_err(|source| DatabaseError::CreateDir {
             path: dir.to_path_buf(),
             source,
         })?;
@@ -492,22 +496,22 @@ async fn connect_sqlite(path: &Path) -> Result<SqlitePool, StoreError> {
         .test_before_acquire(false)
         .connect_with(options)
         .await
-        .map_err(|source| StoreError::Connect {
+        .map_err(|source| DatabaseError::Connect {
             database: path.display().to_string(),
             source,
         })
 }
 
-async fn connect_postgres(url: &str, schema: Option<&str>) -> Result<PgPool, StoreError> {
+async fn connect_postgres(url: &str, schema: Option<&str>) -> Result<PgPool, DatabaseError> {
     let redacted = url::redact(url);
-    let connect = |source| StoreError::Connect {
+    let connect = |source| DatabaseError::Connect {
         database: redacted.clone(),
         source,
     };
     let mut options: PgConnectOptions = url.parse().map_err(connect)?;
     if let Some(schema) = schema {
         if !url::is_valid_schema(schema) {
-            return Err(StoreError::BadSchema(schema.to_owned()));
+            return Err(DatabaseError::BadSchema(schema.to_owned()));
         }
         let mut conn = sqlx::PgConnection::connect_with(&options)
             .await
@@ -536,7 +540,7 @@ pub enum AppendTx {
 impl AppendTx {
     /// The log size as committed (this transaction holds the append lock,
     /// so nobody else can change it before the commit).
-    pub async fn size(&mut self) -> Result<u64, StoreError> {
+    pub async fn size(&mut self) -> Result<u64, DatabaseError> {
         let action = "count the log entries";
         let max: Option<i64> = on_backend!(self, tx => sqlx::query_scalar("SELECT MAX(idx) FROM entries")
                 .fetch_one(&mut **tx)
@@ -546,7 +550,7 @@ impl AppendTx {
     }
 
     /// Entries from `start` to the end, in index order.
-    pub async fn entries_from(&mut self, start: u64) -> Result<Vec<StoredEntry>, StoreError> {
+    pub async fn entries_from(&mut self, start: u64) -> Result<Vec<StoredEntry>, DatabaseError> {
         let action = "read entries appended by another store instance";
         let start = to_i64(start)?;
         let rows: Vec<EntryRow> = on_backend!(self, tx => sqlx::query_as(
@@ -564,7 +568,7 @@ impl AppendTx {
         &mut self,
         start: u64,
         end: u64,
-    ) -> Result<Vec<StoredEntry>, StoreError> {
+    ) -> Result<Vec<StoredEntry>, DatabaseError> {
         let action = "read log entries";
         let (start, end) = (to_i64(start)?, to_i64(end)?);
         let rows: Vec<EntryRow> = on_backend!(self, tx => sqlx::query_as(
@@ -579,7 +583,7 @@ impl AppendTx {
     }
 
     /// The hook cursor, locked until this transaction ends.
-    pub async fn lock_hook_cursor(&mut self) -> Result<u64, StoreError> {
+    pub async fn lock_hook_cursor(&mut self) -> Result<u64, DatabaseError> {
         let action = "lock the hook cursor";
         let next: i64 = match self {
             Self::Sqlite(tx) => {
@@ -598,7 +602,7 @@ impl AppendTx {
     }
 
     /// Moves the hook cursor.
-    pub async fn set_hook_cursor(&mut self, next: u64) -> Result<(), StoreError> {
+    pub async fn set_hook_cursor(&mut self, next: u64) -> Result<(), DatabaseError> {
         let action = "move the hook cursor";
         let next = to_i64(next)?;
         on_backend!(self, tx => sqlx::query("UPDATE hook_cursor SET next_index = $1 WHERE id = 1")
@@ -616,7 +620,7 @@ impl AppendTx {
         index: u64,
         body: &[u8],
         now_ms: i64,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, DatabaseError> {
         let action = "claim a hook notification";
         let index = to_i64(index)?;
         let done = on_backend!(self, tx => sqlx::query(
@@ -633,13 +637,13 @@ impl AppendTx {
         Ok(done == 1)
     }
 
-    pub async fn insert_entries(&mut self, entries: &[NewEntry<'_>]) -> Result<(), StoreError> {
+    pub async fn insert_entries(&mut self, entries: &[NewEntry<'_>]) -> Result<(), DatabaseError> {
         let action = "write log entries";
         for chunk in entries.chunks(INSERT_CHUNK) {
             let rows = chunk
                 .iter()
                 .map(|e| Ok((to_i64(e.index)?, e)))
-                .collect::<Result<Vec<_>, StoreError>>()?;
+                .collect::<Result<Vec<_>, DatabaseError>>()?;
             match self {
                 Self::Sqlite(tx) => {
                     let mut query = QueryBuilder::<Sqlite>::new(
@@ -673,7 +677,7 @@ impl AppendTx {
     }
 
     /// Stores the checkpoint of the tree this transaction commits.
-    pub async fn put_checkpoint(&mut self, size: u64, body: &[u8]) -> Result<(), StoreError> {
+    pub async fn put_checkpoint(&mut self, size: u64, body: &[u8]) -> Result<(), DatabaseError> {
         let action = "record a checkpoint";
         let size = to_i64(size)?;
         let _rows = on_backend!(self, tx => sqlx::query(
@@ -690,13 +694,13 @@ impl AppendTx {
 
     /// Commits durably (SQLite `synchronous=FULL`; PostgreSQL's default
     /// `synchronous_commit`).
-    pub async fn commit(self) -> Result<(), StoreError> {
+    pub async fn commit(self) -> Result<(), DatabaseError> {
         let action = "commit the append";
         on_backend!(self, tx => tx.commit().await.map_err(db(action)))
     }
 
     /// Ends the transaction without writing.
-    pub async fn rollback(self) -> Result<(), StoreError> {
+    pub async fn rollback(self) -> Result<(), DatabaseError> {
         let action = "end the append transaction";
         on_backend!(self, tx => tx.rollback().await.map_err(db(action)))
     }
