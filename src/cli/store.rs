@@ -538,6 +538,12 @@ pub struct RollbackArgs {
 pub struct StatusArgs {
     /// One promotion id; all promotions when omitted.
     promotion: Option<String>,
+    /// Only promotions of this service.
+    #[arg(long, value_name = "SERVICE")]
+    service: Option<String>,
+    /// Only promotions into this environment.
+    #[arg(long, value_name = "ENV")]
+    env: Option<String>,
     #[arg(long)]
     json: bool,
 }
@@ -894,6 +900,11 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
         }
         None => state.promotions_in_order().collect(),
     };
+    let promotions: Vec<&Promotion> = promotions
+        .into_iter()
+        .filter(|p| args.service.as_ref().is_none_or(|s| *s == p.request.service))
+        .filter(|p| args.env.as_ref().is_none_or(|e| *e == p.request.to))
+        .collect();
     if args.json {
         let list: Vec<_> = promotions
             .iter()
