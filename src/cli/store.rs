@@ -902,7 +902,11 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
     };
     let promotions: Vec<&Promotion> = promotions
         .into_iter()
-        .filter(|p| args.service.as_ref().is_none_or(|s| *s == p.request.service))
+        .filter(|p| {
+            args.service
+                .as_ref()
+                .is_none_or(|s| *s == p.request.service)
+        })
         .filter(|p| args.env.as_ref().is_none_or(|e| *e == p.request.to))
         .collect();
     if args.json {

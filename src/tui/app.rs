@@ -138,6 +138,8 @@ pub enum Msg {
     Outbox(Counts),
     Delivered(String),
     Queued(String),
+    /// Whether the store's event stream is open (else the log is polled).
+    Live(bool),
 }
 
 /// A confirmed action: what the operator asked for, and the statement they
@@ -188,6 +190,8 @@ pub struct App {
     pub rows: Vec<RowKey>,
     pub dirty: bool,
     pub quit: bool,
+    /// The store's event stream is open: changes show as they happen.
+    pub live: bool,
     effects: Vec<Effect>,
 }
 
@@ -214,6 +218,7 @@ impl App {
             rows: Vec::new(),
             dirty: true,
             quit: false,
+            live: false,
             effects: Vec::new(),
         }
     }
@@ -248,6 +253,7 @@ impl App {
             Msg::Outbox(counts) => self.outbox = counts,
             Msg::Delivered(summary) => self.status = Some(s::delivered(&summary)),
             Msg::Queued(summary) => self.status = Some(s::queued(&summary)),
+            Msg::Live(live) => self.live = live,
         }
         std::mem::take(&mut self.effects)
     }

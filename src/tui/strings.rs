@@ -8,6 +8,8 @@ pub const READ_ONLY: &str = "READ-ONLY";
 pub const TOO_SMALL: &str = "Terminal too small";
 pub const LOADING: &str = "Verifying the audit log…";
 pub const NO_DATA: &str = "No verified data yet.";
+/// In the header while the store's event stream is open.
+pub const LIVE: &str = "· live";
 pub const NOTHING_SELECTED: &str = "Select a row to see its details.";
 pub const EMPTY_LIST: &str = "Nothing here.";
 pub const HELP_TITLE: &str = "Keys (from the keymap)";

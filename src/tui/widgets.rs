@@ -119,8 +119,13 @@ pub fn header(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let sync = match &app.sync {
         SyncState::Starting => "starting".to_owned(),
         SyncState::Syncing => "syncing…".to_owned(),
-        SyncState::Synced { at } => format!("verified {}", super::data::when(*at)),
+        SyncState::Synced { at } => format!("verified {}", super::data::clock_time(*at)),
         SyncState::Failed(reason) => s::sync_failed(reason),
+    };
+    let sync = if app.live {
+        format!("{sync} {}", s::LIVE)
+    } else {
+        sync
     };
     let size = app
         .data

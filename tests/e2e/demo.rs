@@ -75,6 +75,35 @@ fn the_demo_seeds_its_story_and_approves_from_the_cockpit() {
     let blockers = before["blockers"].to_string();
     assert!(blockers.contains("release-manager"), "{blockers}");
 
+    // Live updates: with the event stream open, a request CI makes now
+    // shows up without a keypress (the next poll is a minute away).
+    cockpit.wait_for("· live");
+    let out = tollgate_as(
+        &workspace,
+        "ci-main",
+        &[
+            "promote",
+            "request",
+            "--service",
+            "search",
+            "--version",
+            "3.2.1",
+            "--digest",
+            &format!("sha256:{}", "ab".repeat(32)),
+            "--to",
+            "dev",
+            "--repo",
+            "https://git.example.com/shop/platform",
+            "--commit",
+            "4f2a9c1",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    cockpit.send(b"2");
+    cockpit.wait_for("search      3.2.1");
+    cockpit.send(b"1");
+    cockpit.wait_for("Inbox — alice");
+
     // Second row of the inbox: checkout. Approve it with a rationale,
     // confirm "Yes" (focus starts on "No").
     cockpit.send(b"j");
@@ -108,7 +137,10 @@ fn an_unknown_persona_is_named_with_the_choices() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("mallory") && err.contains("alice, dana"), "{err}");
+    assert!(
+        err.contains("mallory") && err.contains("alice, dana"),
+        "{err}"
+    );
 }
 
 #[test]
