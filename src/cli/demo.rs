@@ -37,7 +37,7 @@ use crate::witness::{Witness, server as witness_server, state::StateDir};
 /// How far a demo entry's signed time may lie from the store's clock: the
 /// story spans three days, so the demo store accepts that much (a real
 /// store keeps the default of a few minutes).
-const DEMO_CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(4 * 24 * 3600);
+const DEMO_CLOCK_SKEW: std::time::Duration = std::time::Duration::from_hours(4 * 24);
 
 /// The clock of the screenshots: the same pictures on every run.
 const SCREENSHOT_NOW: OffsetDateTime = datetime!(2026-11-30 12:00 UTC);
@@ -133,30 +133,27 @@ impl Drop for Workspace {
 }
 
 fn workspace(dir: Option<&Path>) -> anyhow::Result<Workspace> {
-    let (path, keep) = match dir {
-        Some(dir) => {
-            if dir.join("personas").exists() {
-                bail!(
-                    "{}: already holds a demo; join it with `tollgate demo --join {}`, or remove it first",
-                    dir.display(),
-                    dir.display()
-                );
-            }
-            (dir.to_path_buf(), true)
-        }
-        None => {
-            let nonce = Digest::of(
-                &OffsetDateTime::now_utc()
-                    .unix_timestamp_nanos()
-                    .to_be_bytes(),
+    let (path, keep) = if let Some(dir) = dir {
+        if dir.join("personas").exists() {
+            bail!(
+                "{}: already holds a demo; join it with `tollgate demo --join {}`, or remove it first",
+                dir.display(),
+                dir.display()
             );
-            let name = format!(
-                "tollgate-demo-{}-{}",
-                std::process::id(),
-                &nonce.to_hex()[..8]
-            );
-            (std::env::temp_dir().join(name), false)
         }
+        (dir.to_path_buf(), true)
+    } else {
+        let nonce = Digest::of(
+            &OffsetDateTime::now_utc()
+                .unix_timestamp_nanos()
+                .to_be_bytes(),
+        );
+        let name = format!(
+            "tollgate-demo-{}-{}",
+            std::process::id(),
+            &nonce.to_hex()[..8]
+        );
+        (std::env::temp_dir().join(name), false)
     };
     std::fs::create_dir_all(&path).with_context(|| format!("cannot create {}", path.display()))?;
     Ok(Workspace { path, keep })

@@ -69,9 +69,9 @@ pub struct Step {
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     #[error("the demo refused its own step `{step}`: {reason}")]
-    Refused { step: String, reason: Refusal },
+    Refused { step: String, reason: Box<Refusal> },
     #[error("the demo log does not verify: {0}")]
-    Log(#[from] Mismatch),
+    Log(Box<Mismatch>),
     #[error("the demo cannot sign: {0}")]
     Sign(String),
     #[error("the demo policy has no gate {0}")]
@@ -127,7 +127,7 @@ pub fn build(
         DeploymentTarget::Rollback(rollback),
         "prod",
         "search",
-        w.artifact("search", "3.0.9"),
+        artifact("search", "3.0.9"),
     )?;
 
     w.at(now - Duration::hours(40));
@@ -142,7 +142,7 @@ pub fn build(
         DeploymentTarget::Promotion(unapproved),
         "prod",
         "payments",
-        w.artifact("payments", "1.4.0"),
+        artifact("payments", "1.4.0"),
     )?;
 
     // payments 1.4.1 → prod: erin approves, then CI re-runs the benchmark
@@ -168,7 +168,7 @@ pub fn build(
     w.snapshot("checkout", "staging", "2.3.0", &Drift::staging())?;
     w.snapshot("checkout", "prod", "2.2.0", &Drift::staging_scaled())?;
     let checkout = w.request("checkout", "2.3.0", "prod")?;
-    let mut findings = pass.clone();
+    let mut findings = pass;
     findings.sast = ("ruff.sarif", fixtures::SARIF_FINDINGS);
     w.gates(checkout, &findings)?;
     w.decide(
@@ -196,6 +196,11 @@ pub fn build(
         steps: w.steps,
         awaiting_release_manager: checkout,
     })
+}
+
+/// The demo's artifact of `service` `version`.
+fn artifact(service: &str, version: &str) -> Digest {
+    Digest::of(format!("{service}-{version}.tar.gz").as_bytes())
 }
 
 fn approve(promotion: Digest, rationale: &str) -> Intent {
@@ -314,10 +319,6 @@ impl<'a> Writer<'a> {
             .ok_or_else(|| ScenarioError::NoKey(who.to_owned()))
     }
 
-    fn artifact(&self, service: &str, version: &str) -> Digest {
-        Digest::of(format!("{service}-{version}.tar.gz").as_bytes())
-    }
-
     /// The log as a client verifies it now.
     fn log(&self) -> Result<VerifiedLog, ScenarioError> {
         let leaves: Vec<_> = self.entries.iter().map(|e| leaf_hash(e)).collect();
@@ -329,7 +330,7 @@ impl<'a> Writer<'a> {
         let signed = SignedCheckpoint::sign(&checkpoint, self.log_key)
             .map_err(|e| ScenarioError::Sign(e.to_string()))?
             .into_bytes();
-        Ok(verify_log_snapshot(&LogInputs {
+        verify_log_snapshot(&LogInputs {
             log_vkey: &self.vkey,
             policy_digest: self.policy.digest(),
             served_policy: Some(self.policy.document()),
@@ -337,7 +338,8 @@ impl<'a> Writer<'a> {
             entries: &self.entries,
             trusted: None,
             consistency: &[],
-        })?)
+        })
+        .map_err(|e| ScenarioError::Log(Box::new(e)))
     }
 
     /// Signs and appends; returns the entry id. The clock moves on a
@@ -374,7 +376,7 @@ impl<'a> Writer<'a> {
         let prepared = actions::prepare(&log, who, intent, self.clock).map_err(|reason| {
             ScenarioError::Refused {
                 step: format!("{who}: {intent:?}"),
-                reason,
+                reason: Box::new(reason),
             }
         })?;
         self.push(who, prepared.statement, Vec::new())
@@ -388,7 +390,7 @@ impl<'a> Writer<'a> {
             &Intent::Request {
                 service: service.into(),
                 version: version.into(),
-                artifact: self.artifact(service, version),
+                artifact: artifact(service, version),
                 from: None,
                 to: to.into(),
                 source: SourceRef {
@@ -443,7 +445,7 @@ impl<'a> Writer<'a> {
             .get(&promotion)
             .ok_or(ScenarioError::Refused {
                 step: format!("gate {gate}"),
-                reason: Refusal::UnknownPromotion(promotion),
+                reason: Box::new(Refusal::UnknownPromotion(promotion)),
             })?;
         let Some(settings) = self.policy.gate(gate) else {
             return Err(ScenarioError::NoGate(gate.to_owned()));
@@ -477,7 +479,7 @@ impl<'a> Writer<'a> {
         let Some(p) = state.promotions.get(&promotion) else {
             return Err(ScenarioError::Refused {
                 step: "provenance".into(),
-                reason: Refusal::UnknownPromotion(promotion),
+                reason: Box::new(Refusal::UnknownPromotion(promotion)),
             });
         };
         let name = format!("{}-{}.tar.gz", p.request.service, p.request.version);
@@ -555,7 +557,7 @@ impl<'a> Writer<'a> {
                 .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
                 .collect()
         };
-        let artifact = self.artifact(service, version);
+        let artifact = artifact(service, version);
         let statement = Statement::about(
             service,
             artifact,
@@ -606,7 +608,7 @@ impl<'a> Writer<'a> {
                 DeploymentTarget::Promotion(p),
                 env,
                 service,
-                self.artifact(service, version),
+                artifact(service, version),
             )?;
             if env == upto {
                 return Ok(());

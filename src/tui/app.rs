@@ -81,6 +81,15 @@ pub enum SyncState {
     Failed(String),
 }
 
+/// How changes reach the cockpit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feed {
+    /// The log is polled (the event stream is down or not open yet).
+    Polling,
+    /// The store's event stream is open: changes show as they happen.
+    Live,
+}
+
 /// A row of the current list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowKey {
@@ -190,8 +199,8 @@ pub struct App {
     pub rows: Vec<RowKey>,
     pub dirty: bool,
     pub quit: bool,
-    /// The store's event stream is open: changes show as they happen.
-    pub live: bool,
+    /// How changes reach the cockpit.
+    pub feed: Feed,
     effects: Vec<Effect>,
 }
 
@@ -218,7 +227,7 @@ impl App {
             rows: Vec::new(),
             dirty: true,
             quit: false,
-            live: false,
+            feed: Feed::Polling,
             effects: Vec::new(),
         }
     }
@@ -242,10 +251,20 @@ impl App {
                     self.session.me.clone_from(me);
                 }
                 self.data = Some(*data);
+                if self
+                    .status
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with(s::SYNC_FAILED))
+                {
+                    self.status = None;
+                }
                 self.sync = SyncState::Synced { at: self.now };
                 self.recompute();
             }
-            Msg::SyncFailed(reason) => self.sync = SyncState::Failed(reason),
+            Msg::SyncFailed(reason) => {
+                self.status = Some(s::sync_failed(&reason));
+                self.sync = SyncState::Failed(reason);
+            }
             Msg::Alarm(summary) => {
                 self.sync = SyncState::Failed(s::ALARM_SHORT.to_owned());
                 self.alarm = Some(summary);
@@ -253,7 +272,9 @@ impl App {
             Msg::Outbox(counts) => self.outbox = counts,
             Msg::Delivered(summary) => self.status = Some(s::delivered(&summary)),
             Msg::Queued(summary) => self.status = Some(s::queued(&summary)),
-            Msg::Live(live) => self.live = live,
+            Msg::Live(live) => {
+                self.feed = if live { Feed::Live } else { Feed::Polling };
+            }
         }
         std::mem::take(&mut self.effects)
     }

@@ -2,6 +2,7 @@
 //! witnesses over HTTPS, the seeded story, the cockpit in a real
 //! pseudo-terminal; and the screenshots in `screenshots/`, which must be
 //! what the renderer draws today.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
 use std::process::Command;

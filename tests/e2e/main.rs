@@ -9,6 +9,7 @@ mod common;
 
 mod cache;
 mod cli_offline;
+mod cockpit;
 mod crash;
 mod demo;
 mod evidence;
