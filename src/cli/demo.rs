@@ -384,10 +384,8 @@ fn seed(keys: &Keys, url: &str, pin: Digest, scenario: &Scenario) -> anyhow::Res
             let client = clients
                 .get(who)
                 .ok_or_else(|| anyhow!("no demo client for {who}"))?;
-            for blob in blobs {
-                client
-                    .put_evidence(blob.clone(), "application/octet-stream")
-                    .await?;
+            for (media_type, bytes) in blobs {
+                client.put_evidence(bytes.clone(), media_type).await?;
             }
             let receipt = client.submit(envelope.clone()).await.with_context(|| {
                 format!(

@@ -57,12 +57,12 @@ mod fixtures {
 }
 
 /// One entry of the story: who signs it, the envelope, and the evidence
-/// blobs to upload before it.
+/// to upload before it (media type, bytes).
 #[derive(Debug, Clone)]
 pub struct Step {
     pub who: String,
     pub envelope: Vec<u8>,
-    pub blobs: Vec<Vec<u8>>,
+    pub blobs: Vec<(String, Vec<u8>)>,
 }
 
 /// Why the story could not be written (a bug in the story, never input).
@@ -348,7 +348,7 @@ impl<'a> Writer<'a> {
         &mut self,
         who: &str,
         mut statement: Statement,
-        blobs: Vec<Vec<u8>>,
+        blobs: Vec<(String, Vec<u8>)>,
     ) -> Result<Digest, ScenarioError> {
         self.nonces += 1;
         let nonce =
@@ -461,14 +461,18 @@ impl<'a> Writer<'a> {
                 artifact: Some(&p.artifact),
             },
         );
-        let evidence = verdict
+        let evidence: Vec<_> = verdict
             .inputs
             .iter()
             .map(|input| actions::evidence_ref(gate, input))
             .collect();
+        let blobs = evidence
+            .iter()
+            .zip(files)
+            .map(|(r, (_, bytes))| (r.media_type.clone(), bytes.to_vec()))
+            .collect();
         let statement =
             actions::gate_result(promotion, p, gate, verdict, evidence, false, self.clock);
-        let blobs = files.iter().map(|(_, b)| b.to_vec()).collect();
         self.push("ci-main", statement, blobs)
     }
 

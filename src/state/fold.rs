@@ -685,7 +685,7 @@ impl Folder {
             {
                 service_state.newest_promotion = Some((requested, id));
             }
-            service_state.history.push(running.clone());
+            service_state.record_run(running.clone());
             service_state.running = Some(running);
         }
         if let (Err(reasons), Via::Promotion(promotion)) = (approved, via) {

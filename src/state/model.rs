@@ -247,8 +247,13 @@ pub struct Running {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ServiceState {
     pub running: Option<Running>,
-    /// Successful deployments, oldest first.
+    /// Successful deployments, oldest first. Append with
+    /// [`Self::record_run`], which keeps `approved_runs` in step.
     pub history: Vec<Running>,
+    /// The artifacts of `history` that ran through an approved deployment
+    /// (so [`Self::has_run`] does not walk the history: readiness asks it
+    /// once per promotion).
+    pub approved_runs: std::collections::BTreeSet<Digest>,
     /// Artifacts an accepted rollback moved away from: never "known good".
     pub rolled_back_from: Vec<Digest>,
     /// The latest snapshot's entry id.
@@ -273,9 +278,15 @@ impl ServiceState {
 
     /// Whether `artifact` ran here through an approved deployment.
     pub fn has_run(&self, artifact: &Digest) -> bool {
-        self.history
-            .iter()
-            .any(|r| r.approved && &r.artifact == artifact)
+        self.approved_runs.contains(artifact)
+    }
+
+    /// Records a successful deployment.
+    pub fn record_run(&mut self, running: Running) {
+        if running.approved {
+            self.approved_runs.insert(running.artifact);
+        }
+        self.history.push(running);
     }
 }
 

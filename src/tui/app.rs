@@ -238,13 +238,10 @@ impl App {
         match msg {
             Msg::Key(key) => self.key(&key),
             Msg::Resize(w, h) => self.size = (w, h),
-            Msg::Tick(now) => {
-                self.now = now;
-                if let Some(data) = &mut self.data {
-                    data.refresh(now);
-                }
-                self.recompute();
-            }
+            // Countdowns move with the clock; readiness is re-folded by the
+            // client task with every sync (at least every LIVE_POLL), never
+            // here: a fold of a large log has no place on the input path.
+            Msg::Tick(now) => self.now = now,
             Msg::Syncing => self.sync = SyncState::Syncing,
             Msg::Synced(data) => {
                 if let Some(me) = &data.me {
@@ -439,7 +436,7 @@ impl App {
                 target: Target::Promotion(id),
                 ..
             }) => *id,
-            RowKey::Entry(i) => super::data::entry_promotion(data.entries.get(*i)?)?,
+            RowKey::Entry(i) => super::data::entry_promotion(data.entries().get(*i)?)?,
             _ => return None,
         };
         data.state.promotions.get(&id)

@@ -31,11 +31,11 @@ pub struct CheckpointInfo {
 #[derive(Debug, Clone)]
 pub struct Data {
     pub state: State,
-    pub entries: Arc<Vec<VerifiedEntry>>,
     pub policy: Arc<Policy>,
     pub checkpoint: Option<CheckpointInfo>,
-    /// The verified log itself, for preparing actions; `None` in view-only tests.
-    pub log: Option<Arc<VerifiedLog>>,
+    /// The verified log itself: its entries (shared, never copied) for the
+    /// audit view and timelines, and the fold for preparing actions.
+    pub log: Arc<VerifiedLog>,
     /// My operator name under the policy in force, when my key is in it.
     pub me: Option<String>,
 }
@@ -46,23 +46,20 @@ impl Data {
         let checkpoint = log.checkpoint.checkpoint();
         Self {
             state: log.state_at(now),
-            entries: Arc::new(log.entries.clone()),
             policy: Arc::clone(log.policy()),
             checkpoint: Some(CheckpointInfo {
                 origin: checkpoint.origin.clone(),
                 size: checkpoint.size,
                 root: hex::encode(checkpoint.root),
             }),
-            log: Some(log),
+            log,
             me: None,
         }
     }
 
-    /// Recomputes readiness at `now` (expiry moves on without a sync).
-    pub fn refresh(&mut self, now: OffsetDateTime) {
-        if let Some(log) = &self.log {
-            self.state = log.state_at(now);
-        }
+    /// Every verified entry, in log order.
+    pub fn entries(&self) -> &[VerifiedEntry] {
+        &self.log.entries
     }
 
     /// Promotions in log order.
@@ -85,7 +82,7 @@ impl Data {
 
     /// Every entry about `promotion`, in log order.
     pub fn timeline(&self, promotion: &Digest) -> Vec<&VerifiedEntry> {
-        self.entries
+        self.entries()
             .iter()
             .filter(|e| e.id == *promotion || entry_promotion(e) == Some(*promotion))
             .collect()
@@ -115,7 +112,7 @@ impl Data {
             .ignored
             .iter()
             .filter(|i| {
-                self.entries
+                self.entries()
                     .get(usize::try_from(i.index).unwrap_or(usize::MAX))
                     .is_some_and(|e| match &e.statement.predicate {
                         Predicate::Deployment(d) => {

@@ -75,7 +75,7 @@ pub fn prepare(app: &App, draft: &Draft) -> Result<Prepared, String> {
     let log = app
         .data
         .as_ref()
-        .and_then(|d| d.log.as_deref())
+        .map(|d| d.log.as_ref())
         .ok_or_else(|| s::NOT_SYNCED.to_owned())?;
     actions::prepare(log, &app.session.me, &draft.to_intent(), app.now).map_err(|r| r.to_string())
 }

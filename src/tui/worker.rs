@@ -27,9 +27,10 @@ use crate::client::sync::{SyncError, accept_receipt, sync};
 
 /// How often the log is polled while the event stream is down.
 pub const POLL: Duration = Duration::from_secs(5);
-/// How often it is polled anyway while the stream is live (a safety net:
-/// the stream may stall without closing).
-pub const LIVE_POLL: Duration = Duration::from_mins(1);
+/// How often it is polled anyway while the stream is live: a safety net
+/// (the stream may stall without closing), and readiness is re-folded at
+/// the new time, so approvals that expired show as expired.
+pub const LIVE_POLL: Duration = Duration::from_secs(30);
 /// Longest wait before re-opening a failed event stream.
 const MAX_REOPEN: Duration = Duration::from_secs(30);
 

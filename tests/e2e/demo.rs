@@ -77,7 +77,7 @@ fn the_demo_seeds_its_story_and_approves_from_the_cockpit() {
     assert!(blockers.contains("release-manager"), "{blockers}");
 
     // Live updates: with the event stream open, a request CI makes now
-    // shows up without a keypress (the next poll is a minute away).
+    // shows up without a keypress (the next poll is half a minute away).
     cockpit.wait_for("· live");
     let out = tollgate_as(
         &workspace,

@@ -67,7 +67,7 @@ impl Component for Audit {
         };
         table.draw(app, frame, area, |i| match (app.rows.get(i), &app.data) {
             (Some(RowKey::Entry(at)), Some(data)) => data
-                .entries
+                .entries()
                 .get(*at)
                 .map_or_else(|| Row::new(Vec::<Cell<'static>>::new()), entry_row),
             _ => Row::new(Vec::<Cell<'static>>::new()),

@@ -48,8 +48,8 @@ pub fn rows(app: &App) -> Vec<RowKey> {
                 service: service.to_owned(),
             })
             .collect(),
-        View::Audit => (0..data.entries.len())
-            .filter(|i| filter.is_empty() || keep(audit::row_text(&data.entries[*i])))
+        View::Audit => (0..data.entries().len())
+            .filter(|i| filter.is_empty() || keep(audit::row_text(&data.entries()[*i])))
             .map(RowKey::Entry)
             .collect(),
     }
