@@ -536,7 +536,9 @@ pub fn snapshot_nothing() -> String {
 }
 
 pub fn snapshot_not_sbom(name: &str, found: &str) -> String {
-    format!("{name}: this is {found}, but --sbom reads a CycloneDX or SPDX SBOM; pass the SBOM of what runs")
+    format!(
+        "{name}: this is {found}, but --sbom reads a CycloneDX or SPDX SBOM; pass the SBOM of what runs"
+    )
 }
 
 pub fn snapshot_bad_image(text: &str, problem: &dyn std::fmt::Display) -> String {
@@ -556,7 +558,9 @@ pub fn snapshot_too_large(payload: usize, limit: usize) -> String {
 }
 
 pub fn snapshot_invalid(problem: &dyn std::fmt::Display) -> String {
-    format!("the captured snapshot is not a valid statement: {problem}; check --env and --service are plain names")
+    format!(
+        "the captured snapshot is not a valid statement: {problem}; check --env and --service are plain names"
+    )
 }
 
 pub fn snapshot_missing(env: &str, service: &str) -> String {
@@ -567,4 +571,8 @@ pub fn snapshot_missing(env: &str, service: &str) -> String {
 
 pub fn snapshot_no_drift(service: &str, from: &str, to: &str) -> String {
     format!("no drift: {service} in {to} matches {from}\n")
+}
+
+pub fn snapshot_evidence_name(env: &str, service: &str, entry: &crate::digest::Digest) -> String {
+    format!("snapshot of {service} in {env} (entry {})", entry.short())
 }

@@ -14,10 +14,13 @@ use time::OffsetDateTime;
 
 use super::store::{Session, Submission, parse_digest, read_file};
 use super::{CommandError, CommandResult, messages};
+use crate::client::sync::VerifiedLog;
 use crate::digest::Digest;
 use crate::drift::{self, HmacKey, Identity, InputFormat, MAX_CAPTURE_BYTES, Parts};
 use crate::envelope::MAX_ENVELOPE_BYTES;
 use crate::evidence::{self, EvidenceFile, Format};
+use crate::policy::gates::GateSettings;
+use crate::state::{Promotion, State};
 use crate::statement::{Predicate, Snapshot, Statement};
 
 #[derive(Debug, clap::Subcommand)]
@@ -130,7 +133,8 @@ fn capture(args: &SubmitArgs) -> Result<(Parts, Option<HmacKey>), CommandError> 
     let mut parts = Parts::default();
     for path in &args.files {
         let name = path.display().to_string();
-        let captured = drift::capture::parse(&name, &read_input(path)?, args.format).map_err(input)?;
+        let captured =
+            drift::capture::parse(&name, &read_input(path)?, args.format).map_err(input)?;
         parts.add_config(&name, captured).map_err(input)?;
     }
     for path in &args.flags {
@@ -154,7 +158,12 @@ fn capture(args: &SubmitArgs) -> Result<(Parts, Option<HmacKey>), CommandError> 
         let components = match evidence::detect(&file).map_err(input)? {
             Format::CycloneDx => evidence::sbom::parse_cyclonedx(&file),
             Format::Spdx => evidence::sbom::parse_spdx(&file),
-            other => return Err(input(messages::snapshot_not_sbom(&name, other.with_article()))),
+            other => {
+                return Err(input(messages::snapshot_not_sbom(
+                    &name,
+                    other.with_article(),
+                )));
+            }
         }
         .map_err(input)?;
         parts.add_dependencies(
@@ -207,7 +216,12 @@ fn submit(config: Option<&Path>, args: &SubmitArgs) -> CommandResult {
                 .map(|r| r.artifact)
                 .ok_or_else(|| input(messages::snapshot_no_artifact(&args.env, &args.service)))?
         }
-        (None, None) => return Err(input(messages::snapshot_no_artifact(&args.env, &args.service))),
+        (None, None) => {
+            return Err(input(messages::snapshot_no_artifact(
+                &args.env,
+                &args.service,
+            )));
+        }
     };
     let snapshot = parts
         .into_snapshot(
@@ -225,7 +239,10 @@ fn submit(config: Option<&Path>, args: &SubmitArgs) -> CommandResult {
     // DSSE carries the payload in base64, with the signature and key id.
     let envelope_size = payload.len().div_ceil(3) * 4 + 512;
     if envelope_size > MAX_ENVELOPE_BYTES {
-        return Err(input(messages::snapshot_too_large(payload.len(), MAX_ENVELOPE_BYTES)));
+        return Err(input(messages::snapshot_too_large(
+            payload.len(),
+            MAX_ENVELOPE_BYTES,
+        )));
     }
     if let Err(e) = Statement::parse_verified(&payload) {
         return Err(input(messages::snapshot_invalid(&e)));
@@ -261,9 +278,7 @@ fn diff(config: Option<&Path>, args: &DiffArgs) -> CommandResult {
                 Predicate::Snapshot(s) => Some(s),
                 _ => None,
             })
-            .ok_or_else(|| {
-                CommandError::Refused(messages::snapshot_missing(env, &args.service))
-            })
+            .ok_or_else(|| CommandError::Refused(messages::snapshot_missing(env, &args.service)))
     };
     let from = found(&args.from)?;
     let to = found(&args.to)?;
@@ -320,4 +335,40 @@ pub fn table(c: &drift::Comparison) -> String {
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
     out
+}
+
+/// For a drift gate: the latest snapshots of the promotion's service in the
+/// reference environment (`compare_with`, else the promotion's `from`) and
+/// in its target, as canonical statement bytes, reference first. A missing
+/// snapshot is left out (the gate then fails, saying what to capture) and
+/// named on stderr. `None` when `gate` is not a drift gate.
+pub(super) fn bound_snapshots(
+    log: &VerifiedLog,
+    state: &State,
+    promotion: &Promotion,
+    gate: &str,
+) -> Option<super::gate::Loaded> {
+    let Ok(GateSettings::Drift(settings)) = log.policy().gate(gate)?.typed_settings() else {
+        return None;
+    };
+    let service = &promotion.request.service;
+    let reference = settings
+        .compare_with
+        .clone()
+        .or_else(|| promotion.request.from.clone());
+    let mut names = Vec::new();
+    let mut contents = Vec::new();
+    for env in reference
+        .iter()
+        .chain(std::iter::once(&promotion.request.to))
+    {
+        match drift::latest(state, &log.entries, env, service) {
+            Some(entry) => {
+                names.push(messages::snapshot_evidence_name(env, service, &entry.id));
+                contents.push(entry.statement.to_payload());
+            }
+            None => eprintln!("{}", messages::snapshot_missing(env, service)),
+        }
+    }
+    Some(super::gate::Loaded::from_parts(names, contents))
 }

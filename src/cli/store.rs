@@ -584,6 +584,15 @@ pub fn gate(config: Option<&Path>, command: GateCommand) -> CommandResult {
         .promotions
         .get(&id)
         .ok_or_else(|| refused(&Refusal::UnknownPromotion(id)))?;
+    // A drift gate without files judges the latest snapshots of the
+    // promotion's environments, as the verified log holds them.
+    let loaded = match (
+        loaded.is_empty(),
+        super::snapshot::bound_snapshots(&log, &state, p, &gate),
+    ) {
+        (true, Some(snapshots)) => snapshots,
+        _ => loaded,
+    };
     let inputs = loaded.files();
     let verdict = super::gate::verdict(
         log.policy(),

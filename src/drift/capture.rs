@@ -71,13 +71,15 @@ pub fn parse(
     let text = text(name, bytes)?;
     let format = format.unwrap_or_else(|| detect(name, text));
     let value = match format {
-        InputFormat::Env => return Ok(Captured {
-            config: env_lines(name, text, false)?
-                .into_iter()
-                .map(|(k, v)| (k, Value::String(v.as_str().to_owned())))
-                .collect(),
-            secrets: BTreeMap::new(),
-        }),
+        InputFormat::Env => {
+            return Ok(Captured {
+                config: env_lines(name, text, false)?
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v.as_str().to_owned())))
+                    .collect(),
+                secrets: BTreeMap::new(),
+            });
+        }
         InputFormat::Json => json(name, text, false)?,
         InputFormat::Yaml => yaml(name, text, false)?,
         InputFormat::Kubernetes => structured(name, text, false)?,
@@ -167,15 +169,22 @@ pub fn parse_secrets(
 
 /// Detects the format from the file name, then from the content.
 pub fn detect(name: &str, text: &str) -> InputFormat {
-    let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let lower = file.to_ascii_lowercase();
-    if lower.ends_with(".json") {
-        return InputFormat::Json;
+    let path = std::path::Path::new(name);
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("json") => return InputFormat::Json,
+        Some("yaml" | "yml") => return InputFormat::Yaml,
+        Some("env") => return InputFormat::Env,
+        _ => {}
     }
-    if lower.ends_with(".yaml") || lower.ends_with(".yml") {
-        return InputFormat::Yaml;
-    }
-    if lower.ends_with(".env") || lower.starts_with(".env") {
+    if path
+        .file_name()
+        .and_then(|f| f.to_str())
+        .is_some_and(|f| f.starts_with(".env"))
+    {
         return InputFormat::Env;
     }
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
@@ -246,9 +255,16 @@ fn yaml(name: &str, text: &str, secret: bool) -> Result<Value, DriftError> {
     options.budget = Some(budget);
     serde_saphyr::from_str_with_options::<Value>(text, options).map_err(|e| {
         let detail = match (secret, e.location()) {
-            (true, Some(at)) => format!("syntax error at line {}, column {}", at.line(), at.column()),
+            (true, Some(at)) => {
+                format!("syntax error at line {}, column {}", at.line(), at.column())
+            }
             (true, None) => "syntax error".to_owned(),
-            (false, _) => e.to_string().lines().next().unwrap_or("syntax error").to_owned(),
+            (false, _) => e
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or("syntax error")
+                .to_owned(),
         };
         malformed(name, InputFormat::Yaml, detail)
     })
@@ -413,16 +429,18 @@ fn env_lines(
                 format!(
                     "line {}: the name is not letters, digits and `_`{}",
                     number + 1,
-                    if secret { String::new() } else { format!(" (`{key}`)") }
+                    if secret {
+                        String::new()
+                    } else {
+                        format!(" (`{key}`)")
+                    }
                 ),
             ));
         }
         let raw = raw.trim();
         let value = match raw.as_bytes() {
             [b'"', .., b'"'] | [b'\'', .., b'\''] if raw.len() >= 2 => &raw[1..raw.len() - 1],
-            _ => raw
-                .split_once(" #")
-                .map_or(raw, |(v, _)| v.trim_end()),
+            _ => raw.split_once(" #").map_or(raw, |(v, _)| v.trim_end()),
         };
         if out
             .insert(key.to_owned(), Zeroizing::new(value.to_owned()))

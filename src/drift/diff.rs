@@ -134,9 +134,12 @@ pub fn rows(from: &Value, to: &Value) -> Vec<Row> {
 }
 
 fn pointer(path: &[Key]) -> String {
-    path.iter()
-        .map(|k| format!("/{}", escape(&k.to_string())))
-        .collect()
+    let mut out = String::new();
+    for k in path {
+        out.push('/');
+        out.push_str(&escape(&k.to_string()));
+    }
+    out
 }
 
 /// A unified diff of the two trees as sorted-key pretty JSON.

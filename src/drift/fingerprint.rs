@@ -23,7 +23,9 @@ pub struct HmacKey {
 
 impl std::fmt::Debug for HmacKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HmacKey").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("HmacKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 

@@ -50,7 +50,9 @@ pub enum DriftError {
     NotUtf8 { name: String, offset: usize },
     #[error("{name}: the file is empty; point at the file the deployment reads")]
     Empty { name: String },
-    #[error("{name}: not valid {format}: {detail}. Fix the file, or pass --format if it was misdetected")]
+    #[error(
+        "{name}: not valid {format}: {detail}. Fix the file, or pass --format if it was misdetected"
+    )]
     Malformed {
         name: String,
         format: &'static str,

@@ -16,19 +16,16 @@ const KEY_FIELDS: [&str; 3] = ["name", "key", "id"];
 /// without it; an element left as `{value: V}` becomes `V`.
 pub fn keyed_arrays(value: Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, keyed_arrays(v)))
-                .collect(),
-        ),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, keyed_arrays(v))).collect())
+        }
         Value::Array(items) => match key_field(&items) {
             Some(field) => {
                 let mut out = Map::new();
                 for item in items {
                     if let Value::Object(mut element) = item {
-                        let key = match element.remove(field) {
-                            Some(Value::String(k)) => k,
-                            _ => continue,
+                        let Some(Value::String(key)) = element.remove(field) else {
+                            continue;
                         };
                         let rest = if element.len() == 1 && element.contains_key("value") {
                             element.remove("value").unwrap_or(Value::Null)

@@ -31,13 +31,22 @@ fn snapshot(env: &str, parts: Parts) -> Snapshot {
 
 #[test]
 fn keyed_arrays_become_maps_so_reordering_is_not_drift() {
-    let a = normalise::keyed_arrays(json!({"env": [{"name": "A", "value": 1}, {"name": "B", "value": 2}]}));
-    let b = normalise::keyed_arrays(json!({"env": [{"name": "B", "value": 2}, {"name": "A", "value": 1}]}));
+    let a = normalise::keyed_arrays(
+        json!({"env": [{"name": "A", "value": 1}, {"name": "B", "value": 2}]}),
+    );
+    let b = normalise::keyed_arrays(
+        json!({"env": [{"name": "B", "value": 2}, {"name": "A", "value": 1}]}),
+    );
     assert_eq!(a, json!({"env": {"A": 1, "B": 2}}));
     assert_eq!(a, b);
     // Elements with more than a value keep the rest; plain lists stay lists.
-    let c = normalise::keyed_arrays(json!({"ports": [{"name": "http", "port": 80, "proto": "TCP"}], "hosts": ["a", "b"]}));
-    assert_eq!(c, json!({"ports": {"http": {"port": 80, "proto": "TCP"}}, "hosts": ["a", "b"]}));
+    let c = normalise::keyed_arrays(
+        json!({"ports": [{"name": "http", "port": 80, "proto": "TCP"}], "hosts": ["a", "b"]}),
+    );
+    assert_eq!(
+        c,
+        json!({"ports": {"http": {"port": 80, "proto": "TCP"}}, "hosts": ["a", "b"]})
+    );
     // Duplicate names are not a keyed array.
     let d = normalise::keyed_arrays(json!([{"name": "x"}, {"name": "x"}]));
     assert_eq!(d, json!([{"name": "x"}, {"name": "x"}]));
@@ -45,10 +54,20 @@ fn keyed_arrays_become_maps_so_reordering_is_not_drift() {
 
 #[test]
 fn formats_are_detected_and_read() {
-    let env = parse("app.env", b"# comment\nexport LOG_LEVEL=info\nREGION=\"eu-1\"\n", None).unwrap();
+    let env = parse(
+        "app.env",
+        b"# comment\nexport LOG_LEVEL=info\nREGION=\"eu-1\"\n",
+        None,
+    )
+    .unwrap();
     assert_eq!(env.config["LOG_LEVEL"], "info");
     assert_eq!(env.config["REGION"], "eu-1");
-    let yaml = parse("c.yaml", b"replicas: 3\nfeatures:\n  - name: a\n    value: true\n", None).unwrap();
+    let yaml = parse(
+        "c.yaml",
+        b"replicas: 3\nfeatures:\n  - name: a\n    value: true\n",
+        None,
+    )
+    .unwrap();
     assert_eq!(yaml.config["replicas"], 3);
     let cm = br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":{"LOG_LEVEL":"debug"}}"#;
     let cm = parse("cm.json", cm, None).unwrap();
@@ -62,7 +81,12 @@ fn formats_are_detected_and_read() {
     assert_eq!(capture::detect("settings", "A=1\n"), InputFormat::Env);
     assert_eq!(capture::detect("settings", "a: 1\n"), InputFormat::Yaml);
     assert_eq!(capture::detect("settings", "{}"), InputFormat::Json);
-    let forced = parse("cm.txt", b"apiVersion: v1\nkind: ConfigMap\ndata:\n  A: b\n", Some(InputFormat::Kubernetes)).unwrap();
+    let forced = parse(
+        "cm.txt",
+        b"apiVersion: v1\nkind: ConfigMap\ndata:\n  A: b\n",
+        Some(InputFormat::Kubernetes),
+    )
+    .unwrap();
     assert_eq!(forced.config["A"], "b");
     assert!(parse("x.json", br#"{"a":1}"#, Some(InputFormat::Kubernetes)).is_err());
 }
@@ -86,21 +110,40 @@ fn parts(password: &str, flag: bool, tokio: &str) -> Parts {
     let mut p = Parts::default();
     p.add_config(
         "config.yaml",
-        parse("config.yaml", b"replicas: 3\nlog_level: info\nenv:\n  - name: REGION\n    value: eu-1\n", None).unwrap(),
+        parse(
+            "config.yaml",
+            b"replicas: 3\nlog_level: info\nenv:\n  - name: REGION\n    value: eu-1\n",
+            None,
+        )
+        .unwrap(),
     )
     .unwrap();
     p.add_flags(
         "flags.json",
-        parse("flags.json", format!(r#"{{"new_checkout": {flag}, "dark_mode": false}}"#).as_bytes(), None).unwrap(),
+        parse(
+            "flags.json",
+            format!(r#"{{"new_checkout": {flag}, "dark_mode": false}}"#).as_bytes(),
+            None,
+        )
+        .unwrap(),
     )
     .unwrap();
     p.add_secrets(
         "secrets.env",
-        parse_secrets("secrets.env", format!("DB_PASSWORD={password}\nAPI_TOKEN=same\n").as_bytes(), None).unwrap(),
+        parse_secrets(
+            "secrets.env",
+            format!("DB_PASSWORD={password}\nAPI_TOKEN=same\n").as_bytes(),
+            None,
+        )
+        .unwrap(),
     )
     .unwrap();
     p.add_dependencies([
-        ("tokio", Some(format!("pkg:cargo/tokio@{tokio}").leak() as &str), tokio),
+        (
+            "tokio",
+            Some(format!("pkg:cargo/tokio@{tokio}").leak() as &str),
+            tokio,
+        ),
         ("serde", Some("pkg:cargo/serde@1.0.200"), "1.0.200"),
     ]);
     p
@@ -122,7 +165,12 @@ fn a_rotated_secret_a_flipped_flag_and_a_moved_dependency_are_exactly_three_rows
     );
     assert_eq!(c.rows[0].from, Some(json!("1.38.1")));
     assert_eq!(c.patch.0.len(), 3);
-    let everything = format!("{}{}{:?}", serde_json::to_string(&c).unwrap(), c.unified(), prod);
+    let everything = format!(
+        "{}{}{:?}",
+        serde_json::to_string(&c).unwrap(),
+        c.unified(),
+        prod
+    );
     assert!(!everything.contains(SECRET));
     assert!(!everything.contains("old-password-1"));
     assert!(c.unified().contains("-    \"new_checkout\": false"));
@@ -137,39 +185,73 @@ fn added_and_removed_keys_are_rows_with_one_side() {
     let b = json!({"config": {"a": 1, "new": "x"}});
     let rows = diff::rows(&a, &b);
     assert_eq!(rows.len(), 2);
-    assert_eq!((rows[0].path.as_str(), rows[0].change, rows[0].to.is_none()), ("/config/gone", Change::Removed, true));
-    assert_eq!((rows[1].path.as_str(), rows[1].change, rows[1].from.is_none()), ("/config/new", Change::Added, true));
+    assert_eq!(
+        (rows[0].path.as_str(), rows[0].change, rows[0].to.is_none()),
+        ("/config/gone", Change::Removed, true)
+    );
+    assert_eq!(
+        (
+            rows[1].path.as_str(),
+            rows[1].change,
+            rows[1].from.is_none()
+        ),
+        ("/config/new", Change::Added, true)
+    );
 }
 
 #[test]
 fn ignore_rules_are_json_pointers() {
     assert!(normalise::pointer_problem("/config/replicas").is_none());
-    assert!(normalise::pointer_problem("replicas").unwrap().contains("/config/replicas"));
+    assert!(
+        normalise::pointer_problem("replicas")
+            .unwrap()
+            .contains("/config/replicas")
+    );
     assert!(normalise::pointer_problem("/a~2b").is_some());
     let mut v = json!({"config": {"a/b": 1, "c": {"d": 2, "e": 3}}});
-    normalise::ignore(&mut v, &["/config/a~1b".into(), "/config/c/d".into(), "/nope/x".into()]);
+    normalise::ignore(
+        &mut v,
+        &[
+            "/config/a~1b".into(),
+            "/config/c/d".into(),
+            "/nope/x".into(),
+        ],
+    );
     assert_eq!(v, json!({"config": {"c": {"e": 3}}}));
 }
 
 #[test]
 fn purls_lose_their_version_only() {
-    assert_eq!(purl_without_version("pkg:cargo/serde@1.0.1?x=y#s"), "pkg:cargo/serde");
-    assert_eq!(purl_without_version("pkg:npm/%40scope/left-pad@1.3.0"), "pkg:npm/%40scope/left-pad");
+    assert_eq!(
+        purl_without_version("pkg:cargo/serde@1.0.1?x=y#s"),
+        "pkg:cargo/serde"
+    );
+    assert_eq!(
+        purl_without_version("pkg:npm/%40scope/left-pad@1.3.0"),
+        "pkg:npm/%40scope/left-pad"
+    );
     assert_eq!(purl_without_version("pkg:npm/left-pad"), "pkg:npm/left-pad");
 }
 
 #[test]
 fn two_files_setting_one_key_is_an_error_naming_both() {
     let mut p = Parts::default();
-    p.add_config("a.env", parse("a.env", b"X=1\n", None).unwrap()).unwrap();
-    let err = p.add_config("b.env", parse("b.env", b"X=2\n", None).unwrap()).unwrap_err();
-    assert!(err.to_string().contains("a.env") && err.to_string().contains("b.env"), "{err}");
+    p.add_config("a.env", parse("a.env", b"X=1\n", None).unwrap())
+        .unwrap();
+    let err = p
+        .add_config("b.env", parse("b.env", b"X=2\n", None).unwrap())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("a.env") && err.to_string().contains("b.env"),
+        "{err}"
+    );
 }
 
 #[test]
 fn secrets_without_a_key_are_refused_naming_the_flag() {
     let mut p = Parts::default();
-    p.add_secrets("s.env", parse_secrets("s.env", b"A=1\n", None).unwrap()).unwrap();
+    p.add_secrets("s.env", parse_secrets("s.env", b"A=1\n", None).unwrap())
+        .unwrap();
     let err = p
         .into_snapshot(
             Identity {
@@ -201,11 +283,19 @@ fn hostile_input_is_a_clear_error_never_a_panic() {
         ("huge.json", huge, "limited to"),
         ("empty.json", b"  \n".to_vec(), "empty"),
         ("list.json", b"[1, 2]".to_vec(), "not a map"),
-        ("badsecret.json", br#"{"apiVersion":"v1","kind":"Secret","data":{"A":"!!!"}}"#.to_vec(), "not valid base64"),
+        (
+            "badsecret.json",
+            br#"{"apiVersion":"v1","kind":"Secret","data":{"A":"!!!"}}"#.to_vec(),
+            "not valid base64",
+        ),
     ];
     for (name, bytes, needle) in cases {
         let err = parse(name, &bytes, None).unwrap_err().to_string();
-        let needle = if needle == "bad.json" { "deep.json" } else { needle };
+        let needle = if needle == "bad.json" {
+            "deep.json"
+        } else {
+            needle
+        };
         assert!(err.contains(needle) && err.contains(name), "{name}: {err}");
     }
     // Secrets files: errors give positions, never content.
@@ -215,8 +305,13 @@ fn hostile_input_is_a_clear_error_never_a_panic() {
         ("s.yaml", format!("A: \"{SECRET}\n  b: [")),
         ("s2.env", format!("{SECRET} x=1\n")),
     ] {
-        let err = parse_secrets(name, bytes.as_bytes(), None).unwrap_err().to_string();
-        assert!(!err.contains(SECRET) && !err.contains("hunter"), "{name}: {err}");
+        let err = parse_secrets(name, bytes.as_bytes(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !err.contains(SECRET) && !err.contains("hunter"),
+            "{name}: {err}"
+        );
         assert!(err.contains(name), "{err}");
     }
 }
