@@ -10,6 +10,7 @@ mod common;
 mod cache;
 mod cli_offline;
 mod crash;
+mod drift;
 mod evidence;
 mod first_run;
 mod flow;
