@@ -18,4 +18,5 @@ mod hostile;
 mod more;
 mod store_pipeline;
 mod tui;
+mod tui_drift;
 mod witness;

@@ -81,32 +81,63 @@ fn draw_table(app: &App, frame: &mut Frame<'_>, area: Rect, pane: &DriftPane) {
         Cell::from(s::DRIFT_CHANGE),
     ])
     .style(t.style("title"));
-    let rows = pane.rows.iter().map(|r| {
+    // Rows are grouped under their section (config, flags, dependencies,
+    // images, secrets) so the key itself fits a narrow pane.
+    let mut rows = Vec::with_capacity(pane.rows.len() + 5);
+    let mut section = None;
+    for r in &pane.rows {
+        let (head, key) = split_path(&r.path);
+        if section != Some(head) {
+            section = Some(head);
+            rows.push(Row::new([Cell::from(head.to_owned())]).style(t.style("dim")));
+        }
         let slot = match r.change {
             Change::Changed => "warn",
             Change::Added => "ok",
             Change::Removed => "fail",
         };
-        Row::new([
-            Cell::from(r.path.clone()),
-            Cell::from(drift::Row::cell(r.from.as_ref())),
-            Cell::from(drift::Row::cell(r.to.as_ref())),
-            Cell::from(Span::styled(r.change.as_str(), t.style(slot))),
-        ])
-        .style(t.style("text"))
-    });
+        rows.push(
+            Row::new([
+                Cell::from(format!(" {key}")),
+                Cell::from(compact(drift::Row::cell(r.from.as_ref()))),
+                Cell::from(compact(drift::Row::cell(r.to.as_ref()))),
+                Cell::from(Span::styled(r.change.as_str(), t.style(slot))),
+            ])
+            .style(t.style("text")),
+        );
+    }
     let table = Table::new(
         rows,
         [
+            Constraint::Fill(3),
             Constraint::Fill(2),
             Constraint::Fill(2),
-            Constraint::Fill(2),
-            Constraint::Length(8),
+            Constraint::Length(7),
         ],
     )
     .header(header)
     .column_spacing(1);
     frame.render_widget(table, area);
+}
+
+/// `/flags/new_checkout` → (`flags`, `new_checkout`), pointer escapes
+/// undone for reading.
+fn split_path(path: &str) -> (&str, String) {
+    let rest = path.strip_prefix('/').unwrap_or(path);
+    let (head, key) = rest.split_once('/').unwrap_or((rest, ""));
+    (head, key.replace("~1", "/").replace("~0", "~"))
+}
+
+/// A fingerprint cell without its key id (the text view shows it whole),
+/// so two fingerprints can be told apart in a narrow column.
+fn compact(cell: String) -> String {
+    match cell
+        .strip_prefix("hmac:")
+        .and_then(|rest| rest.split_once(':'))
+    {
+        Some((_, hex)) => format!("hmac:{}", hex.chars().take(9).collect::<String>()),
+        None => cell,
+    }
 }
 
 fn draw_text(app: &App, frame: &mut Frame<'_>, area: Rect, pane: &DriftPane) {
