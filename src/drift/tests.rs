@@ -315,3 +315,44 @@ fn hostile_input_is_a_clear_error_never_a_panic() {
         assert!(err.contains(name), "{err}");
     }
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::super::capture::{InputFormat, parse, parse_secrets};
+
+    const MARKER: &str = "Zq93-marker-secret-7781";
+
+    fn formats() -> [Option<InputFormat>; 5] {
+        [
+            None,
+            Some(InputFormat::Json),
+            Some(InputFormat::Yaml),
+            Some(InputFormat::Env),
+            Some(InputFormat::Kubernetes),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Arbitrary bytes and config-shaped text never panic any parser,
+        /// and a secret beside them is never echoed in an error.
+        #[test]
+        fn capture_never_panics_and_never_echoes_a_secret(
+            bytes in proptest::collection::vec(any::<u8>(), 0..256),
+            text in "[-a-zA-Z0-9_:={}\\[\\]\"', \\n#.!&*|>]{0,200}",
+        ) {
+            for input in [bytes.as_slice(), text.as_bytes()] {
+                for format in formats() {
+                    let _ = parse("p", input, format);
+                    let mut with_secret = input.to_vec();
+                    with_secret.extend_from_slice(format!("\nDB_PASSWORD={MARKER}\n").as_bytes());
+                    if let Err(e) = parse_secrets("p", &with_secret, format) {
+                        prop_assert!(!e.to_string().contains(MARKER), "{}", e);
+                    }
+                }
+            }
+        }
+    }
+}
