@@ -517,3 +517,81 @@ fn hostile_capture_input_is_a_clear_error_that_never_quotes_a_secret() {
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("\"images\":{\"envoy\":\"sha256:"), "{text}");
 }
+
+/// `gate eval` judges two snapshot statements offline with the example
+/// policy's drift gate: what it ignores passes, anything else blocks.
+#[test]
+fn the_example_drift_gate_judges_snapshot_statements_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let statement = |env: &str, yaml: &str| -> PathBuf {
+        let config = write(d, &format!("{env}.yaml"), yaml);
+        let (code, text) = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+            .args([
+                "snapshot",
+                "submit",
+                "--env",
+                env,
+                "--service",
+                "payments",
+                "--dry-run",
+                "--artifact",
+                &digest(env),
+            ])
+            .arg(&config)
+            .output()
+            .map(|o| {
+                (
+                    o.status.code().unwrap(),
+                    String::from_utf8_lossy(&o.stdout).into_owned(),
+                )
+            })
+            .unwrap();
+        assert_eq!(code, 0, "{text}");
+        write(d, &format!("{env}.statement.json"), &text)
+    };
+    let staging = statement("staging", "replicas: 2\nlog_level: debug\nregion: eu-1\n");
+    let prod_ok = statement("prod", "replicas: 6\nlog_level: info\nregion: eu-1\n");
+    let policy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/policy/example.toml");
+    let eval = |files: &[&PathBuf]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+            .args(["gate", "eval", "--gate", "drift", "--policy"])
+            .arg(&policy)
+            .args(files)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (code, text) = eval(&[&staging, &prod_ok]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(
+            "PASS — payments in prod matches staging, ignoring /config/replicas, /config/log_level"
+        ),
+        "{text}"
+    );
+    let prod_bad = statement("prod", "replicas: 6\nlog_level: info\nregion: us-2\n");
+    let (code, text) = eval(&[&staging, &prod_bad]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("changed /config/region: eu-1 → us-2"),
+        "{text}"
+    );
+    // One snapshot, or a file that is not one, never passes.
+    let (code, text) = eval(&[&staging]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("only a snapshot of payments in staging"),
+        "{text}"
+    );
+    let (code, text) = eval(&[&prod_bad, &prod_bad]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("both snapshots are of prod"), "{text}");
+}
