@@ -36,8 +36,10 @@ pub enum SnapshotCommand {
 
 #[derive(Debug, clap::Args)]
 pub struct SubmitArgs {
+    /// The environment captured (as named in the policy).
     #[arg(long)]
     env: String,
+    /// The service whose configuration this is.
     #[arg(long)]
     service: String,
     /// Configuration files: JSON, YAML, .env, or Kubernetes ConfigMap or
@@ -78,6 +80,7 @@ pub struct SubmitArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
+    /// The service to compare.
     #[arg(long)]
     service: String,
     /// The environment compared from (e.g. staging).
