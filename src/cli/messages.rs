@@ -572,7 +572,3 @@ pub fn snapshot_missing(env: &str, service: &str) -> String {
 pub fn snapshot_no_drift(service: &str, from: &str, to: &str) -> String {
     format!("no drift: {service} in {to} matches {from}\n")
 }
-
-pub fn snapshot_evidence_name(env: &str, service: &str, entry: &crate::digest::Digest) -> String {
-    format!("snapshot of {service} in {env} (entry {})", entry.short())
-}

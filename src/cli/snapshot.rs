@@ -19,7 +19,6 @@ use crate::digest::Digest;
 use crate::drift::{self, HmacKey, Identity, InputFormat, MAX_CAPTURE_BYTES, Parts};
 use crate::envelope::MAX_ENVELOPE_BYTES;
 use crate::evidence::{self, EvidenceFile, Format};
-use crate::policy::gates::GateSettings;
 use crate::state::{Promotion, State};
 use crate::statement::{Predicate, Snapshot, Statement};
 
@@ -340,38 +339,23 @@ pub fn table(c: &drift::Comparison) -> String {
     out
 }
 
-/// For a drift gate: the latest snapshots of the promotion's service in the
-/// reference environment (`compare_with`, else the promotion's `from`) and
-/// in its target, as canonical statement bytes, reference first. A missing
-/// snapshot is left out (the gate then fails, saying what to capture) and
-/// named on stderr. `None` when `gate` is not a drift gate.
+/// For a drift gate: the latest snapshots of the promotion's service in its
+/// reference environment and its target, from the verified log (see
+/// [`drift::bound_snapshots`]); a missing one is named on stderr. `None`
+/// when `gate` is not a drift gate.
 pub(super) fn bound_snapshots(
     log: &VerifiedLog,
     state: &State,
     promotion: &Promotion,
     gate: &str,
 ) -> Option<super::gate::Loaded> {
-    let Ok(GateSettings::Drift(settings)) = log.policy().gate(gate)?.typed_settings() else {
-        return None;
-    };
-    let service = &promotion.request.service;
-    let reference = settings
-        .compare_with
-        .clone()
-        .or_else(|| promotion.request.from.clone());
-    let mut names = Vec::new();
-    let mut contents = Vec::new();
-    for env in reference
-        .iter()
-        .chain(std::iter::once(&promotion.request.to))
-    {
-        match drift::latest(state, &log.entries, env, service) {
-            Some(entry) => {
-                names.push(messages::snapshot_evidence_name(env, service, &entry.id));
-                contents.push(entry.statement.to_payload());
-            }
-            None => eprintln!("{}", messages::snapshot_missing(env, service)),
-        }
+    let bound = drift::bound_snapshots(log.policy(), state, &log.entries, promotion, gate)?;
+    for env in &bound.missing {
+        eprintln!(
+            "{}",
+            messages::snapshot_missing(env, &promotion.request.service)
+        );
     }
+    let (names, contents) = bound.files.into_iter().unzip();
     Some(super::gate::Loaded::from_parts(names, contents))
 }

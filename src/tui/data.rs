@@ -11,7 +11,7 @@ use crate::client::sync::VerifiedLog;
 use crate::digest::Digest;
 use crate::drift;
 use crate::policy::Policy;
-use crate::policy::gates::{DriftSettings, GateSettings};
+use crate::policy::gates::DriftSettings;
 use crate::state::{
     Promotion, PromotionStatus, Running, ServiceState, Standing, State, VerifiedEntry,
 };
@@ -68,18 +68,15 @@ impl DriftPane {
     /// The key of `promotion`'s route under `policy`.
     pub fn key(policy: &Policy, promotion: &Promotion) -> DriftKey {
         Self::key_with(
-            drift_settings(policy, &promotion.request.to).as_ref(),
+            drift::lookup::gate_settings(policy, &promotion.request.to).as_ref(),
             promotion,
         )
     }
 
     fn key_with(settings: Option<&DriftSettings>, promotion: &Promotion) -> DriftKey {
-        let reference = settings
-            .and_then(|s| s.compare_with.clone())
-            .or_else(|| promotion.request.from.clone());
         (
             promotion.request.service.clone(),
-            reference,
+            drift::lookup::reference(settings, promotion),
             promotion.request.to.clone(),
         )
     }
@@ -91,7 +88,7 @@ impl DriftPane {
     ) -> Self {
         let (service, from, to) = key;
         let get = |env: &str| snapshots.get(&(env.to_owned(), service.clone())).copied();
-        let ignored = drift_settings(policy, to)
+        let ignored = drift::lookup::gate_settings(policy, to)
             .map(|s| s.ignore)
             .unwrap_or_default();
         let reference = from.as_deref().and_then(get);
@@ -125,19 +122,6 @@ impl DriftPane {
     }
 }
 
-/// The settings of the drift gate `environment` requires, if any.
-fn drift_settings(policy: &Policy, environment: &str) -> Option<DriftSettings> {
-    policy
-        .environment(environment)?
-        .gates
-        .iter()
-        .filter_map(|g| policy.gate(g))
-        .find_map(|g| match g.typed_settings() {
-            Ok(GateSettings::Drift(s)) => Some(s),
-            _ => None,
-        })
-}
-
 /// Every route a promotion crosses, with its drift.
 fn drift_panes(
     state: &State,
@@ -152,7 +136,7 @@ fn drift_panes(
         let to = p.request.to.as_str();
         let gate = settings
             .entry(to)
-            .or_insert_with(|| drift_settings(policy, to));
+            .or_insert_with(|| drift::lookup::gate_settings(policy, to));
         let key = DriftPane::key_with(gate.as_ref(), p);
         if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(key) {
             let pane = DriftPane::compute(slot.key(), policy, &snapshots);
