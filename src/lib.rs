@@ -10,6 +10,7 @@ pub mod cli;
 pub mod client;
 pub mod demo;
 pub mod digest;
+pub mod drift;
 pub mod durable;
 pub mod encoding;
 pub mod envelope;

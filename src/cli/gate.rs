@@ -113,6 +113,16 @@ impl Loaded {
         })
     }
 
+    /// Evidence taken from somewhere other than files (snapshots from the
+    /// verified log).
+    pub(super) fn from_parts(names: Vec<String>, contents: Vec<Vec<u8>>) -> Self {
+        Self { names, contents }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
     pub(super) fn files(&self) -> Vec<EvidenceFile<'_>> {
         self.names
             .iter()

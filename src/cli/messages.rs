@@ -131,13 +131,6 @@ pub fn index_out_of_range(index: u64, size: u64) -> String {
     format!("INDEX {index} is not in the log (it has {size} entries)")
 }
 
-pub fn snapshot_file_invalid(path: &std::path::Path) -> String {
-    format!(
-        "{}: not a snapshot; expected JSON with `artifact` (sha256:…) and optional `config`, `flags`, `dependencies`, `secret_fingerprints`",
-        path.display()
-    )
-}
-
 pub fn no_promotions() -> String {
     "no promotions in the log yet".to_owned()
 }
@@ -561,4 +554,46 @@ pub fn demo_ready(
         "tollgate demo: store and 2 witnesses on {url} (HTTPS, self-signed), story seeded in {} ms\n{join}",
         took.as_millis()
     )
+}
+
+pub fn snapshot_nothing() -> String {
+    "nothing to capture: give configuration FILEs, --flags, --secrets, --sbom or --image".to_owned()
+}
+
+pub fn snapshot_not_sbom(name: &str, found: &str) -> String {
+    format!(
+        "{name}: this is {found}, but --sbom reads a CycloneDX or SPDX SBOM; pass the SBOM of what runs"
+    )
+}
+
+pub fn snapshot_bad_image(text: &str, problem: &dyn std::fmt::Display) -> String {
+    format!("--image {text}: {problem}; write NAME=sha256:<64 hex digits>")
+}
+
+pub fn snapshot_no_artifact(env: &str, service: &str) -> String {
+    format!(
+        "the verified log shows nothing of {service} running in {env}; pass --artifact sha256:HEX to say which artifact the snapshot is about"
+    )
+}
+
+pub fn snapshot_too_large(payload: usize, limit: usize) -> String {
+    format!(
+        "the snapshot is {payload} bytes; a signed entry is limited to {limit} bytes. Capture only the service's own settings, or split it by service"
+    )
+}
+
+pub fn snapshot_invalid(problem: &dyn std::fmt::Display) -> String {
+    format!(
+        "the captured snapshot is not a valid statement: {problem}; check --env and --service are plain names"
+    )
+}
+
+pub fn snapshot_missing(env: &str, service: &str) -> String {
+    format!(
+        "no snapshot of {service} in {env} in the verified log; capture one with `tollgate snapshot submit --env {env} --service {service} FILE…`"
+    )
+}
+
+pub fn snapshot_no_drift(service: &str, from: &str, to: &str) -> String {
+    format!("no drift: {service} in {to} matches {from}\n")
 }

@@ -12,6 +12,7 @@ mod messages;
 mod outbox;
 mod policy;
 mod serve;
+mod snapshot;
 mod store;
 mod verify;
 mod witness;
@@ -123,9 +124,9 @@ enum Command {
     /// Evaluate evidence against a gate, or submit gate results.
     #[command(subcommand)]
     Gate(gate::GateCommand),
-    /// Submit environment snapshots.
+    /// Capture and submit environment snapshots, and diff them.
     #[command(subcommand)]
-    Snapshot(store::SnapshotCommand),
+    Snapshot(snapshot::SnapshotCommand),
     /// Report a deployment of a promotion or a rollback.
     Deployed(store::DeployedArgs),
     /// Approve a promotion (signed, bound to what your verified log shows).
@@ -209,7 +210,7 @@ pub fn run() -> ExitCode {
         Command::Join(args) => join::run(config, &args),
         Command::Promote(command) => store::promote(config, command),
         Command::Gate(command) => gate::run(config, command),
-        Command::Snapshot(command) => store::snapshot(config, command),
+        Command::Snapshot(command) => snapshot::run(config, command),
         Command::Deployed(args) => store::deployed(config, &args),
         Command::Approve(args) => store::approve_or_reject(config, &args, true),
         Command::Reject(args) => store::approve_or_reject(config, &args, false),

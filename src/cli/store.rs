@@ -23,7 +23,7 @@ use crate::ledger::{SignedCheckpoint, TlogProof, leaf_hash, verify_inclusion};
 use crate::policy::Policy;
 use crate::state::{Promotion, Refusal};
 use crate::statement::{
-    Deployment, DeploymentStatus, DeploymentTarget, Predicate, Snapshot, SourceRef, Statement,
+    Deployment, DeploymentStatus, DeploymentTarget, Predicate, SourceRef, Statement,
 };
 
 impl From<StoreError> for CommandError {
@@ -147,7 +147,7 @@ impl Session {
     /// queue in order. Every receipt delivered is checked and kept; this
     /// statement's is printed. With the store down it stays queued: exit 3,
     /// saying how it will be delivered.
-    fn submit(&self, statement: &Statement, what: &Submission<'_>) -> CommandResult {
+    pub(super) fn submit(&self, statement: &Statement, what: &Submission<'_>) -> CommandResult {
         let envelope = self.signer().sign_statement(statement.to_payload());
         let entry_id = envelope.entry_id();
         let promotion_id = what.promotion_id.or_else(|| {
@@ -240,13 +240,13 @@ fn sync_error(e: SyncError) -> CommandError {
 }
 
 /// How a submitted statement is named on screen.
-struct Submission<'a> {
+pub(super) struct Submission<'a> {
     /// `approval`, `promotion request`, …
-    what: &'a str,
+    pub what: &'a str,
     /// One line for the outbox listing.
-    summary: &'a str,
-    promotion_id: Option<Digest>,
-    json: bool,
+    pub summary: &'a str,
+    pub promotion_id: Option<Digest>,
+    pub json: bool,
 }
 
 fn print_submitted(
@@ -340,7 +340,7 @@ pub(super) fn parse_digest(text: &str, flag: &str) -> Result<Digest, CommandErro
         .map_err(|e| CommandError::Input(anyhow::anyhow!("{flag}: {e}")))
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>, CommandError> {
+pub(super) fn read_file(path: &Path) -> Result<Vec<u8>, CommandError> {
     std::fs::read(path)
         .with_context(|| format!("cannot read {}", path.display()))
         .map_err(CommandError::Input)
@@ -399,22 +399,6 @@ pub enum GateCommand {
         /// Evidence files (format detected; uploaded; their digests go into
         /// the result).
         files: Vec<PathBuf>,
-    },
-}
-
-#[derive(Debug, clap::Subcommand)]
-pub enum SnapshotCommand {
-    /// Record what runs in an environment: JSON with artifact, config,
-    /// flags, dependencies and secret_fingerprints.
-    Submit {
-        #[arg(long)]
-        env: String,
-        #[arg(long)]
-        service: String,
-        file: PathBuf,
-        /// Print JSON: entry_id, index and the receipt.
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -605,6 +589,15 @@ pub fn gate(config: Option<&Path>, command: GateCommand) -> CommandResult {
         .promotions
         .get(&id)
         .ok_or_else(|| refused(&Refusal::UnknownPromotion(id)))?;
+    // A drift gate without files judges the latest snapshots of the
+    // promotion's environments, as the verified log holds them.
+    let loaded = match (
+        loaded.is_empty(),
+        super::snapshot::bound_snapshots(&log, &state, p, &gate),
+    ) {
+        (true, Some(snapshots)) => snapshots,
+        _ => loaded,
+    };
     let inputs = loaded.files();
     let verdict = super::gate::verdict(
         log.policy(),
@@ -651,57 +644,6 @@ pub fn gate(config: Option<&Path>, command: GateCommand) -> CommandResult {
             summary: &summary,
             promotion_id: Some(id),
             json: false,
-        },
-    )
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SnapshotFile {
-    artifact: Digest,
-    #[serde(default)]
-    config: std::collections::BTreeMap<String, serde_json::Value>,
-    #[serde(default)]
-    flags: std::collections::BTreeMap<String, serde_json::Value>,
-    #[serde(default)]
-    dependencies: std::collections::BTreeMap<String, String>,
-    #[serde(default)]
-    secret_fingerprints: std::collections::BTreeMap<String, String>,
-}
-
-pub fn snapshot(config: Option<&Path>, command: SnapshotCommand) -> CommandResult {
-    let SnapshotCommand::Submit {
-        env,
-        service,
-        file,
-        json,
-    } = command;
-    let bytes = read_file(&file)?;
-    let parsed: SnapshotFile =
-        serde_json::from_slice(&bytes).with_context(|| messages::snapshot_file_invalid(&file))?;
-    let session = Session::open(config)?;
-    let statement = Statement::about(
-        &service,
-        parsed.artifact,
-        Predicate::Snapshot(Snapshot {
-            environment: env,
-            service: service.clone(),
-            captured_at: OffsetDateTime::now_utc(),
-            artifact: parsed.artifact,
-            config: parsed.config,
-            flags: parsed.flags,
-            dependencies: parsed.dependencies,
-            secret_fingerprints: parsed.secret_fingerprints,
-        }),
-    );
-    let summary = statement.summary();
-    session.submit(
-        &statement,
-        &Submission {
-            what: "snapshot",
-            summary: &summary,
-            promotion_id: None,
-            json,
         },
     )
 }

@@ -92,6 +92,8 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// The promotion a release manager's approval makes ready.
     pub awaiting_release_manager: Digest,
+    /// The promotion with drift, a stale approval and one expiring soon.
+    pub drifted: Digest,
 }
 
 /// Writes the story ending at `now`, signed with `keys`, in the log whose
@@ -195,6 +197,7 @@ pub fn build(
     Ok(Scenario {
         steps: w.steps,
         awaiting_release_manager: checkout,
+        drifted: payments,
     })
 }
 
@@ -414,17 +417,22 @@ impl<'a> Writer<'a> {
                 .unwrap_or_default()
         };
         for gate in gates {
-            let provenance;
+            let owned: Vec<(String, Vec<u8>)> = match gate.as_str() {
+                "provenance" => vec![("provenance.dsse.json".into(), self.provenance(promotion)?)],
+                // The latest snapshots of both environments, as `gate
+                // submit --gate drift` binds them.
+                "drift" => self.bound_snapshots(promotion, &gate)?,
+                _ => Vec::new(),
+            };
             let files: Vec<(&str, &[u8])> = match gate.as_str() {
                 "unit-tests" => vec![evidence.unit],
                 "sast" => vec![evidence.sast],
                 "licenses" => vec![evidence.sbom],
                 "perf-budget" => vec![evidence.perf],
-                "provenance" => {
-                    provenance = self.provenance(promotion)?;
-                    vec![("provenance.dsse.json", provenance.as_slice())]
-                }
-                _ => Vec::new(),
+                _ => owned
+                    .iter()
+                    .map(|(name, bytes)| (name.as_str(), bytes.as_slice()))
+                    .collect(),
             };
             self.gate(promotion, &gate, &files)?;
         }
@@ -474,6 +482,28 @@ impl<'a> Writer<'a> {
         let statement =
             actions::gate_result(promotion, p, gate, verdict, evidence, false, self.clock);
         self.push("ci-main", statement, blobs)
+    }
+
+    /// The snapshot statements the drift gate `gate` of `promotion` judges.
+    fn bound_snapshots(
+        &self,
+        promotion: Digest,
+        gate: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, ScenarioError> {
+        let log = self.log()?;
+        let state = log.state_at(self.clock);
+        let p = state
+            .promotions
+            .get(&promotion)
+            .ok_or_else(|| ScenarioError::Refused {
+                step: format!("gate {gate}"),
+                reason: Box::new(Refusal::UnknownPromotion(promotion)),
+            })?;
+        Ok(
+            crate::drift::lookup::bound_snapshots(self.policy, &state, &log.entries, p, gate)
+                .map(|bound| bound.files)
+                .unwrap_or_default(),
+        )
     }
 
     /// SLSA provenance for the promoted artifact, signed by the builder.
@@ -577,6 +607,7 @@ impl<'a> Writer<'a> {
                     .into_iter()
                     .map(|(k, label)| (k, fingerprint(&label)))
                     .collect(),
+                images: BTreeMap::new(),
             }),
         );
         self.push("ci-main", statement, Vec::new())

@@ -56,17 +56,37 @@ pub fn all(
     shots.push(("inbox.svg", draw(&app, "inbox — what waits for alice")?));
 
     app.act(Action::ViewPromotions);
-    select(&mut app, |r| *r == RowKey::Promotion(checkout), "checkout")?;
-    for (file, tab, title) in [
-        ("gates.svg", DetailTab::Gates, "a promotion's gates"),
-        ("approvals.svg", DetailTab::Approvals, "approvals"),
-        ("drift.svg", DetailTab::Drift, "drift between environments"),
-        ("evidence.svg", DetailTab::Evidence, "evidence"),
-        ("timeline.svg", DetailTab::Timeline, "timeline"),
+    for (file, promotion, tab, title) in [
+        (
+            "gates.svg",
+            checkout,
+            DetailTab::Gates,
+            "a promotion's gates",
+        ),
+        (
+            "approvals.svg",
+            scenario.drifted,
+            DetailTab::Approvals,
+            "approvals: stale, expiring",
+        ),
+        (
+            "drift.svg",
+            scenario.drifted,
+            DetailTab::Drift,
+            "drift between staging and prod",
+        ),
+        ("evidence.svg", checkout, DetailTab::Evidence, "evidence"),
+        ("timeline.svg", checkout, DetailTab::Timeline, "timeline"),
     ] {
+        select(
+            &mut app,
+            |r| *r == RowKey::Promotion(promotion),
+            "a promotion",
+        )?;
         app.tab = tab;
         shots.push((file, draw(&app, title)?));
     }
+    select(&mut app, |r| *r == RowKey::Promotion(checkout), "checkout")?;
     app.tab = DetailTab::Gates;
     app.act(Action::Approve);
     type_text(&mut app, "release notes and evidence reviewed");

@@ -18,6 +18,8 @@ pub enum Format {
     #[serde(rename = "openvex")]
     OpenVex,
     Metrics,
+    /// A tollgate snapshot statement (drift gate evidence).
+    Snapshot,
 }
 
 impl Format {
@@ -30,6 +32,7 @@ impl Format {
             Self::Provenance => "in-toto DSSE envelope",
             Self::OpenVex => "OpenVEX document",
             Self::Metrics => "metrics JSON",
+            Self::Snapshot => "snapshot statement",
         }
     }
 
@@ -43,6 +46,7 @@ impl Format {
             Self::Provenance => "an in-toto DSSE envelope",
             Self::OpenVex => "an OpenVEX document",
             Self::Metrics => "a metrics JSON file",
+            Self::Snapshot => "a snapshot statement",
         }
     }
 
@@ -55,6 +59,7 @@ impl Format {
             Self::Provenance => "application/vnd.dsse.envelope.v1+json",
             Self::OpenVex => "application/openvex+json",
             Self::Metrics => "application/json",
+            Self::Snapshot => "application/vnd.in-toto+json",
         }
     }
 }
@@ -75,6 +80,8 @@ struct Probe<'a> {
     runs: Option<IgnoredAny>,
     #[serde(default)]
     metrics: Option<IgnoredAny>,
+    #[serde(default, borrow, rename = "predicateType")]
+    predicate_type: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// Detects the format of `file`. JSON documents are scanned once more by
@@ -102,6 +109,8 @@ pub fn detect(file: &EvidenceFile<'_>) -> Result<Format, EvidenceError> {
         .is_some_and(|v| v.starts_with("SPDX-2"))
     {
         Ok(Format::Spdx)
+    } else if probe.predicate_type.as_deref() == Some(crate::statement::predicate_type::SNAPSHOT) {
+        Ok(Format::Snapshot)
     } else if probe.payload_type.is_some() {
         Ok(Format::Provenance)
     } else if probe
@@ -118,7 +127,7 @@ pub fn detect(file: &EvidenceFile<'_>) -> Result<Format, EvidenceError> {
         Err(unknown(&format!("spdxVersion \"{v}\" is not SPDX 2.x")))
     } else {
         Err(unknown(
-            "a JSON object without bomFormat, spdxVersion, payloadType, @context, runs or metrics",
+            "a JSON object without bomFormat, spdxVersion, payloadType, @context, runs, metrics or a snapshot predicateType",
         ))
     }
 }

@@ -13,8 +13,8 @@ use super::{
 use crate::digest::Digest;
 use crate::policy::Gate;
 use crate::policy::gates::{
-    GateSettings, JunitSettings, PerfSettings, ProvenanceSettings, SarifLevel, SarifSettings,
-    SbomSettings, UnknownLicense,
+    DriftSettings, GateSettings, JunitSettings, PerfSettings, ProvenanceSettings, SarifLevel,
+    SarifSettings, SbomSettings, UnknownLicense,
 };
 use crate::statement::{GateStatus, Measurement};
 
@@ -160,7 +160,8 @@ fn judge(
         GateSettings::Provenance(_) => &[Format::Provenance],
         GateSettings::Vex(_) => &[Format::OpenVex],
         GateSettings::Perf(_) => &[Format::Metrics],
-        GateSettings::Drift(_) | GateSettings::Manual(_) => &[],
+        GateSettings::Drift(_) => &[Format::Snapshot],
+        GateSettings::Manual(_) => &[],
     };
     for (format, f) in files {
         if !accepts.contains(format) && !matches!(settings, GateSettings::Manual(_)) {
@@ -199,10 +200,7 @@ fn judge(
             ))
         }
         GateSettings::Perf(s) => perf_verdict(s, files),
-        GateSettings::Drift(_) => Ok(Verdict::new(
-            GateStatus::Error,
-            "drift gates are evaluated from environment snapshots, which this version does not compare yet (needs snapshots)".to_owned(),
-        )),
+        GateSettings::Drift(s) => drift_verdict(s, files),
         GateSettings::Manual(_) => Ok(Verdict::new(
             GateStatus::Error,
             "a manual gate's status is stated by a person: pass --status".to_owned(),
@@ -550,6 +548,127 @@ fn perf_verdict(s: &PerfSettings, files: &[Typed<'_>]) -> Result<Verdict, Eviden
         for o in over {
             v.reason(o);
         }
+    }
+    Ok(v)
+}
+
+/// Drift: the first snapshot is the reference (`compare_with`, or the
+/// promotion's `from` environment), the second what the target runs. Any
+/// difference outside the ignored pointers fails the gate; no snapshots
+/// never pass.
+#[allow(clippy::cast_precision_loss)]
+fn drift_verdict(s: &DriftSettings, files: &[Typed<'_>]) -> Result<Verdict, EvidenceError> {
+    let capture = "capture one in each environment with `tollgate snapshot submit --env E --service S FILE…`, then submit the gate again";
+    let mut snapshots = Vec::with_capacity(files.len());
+    for (_, f) in files {
+        let statement = crate::statement::Statement::parse_verified(f.bytes)
+            .map_err(|e| EvidenceError::malformed(f.name, "snapshot statement", e))?;
+        match statement.predicate {
+            crate::statement::Predicate::Snapshot(snapshot) => snapshots.push(snapshot),
+            _ => {
+                return Err(EvidenceError::malformed(
+                    f.name,
+                    "snapshot statement",
+                    "not a snapshot",
+                ));
+            }
+        }
+    }
+    let [reference, target] = snapshots.as_slice() else {
+        let mut v = Verdict::new(
+            if snapshots.len() > 2 {
+                GateStatus::Error
+            } else {
+                GateStatus::Fail
+            },
+            match snapshots.as_slice() {
+                [] => "no environment snapshots to compare".to_owned(),
+                [one] => format!(
+                    "only a snapshot of {} in {}; the drift gate compares two environments",
+                    one.service, one.environment
+                ),
+                more => format!(
+                    "{} snapshots given; a drift gate compares exactly two (the reference, then the target)",
+                    more.len()
+                ),
+            },
+        );
+        v.reason(capture.to_owned());
+        return Ok(v);
+    };
+    let mismatch = if reference.service != target.service {
+        Some(format!(
+            "the snapshots are of different services ({} and {})",
+            reference.service, target.service
+        ))
+    } else if reference.environment == target.environment {
+        Some(format!(
+            "both snapshots are of {}; the drift gate compares two environments",
+            reference.environment
+        ))
+    } else {
+        s.compare_with
+            .as_ref()
+            .filter(|env| **env != reference.environment)
+            .map(|env| {
+                format!(
+                    "the reference snapshot is of {}, but the gate compares with {env}",
+                    reference.environment
+                )
+            })
+    };
+    if let Some(problem) = mismatch {
+        return Ok(Verdict::new(GateStatus::Error, problem));
+    }
+    let comparison = crate::drift::compare(reference, target, &s.ignore);
+    let drifted = comparison.rows.len();
+    let status = if drifted == 0 {
+        GateStatus::Pass
+    } else {
+        GateStatus::Fail
+    };
+    let ignoring = if s.ignore.is_empty() {
+        String::new()
+    } else {
+        format!(", ignoring {}", s.ignore.join(", "))
+    };
+    let mut v = Verdict::new(
+        status,
+        if drifted == 0 {
+            format!(
+                "{} in {} matches {}{ignoring}",
+                target.service, target.environment, reference.environment
+            )
+        } else {
+            format!(
+                "{drifted} path(s) of {} differ between {} and {}{ignoring}",
+                target.service, reference.environment, target.environment
+            )
+        },
+    );
+    v.measure("drifted_paths", drifted as f64, Some(0.0), None);
+    for row in &comparison.rows {
+        v.reason(format!(
+            "{} {}: {} → {}",
+            row.change.as_str(),
+            row.path,
+            crate::drift::Row::cell(row.from.as_ref()),
+            crate::drift::Row::cell(row.to.as_ref())
+        ));
+    }
+    let key_ids = |snap: &crate::statement::Snapshot| -> std::collections::BTreeSet<String> {
+        snap.secret_fingerprints
+            .values()
+            .filter_map(|f| crate::drift::fingerprint::key_id(f).map(str::to_owned))
+            .collect()
+    };
+    let (a, b) = (key_ids(reference), key_ids(target));
+    if !a.is_empty() && !b.is_empty() && a != b {
+        v.reason(format!(
+            "secret fingerprints were made with different HMAC keys ({} and {}); capture both environments with the same --hmac-key so equal secrets compare equal",
+            a.into_iter().collect::<Vec<_>>().join(", "),
+            b.into_iter().collect::<Vec<_>>().join(", ")
+        ));
     }
     Ok(v)
 }

@@ -390,7 +390,7 @@ fn oversized_evidence_is_refused_with_the_limit() {
 }
 
 #[test]
-fn manual_and_drift_do_not_compute_a_status_yet() {
+fn manual_needs_a_stated_status_and_drift_never_passes_empty() {
     let v = evaluate(
         &GateSettings::Manual(crate::policy::gates::ManualSettings {}),
         &[],
@@ -401,7 +401,13 @@ fn manual_and_drift_do_not_compute_a_status_yet() {
         &GateSettings::Drift(crate::policy::gates::DriftSettings::default()),
         &[],
     );
-    assert!(v.summary.contains("needs snapshots"));
+    assert_eq!(v.status, GateStatus::Fail);
+    assert!(
+        v.summary.contains("no environment snapshots"),
+        "{}",
+        v.summary
+    );
+    assert!(v.reasons[0].contains("tollgate snapshot submit"));
 }
 
 #[test]

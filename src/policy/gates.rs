@@ -106,6 +106,13 @@ impl GateSettings {
                     ));
                 }
             }
+            Self::Drift(s) => {
+                out.extend(
+                    s.ignore
+                        .iter()
+                        .filter_map(|p| crate::drift::normalise::pointer_problem(p)),
+                );
+            }
             Self::Provenance(s) if s.source.trim().is_empty() => {
                 out.push("`source` is empty; name the repository builds must come from".to_owned());
             }
@@ -302,10 +309,15 @@ pub struct PerfSettings {
     pub max_regression_percent: Option<f64>,
 }
 
-/// `kind = "drift"`: keys allowed to differ between environments.
+/// `kind = "drift"`: the target environment must equal `compare_with` (by
+/// default the promotion's `from` environment) except for the `ignore`
+/// paths, JSON pointers into the snapshot (`/config/…`, `/flags/…`,
+/// `/dependencies/…`, `/images/…`, `/secrets/…`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DriftSettings {
+    #[serde(default)]
+    pub compare_with: Option<String>,
     #[serde(default)]
     pub ignore: Vec<String>,
 }

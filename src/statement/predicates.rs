@@ -212,6 +212,10 @@ pub struct Snapshot {
     pub flags: BTreeMap<String, serde_json::Value>,
     #[serde(default)]
     pub dependencies: BTreeMap<String, String>,
+    /// Container images by name, each pinned by digest. Absent in
+    /// snapshots that name none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub images: BTreeMap<String, Digest>,
     /// `hmac-sha256:<key id>:<hex>` per secret name; never the secret.
     #[serde(default)]
     pub secret_fingerprints: BTreeMap<String, String>,
@@ -221,6 +225,9 @@ impl Snapshot {
     pub(super) fn check(&self) -> Result<(), StatementError> {
         check_name("environment", &self.environment)?;
         check_name("service", &self.service)?;
+        for name in self.images.keys() {
+            check_name("images", name)?;
+        }
         for (name, fingerprint) in &self.secret_fingerprints {
             let mut parts = fingerprint.splitn(3, ':');
             let ok = parts.next() == Some("hmac-sha256")

@@ -278,6 +278,7 @@ fn secret_fingerprints_never_carry_plain_secrets() {
                 config: BTreeMap::new(),
                 flags: BTreeMap::new(),
                 dependencies: BTreeMap::new(),
+                images: BTreeMap::new(),
                 secret_fingerprints: [("DB_PASSWORD".to_owned(), fp.to_owned())].into(),
             }),
         )

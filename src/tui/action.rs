@@ -41,11 +41,13 @@ pub enum Action {
     Cancel,
     /// In dialogs: move focus between the buttons.
     ToggleFocus,
+    /// Drift tab: switch between the table and the unified text.
+    ToggleText,
 }
 
 impl Action {
     /// Every action, in the order the palette lists them.
-    pub const ALL: [Self; 31] = [
+    pub const ALL: [Self; 32] = [
         Self::Noop,
         Self::Quit,
         Self::Help,
@@ -77,6 +79,7 @@ impl Action {
         Self::Confirm,
         Self::Cancel,
         Self::ToggleFocus,
+        Self::ToggleText,
     ];
 
     /// The name used in keymap files and the palette.

@@ -65,6 +65,24 @@ impl DetailTab {
     ];
 }
 
+/// How the Drift tab shows the diff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriftView {
+    Table,
+    /// The unified text of the same diff.
+    Text,
+}
+
+impl DriftView {
+    #[must_use]
+    pub const fn toggled(self) -> Self {
+        match self {
+            Self::Table => Self::Text,
+            Self::Text => Self::Table,
+        }
+    }
+}
+
 /// Which pane has focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -191,6 +209,8 @@ pub struct App {
     pub view: View,
     pub pane: Pane,
     pub tab: DetailTab,
+    /// How the Drift tab shows the diff.
+    pub drift_view: DriftView,
     pub selected: [usize; 4],
     pub filter: [String; 4],
     pub filtering: bool,
@@ -219,6 +239,7 @@ impl App {
             view: View::Inbox,
             pane: Pane::List,
             tab: DetailTab::Gates,
+            drift_view: DriftView::Table,
             selected: [0; 4],
             filter: Default::default(),
             filtering: false,
@@ -362,6 +383,7 @@ impl App {
             }
             Action::NextTab => self.tab = cycle(&DetailTab::ALL, self.tab, 1),
             Action::PrevTab => self.tab = cycle(&DetailTab::ALL, self.tab, -1),
+            Action::ToggleText => self.drift_view = self.drift_view.toggled(),
             Action::ViewInbox => self.switch(View::Inbox),
             Action::ViewPromotions => self.switch(View::Promotions),
             Action::ViewEnvironments => self.switch(View::Environments),
@@ -650,6 +672,9 @@ impl App {
     pub fn hints(&self) -> Vec<Action> {
         let mut out = views::of(self.view).hints(self);
         out.retain(|a| !(a.is_write() && self.session.read_only));
+        if self.tab == DetailTab::Drift && self.selected_promotion().is_some() {
+            out.push(Action::ToggleText);
+        }
         out.extend([
             Action::Filter,
             Action::NextPane,

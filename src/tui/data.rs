@@ -2,17 +2,20 @@
 //! built from a [`State`] and the verified entries, never from the store's
 //! own derived views.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
 use crate::client::sync::VerifiedLog;
 use crate::digest::Digest;
+use crate::drift;
 use crate::policy::Policy;
+use crate::policy::gates::DriftSettings;
 use crate::state::{
     Promotion, PromotionStatus, Running, ServiceState, Standing, State, VerifiedEntry,
 };
-use crate::statement::{DecisionAction, Predicate};
+use crate::statement::{DecisionAction, Predicate, Snapshot};
 
 /// Approvals closer than this to expiry are "expiring soon" in the inbox.
 pub const EXPIRING_SOON: Duration = Duration::hours(4);
@@ -38,14 +41,120 @@ pub struct Data {
     pub log: Arc<VerifiedLog>,
     /// My operator name under the policy in force, when my key is in it.
     pub me: Option<String>,
+    /// The drift of each (service, reference environment, target
+    /// environment) a promotion crosses, computed once per sync.
+    pub drift: Arc<BTreeMap<DriftKey, DriftPane>>,
+}
+
+/// `(service, reference environment or none, target environment)`.
+pub type DriftKey = (String, Option<String>, String);
+
+/// The Drift tab's content for one promotion route: the rows of the
+/// structured diff (after the drift gate's ignore rules) and the unified
+/// text, both computed from the snapshots in the verified log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriftPane {
+    pub service: String,
+    pub from_env: Option<String>,
+    pub to_env: String,
+    /// Environments with no snapshot of the service yet.
+    pub missing: Vec<String>,
+    pub ignored: Vec<String>,
+    pub rows: Vec<drift::Row>,
+    pub text: String,
+}
+
+impl DriftPane {
+    /// The key of `promotion`'s route under `policy`.
+    pub fn key(policy: &Policy, promotion: &Promotion) -> DriftKey {
+        Self::key_with(
+            drift::lookup::gate_settings(policy, &promotion.request.to).as_ref(),
+            promotion,
+        )
+    }
+
+    fn key_with(settings: Option<&DriftSettings>, promotion: &Promotion) -> DriftKey {
+        (
+            promotion.request.service.clone(),
+            drift::lookup::reference(settings, promotion),
+            promotion.request.to.clone(),
+        )
+    }
+
+    fn compute(
+        key: &DriftKey,
+        policy: &Policy,
+        snapshots: &BTreeMap<(String, String), &Snapshot>,
+    ) -> Self {
+        let (service, from, to) = key;
+        let get = |env: &str| snapshots.get(&(env.to_owned(), service.clone())).copied();
+        let ignored = drift::lookup::gate_settings(policy, to)
+            .map(|s| s.ignore)
+            .unwrap_or_default();
+        let reference = from.as_deref().and_then(get);
+        let target = get(to);
+        let mut missing = Vec::new();
+        if let Some(f) = from
+            && reference.is_none()
+        {
+            missing.push(f.clone());
+        }
+        if target.is_none() {
+            missing.push(to.clone());
+        }
+        let (rows, text) = match (reference, target) {
+            (Some(a), Some(b)) => {
+                let c = drift::compare(a, b, &ignored);
+                let text = c.unified();
+                (c.rows, text)
+            }
+            _ => (Vec::new(), String::new()),
+        };
+        Self {
+            service: service.clone(),
+            from_env: from.clone(),
+            to_env: to.clone(),
+            missing,
+            ignored,
+            rows,
+            text,
+        }
+    }
+}
+
+/// Every route a promotion crosses, with its drift.
+fn drift_panes(
+    state: &State,
+    entries: &[VerifiedEntry],
+    policy: &Policy,
+) -> BTreeMap<DriftKey, DriftPane> {
+    let snapshots = drift::latest_snapshots(state, entries);
+    // Settings are read once per environment, not once per promotion.
+    let mut settings: BTreeMap<&str, Option<DriftSettings>> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    for p in state.promotions.values() {
+        let to = p.request.to.as_str();
+        let gate = settings
+            .entry(to)
+            .or_insert_with(|| drift::lookup::gate_settings(policy, to));
+        let key = DriftPane::key_with(gate.as_ref(), p);
+        if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(key) {
+            let pane = DriftPane::compute(slot.key(), policy, &snapshots);
+            slot.insert(pane);
+        }
+    }
+    out
 }
 
 impl Data {
     /// The view model of a verified log at `now`.
     pub fn from_log(log: Arc<VerifiedLog>, now: OffsetDateTime) -> Self {
         let checkpoint = log.checkpoint.checkpoint();
+        let state = log.state_at(now);
+        let drift = Arc::new(drift_panes(&state, &log.entries, log.policy()));
         Self {
-            state: log.state_at(now),
+            drift,
+            state,
             policy: Arc::clone(log.policy()),
             checkpoint: Some(CheckpointInfo {
                 origin: checkpoint.origin.clone(),
@@ -78,6 +187,11 @@ impl Data {
             }
         }
         out
+    }
+
+    /// The drift a promotion would carry into its target environment.
+    pub fn drift_of(&self, promotion: &Promotion) -> Option<&DriftPane> {
+        self.drift.get(&DriftPane::key(&self.policy, promotion))
     }
 
     /// Every entry about `promotion`, in log order.

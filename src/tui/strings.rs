@@ -37,7 +37,28 @@ pub const GATE: &str = "Gate";
 pub const TTL: &str = "Duration (e.g. 24h)";
 pub const ALARM_SHORT: &str = "ALARM (see the banner)";
 pub const ALARM_PREFIX: &str = "ALARM — the audit log cannot be trusted: ";
-pub const DRIFT_PLACEHOLDER: &str = "Drift: the structured diff between this promotion's snapshot and what runs in the target environment (config, flags, dependencies, secret fingerprints) will be shown here.";
+pub const DRIFT_PATH: &str = "path";
+pub const DRIFT_CHANGE: &str = "change";
+pub const DRIFT_NONE: &str = "no drift: the target matches its reference";
+pub const DRIFT_NO_REFERENCE: &str =
+    "this is the first environment: there is nothing to compare it with";
+
+pub fn drift_title(pane: &super::data::DriftPane) -> String {
+    match &pane.from_env {
+        Some(from) => format!("{} in {} compared with {from}", pane.service, pane.to_env),
+        None => format!("{} in {}", pane.service, pane.to_env),
+    }
+}
+
+pub fn drift_ignoring(pointers: &[String]) -> String {
+    format!("ignoring (drift gate): {}", pointers.join(", "))
+}
+
+pub fn drift_missing(env: &str, service: &str) -> String {
+    format!(
+        "no snapshot of {service} in {env} yet; CI captures one with `tollgate snapshot submit --env {env} --service {service} FILE…`"
+    )
+}
 pub const EVIDENCE_PLACEHOLDER: &str = "Evidence: the documents behind each gate (JUnit, SARIF, SBOM, provenance) with their digests and verdicts will be shown here.";
 
 pub const fn view_title(view: View) -> &'static str {

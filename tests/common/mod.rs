@@ -132,6 +132,26 @@ impl World {
         }
     }
 
+    /// A world whose policy is the test policy with prod also requiring a
+    /// `drift` gate (prod must equal staging except `ignore`).
+    pub fn with_drift_gate(ignore: &[&str]) -> Self {
+        let mut world = Self::new();
+        let ignore = ignore
+            .iter()
+            .map(|p| format!("\"{p}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let text = policy_text(1, &world.signers).replace(
+            "gates = [\"unit-tests\", \"sast\"]",
+            "gates = [\"unit-tests\", \"sast\", \"drift\"]",
+        ) + &format!(
+            "\n[gates.drift]\nkind = \"drift\"\nignore = [{ignore}]\nremediation = \"Reconcile prod with staging, or capture fresh snapshots.\"\n"
+        );
+        world.policy = Policy::parse(&text, "policy.toml").unwrap();
+        world.ring = KeyRing::of(&world.policy);
+        world
+    }
+
     /// Signs `statement` as `who`, verifies it like the store would, and
     /// appends it to the log. Returns the entry id.
     pub fn submit(&mut self, who: &str, statement: &Statement) -> Digest {

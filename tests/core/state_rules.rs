@@ -229,6 +229,7 @@ fn approvals_go_stale_when_gate_results_or_snapshot_change() {
             config: [("replicas".to_owned(), 3.into())].into(),
             flags: std::collections::BTreeMap::default(),
             dependencies: std::collections::BTreeMap::default(),
+            images: std::collections::BTreeMap::default(),
             secret_fingerprints: std::collections::BTreeMap::default(),
         }),
     );

@@ -144,7 +144,7 @@ fn example_policy_gates_judge_real_tool_output_as_a_reader_would() {
             2,
             "a `junit` gate reads JUnit XML",
         ),
-        ("drift", vec![], 2, "needs snapshots"),
+        ("drift", vec![], 1, "no environment snapshots"),
     ];
     for (gate, args, code, needle) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -170,12 +170,11 @@ fn full_flow(db: Db) {
     let prod = request(&s, "payments-1.0.0", "1.0.0", Some("staging"), "prod");
     pass(&s, &prod, "unit-tests");
     pass(&s, &prod, "sast");
-    let snapshot = s.path().join("snapshot.json");
-    std::fs::write(
-        &snapshot,
-        format!(r#"{{"artifact":"{}","config":{{"replicas":3}},"flags":{{"new-checkout":false}},"dependencies":{{"openssl":"3.0.13"}},"secret_fingerprints":{{}}}}"#, digest("payments-0.9.0")),
-    )
-    .unwrap();
+    let config = s.path().join("prod.yaml");
+    std::fs::write(&config, "replicas: 3\nopenssl: 3.0.13\n").unwrap();
+    let flags = s.path().join("flags.json");
+    std::fs::write(&flags, r#"{"new-checkout": false}"#).unwrap();
+    let artifact = digest("payments-0.9.0");
     s.expect(
         0,
         "ci-main",
@@ -186,7 +185,11 @@ fn full_flow(db: Db) {
             "prod",
             "--service",
             "payments",
-            snapshot.to_str().unwrap(),
+            "--artifact",
+            &artifact,
+            "--flags",
+            flags.to_str().unwrap(),
+            config.to_str().unwrap(),
         ],
     );
 

@@ -2,6 +2,7 @@
 //! Drift, Evidence, Timeline), or what runs for a selected service.
 
 mod approvals;
+mod drift;
 mod gates;
 mod placeholders;
 mod timeline;
@@ -22,7 +23,7 @@ pub fn of(tab: DetailTab) -> &'static dyn Component {
     match tab {
         DetailTab::Gates => &gates::Gates,
         DetailTab::Approvals => &approvals::Approvals,
-        DetailTab::Drift => &placeholders::Drift,
+        DetailTab::Drift => &drift::Drift,
         DetailTab::Evidence => &placeholders::Evidence,
         DetailTab::Timeline => &timeline::Timeline,
     }

@@ -1,0 +1,105 @@
+//! Snapshots in the verified fold: the fold keeps each (environment,
+//! service)'s latest snapshot entry id, the verified entries hold the
+//! statements. Also which two snapshots a promotion's drift gate judges.
+
+use std::collections::BTreeMap;
+
+use crate::policy::Policy;
+use crate::policy::gates::{DriftSettings, GateSettings};
+use crate::state::{Promotion, State, VerifiedEntry};
+use crate::statement::{Predicate, Snapshot};
+
+/// `(environment, service)` → its latest snapshot, in one pass over the
+/// verified entries.
+pub fn latest_snapshots<'a>(
+    state: &State,
+    entries: &'a [VerifiedEntry],
+) -> BTreeMap<(String, String), &'a Snapshot> {
+    let mut out = BTreeMap::new();
+    for entry in entries {
+        if let Predicate::Snapshot(s) = &entry.statement.predicate
+            && state
+                .service(&s.environment, &s.service)
+                .and_then(|svc| svc.snapshot)
+                == Some(entry.id)
+        {
+            out.insert((s.environment.clone(), s.service.clone()), s);
+        }
+    }
+    out
+}
+
+/// The latest snapshot of `service` in `environment` and its entry.
+pub fn latest<'a>(
+    state: &State,
+    entries: &'a [VerifiedEntry],
+    environment: &str,
+    service: &str,
+) -> Option<&'a VerifiedEntry> {
+    let id = state.service(environment, service)?.snapshot?;
+    entries.iter().rev().find(|e| e.id == id)
+}
+
+/// The settings of the drift gate `environment` requires, if any.
+pub fn gate_settings(policy: &Policy, environment: &str) -> Option<DriftSettings> {
+    policy
+        .environment(environment)?
+        .gates
+        .iter()
+        .filter_map(|g| policy.gate(g))
+        .find_map(|g| match g.typed_settings() {
+            Ok(GateSettings::Drift(s)) => Some(s),
+            _ => None,
+        })
+}
+
+/// The environment a promotion's target is compared with: the gate's
+/// `compare_with`, else where the promotion comes from (none for a first
+/// environment).
+pub fn reference(settings: Option<&DriftSettings>, promotion: &Promotion) -> Option<String> {
+    settings
+        .and_then(|s| s.compare_with.clone())
+        .or_else(|| promotion.request.from.clone())
+}
+
+/// What a drift gate of a promotion judges: the canonical statement bytes
+/// of the latest snapshots, reference first, each with a name to show, and
+/// the environments that have none yet (the gate then fails, saying so).
+#[derive(Debug, Clone, Default)]
+pub struct Bound {
+    pub files: Vec<(String, Vec<u8>)>,
+    pub missing: Vec<String>,
+}
+
+/// The snapshots `gate` of `promotion` binds, or `None` when `gate` is not
+/// a drift gate of the policy.
+pub fn bound_snapshots(
+    policy: &Policy,
+    state: &State,
+    entries: &[VerifiedEntry],
+    promotion: &Promotion,
+    gate: &str,
+) -> Option<Bound> {
+    let Ok(GateSettings::Drift(settings)) = policy.gate(gate)?.typed_settings() else {
+        return None;
+    };
+    let service = &promotion.request.service;
+    let mut out = Bound::default();
+    let reference = reference(Some(&settings), promotion);
+    for env in reference
+        .iter()
+        .chain(std::iter::once(&promotion.request.to))
+    {
+        match latest(state, entries, env, service) {
+            Some(entry) => out.files.push((
+                format!(
+                    "snapshot of {service} in {env} (entry {})",
+                    entry.id.short()
+                ),
+                entry.statement.to_payload(),
+            )),
+            None => out.missing.push(env.clone()),
+        }
+    }
+    Some(out)
+}

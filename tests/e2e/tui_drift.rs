@@ -1,0 +1,147 @@
+//! The Drift tab on ratatui's `TestBackend` (120×40): the table of what
+//! prod runs differently from staging, computed from the snapshots in the
+//! verified log when the data is built, and the unified text toggled with
+//! `t`. Snapshots built through the library's own capture path.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use crossterm::event::KeyCode;
+use tollgate::digest::Digest;
+use tollgate::drift::{self, HmacKey, Identity, Parts};
+use tollgate::statement::{Predicate, Statement};
+use tollgate::tui::app::{App, DetailTab, DriftView, Msg, RowKey, Session};
+use tollgate::tui::data::Data;
+use tollgate::tui::{load_keymap, load_theme};
+
+use crate::common::World;
+use crate::tui::{key, select, snapshot};
+
+fn capture(
+    world: &mut World,
+    env: &str,
+    artifact: Digest,
+    yaml: &str,
+    flags: &str,
+    password: &str,
+    tokio: &str,
+) {
+    let key = HmacKey::new("test.key", b"a collectors' shared key of 32b").unwrap();
+    let mut parts = Parts::default();
+    parts
+        .add_config(
+            "c.yaml",
+            drift::capture::parse("c.yaml", yaml.as_bytes(), None).unwrap(),
+        )
+        .unwrap();
+    parts
+        .add_flags(
+            "f.json",
+            drift::capture::parse("f.json", flags.as_bytes(), None).unwrap(),
+        )
+        .unwrap();
+    parts
+        .add_secrets(
+            "s.env",
+            drift::capture::parse_secrets(
+                "s.env",
+                format!("DB_PASSWORD={password}\n").as_bytes(),
+                None,
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    let purl = format!("pkg:cargo/tokio@{tokio}");
+    parts.add_dependencies([("tokio", Some(purl.as_str()), tokio)]);
+    let snapshot = parts
+        .into_snapshot(
+            Identity {
+                environment: env.into(),
+                service: "app".into(),
+                artifact,
+                captured_at: world.clock,
+            },
+            Some(&key),
+        )
+        .unwrap();
+    let statement = Statement::about("app", artifact, Predicate::Snapshot(snapshot));
+    world.submit("ci-main", &statement);
+}
+
+fn drift_app() -> App {
+    let mut world = World::with_drift_gate(&["/config/replicas"]);
+    let v1 = Digest::of(b"app 1.0");
+    let v2 = Digest::of(b"app 2.0");
+    world.through("app", v1, "prod");
+    world.through("app", v2, "staging");
+    let prod = world.request("ci-main", "app", v2, Some("staging"), "prod");
+    capture(
+        &mut world,
+        "staging",
+        v2,
+        "replicas: 2\nlog_level: info\n",
+        r#"{"new_checkout": false}"#,
+        "old-secret-1",
+        "1.38.1",
+    );
+    capture(
+        &mut world,
+        "prod",
+        v1,
+        "replicas: 5\nlog_level: info\n",
+        r#"{"new_checkout": true}"#,
+        "rotated-secret-2",
+        "1.40.0",
+    );
+    let now = world.clock;
+    let session = Session {
+        store: "https://audit.test:8443".into(),
+        me: "alice".into(),
+        read_only: false,
+    };
+    let mut app = App::new(
+        session,
+        load_keymap(None, None).unwrap(),
+        load_theme(None, false, None).unwrap(),
+        now,
+    );
+    app.update(Msg::Synced(Box::new(Data::from_log(
+        Arc::new(world.verified_log()),
+        now,
+    ))));
+    app.update(Msg::Resize(120, 40));
+    key(&mut app, KeyCode::Char('2'));
+    select(&mut app, |r| *r == RowKey::Promotion(prod));
+    while app.tab != DetailTab::Drift {
+        key(&mut app, KeyCode::Char('l'));
+    }
+    app
+}
+
+#[test]
+fn the_drift_tab_shows_the_three_drifted_rows_and_toggles_to_unified_text() {
+    let mut app = drift_app();
+    let pane = app
+        .data
+        .as_ref()
+        .unwrap()
+        .drift_of(app.selected_promotion().unwrap())
+        .unwrap()
+        .clone();
+    let paths: Vec<&str> = pane.rows.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/dependencies/pkg:cargo~1tokio",
+            "/flags/new_checkout",
+            "/secrets/DB_PASSWORD"
+        ]
+    );
+    assert!(!pane.text.contains("rotated-secret-2") && !pane.text.contains("old-secret-1"));
+    snapshot("tab_drift_table", &app);
+    key(&mut app, KeyCode::Char('t'));
+    assert_eq!(app.drift_view, DriftView::Text);
+    snapshot("tab_drift_text", &app);
+    key(&mut app, KeyCode::Char('t'));
+    assert_eq!(app.drift_view, DriftView::Table);
+}
