@@ -41,11 +41,13 @@ pub enum Action {
     Cancel,
     /// In dialogs: move focus between the buttons.
     ToggleFocus,
+    /// In the Evidence tab: fold or unfold the raw JSON.
+    ToggleFold,
 }
 
 impl Action {
     /// Every action, in the order the palette lists them.
-    pub const ALL: [Self; 31] = [
+    pub const ALL: [Self; 32] = [
         Self::Noop,
         Self::Quit,
         Self::Help,
@@ -77,6 +79,7 @@ impl Action {
         Self::Confirm,
         Self::Cancel,
         Self::ToggleFocus,
+        Self::ToggleFold,
     ];
 
     /// The name used in keymap files and the palette.

@@ -188,6 +188,8 @@ pub struct App {
     pub rows: Vec<RowKey>,
     pub dirty: bool,
     pub quit: bool,
+    /// Evidence tab: raw JSON folding and scrolling.
+    pub evidence: super::evidence::PaneState,
     effects: Vec<Effect>,
 }
 
@@ -213,6 +215,7 @@ impl App {
             size: (120, 40),
             rows: Vec::new(),
             dirty: true,
+            evidence: super::evidence::PaneState::default(),
             quit: false,
             effects: Vec::new(),
         }
@@ -312,9 +315,18 @@ impl App {
         if view.event(self, action) == EventState::Consumed {
             return;
         }
+        if self.selected_promotion().is_some()
+            && super::tabs::of(self.tab).event(self, action) == EventState::Consumed
+        {
+            return;
+        }
         let i = self.view.index();
         match action {
-            Action::Noop | Action::Confirm | Action::Cancel | Action::ToggleFocus => {}
+            Action::Noop
+            | Action::Confirm
+            | Action::Cancel
+            | Action::ToggleFocus
+            | Action::ToggleFold => {}
             Action::Quit => self.emit(Effect::Quit),
             Action::Help => self.popups.push(Popup::Help { scroll: 0 }),
             Action::Palette => self.popups.push(Popup::Palette {

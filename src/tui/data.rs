@@ -38,6 +38,9 @@ pub struct Data {
     pub log: Option<Arc<VerifiedLog>>,
     /// My operator name under the policy in force, when my key is in it.
     pub me: Option<String>,
+    /// The evidence pane's models, by gate result entry id (filled by the
+    /// client task after it fetched and re-judged the evidence).
+    pub evidence: super::evidence::Evidence,
 }
 
 impl Data {
@@ -55,6 +58,7 @@ impl Data {
             }),
             log: Some(log),
             me: None,
+            evidence: super::evidence::Evidence::new(),
         }
     }
 

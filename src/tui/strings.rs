@@ -36,7 +36,19 @@ pub const TTL: &str = "Duration (e.g. 24h)";
 pub const ALARM_SHORT: &str = "ALARM (see the banner)";
 pub const ALARM_PREFIX: &str = "ALARM — the audit log cannot be trusted: ";
 pub const DRIFT_PLACEHOLDER: &str = "Drift: the structured diff between this promotion's snapshot and what runs in the target environment (config, flags, dependencies, secret fingerprints) will be shown here.";
-pub const EVIDENCE_PLACEHOLDER: &str = "Evidence: the documents behind each gate (JUnit, SARIF, SBOM, provenance) with their digests and verdicts will be shown here.";
+pub const EVIDENCE_LOADING: &str = "evidence not fetched yet";
+pub const EVIDENCE_NO_RESULT: &str = "no result yet";
+pub const EVIDENCE_NONE: &str = "no evidence documents (a person's sign-off, or nothing cited)";
+pub const EVIDENCE_MISSING: &str = "the store does not hold this document";
+pub const DIGEST_VERIFIED: &str = "digest verified";
+pub const REJUDGED_NOT: &str = "not re-judged (stated by a person)";
+pub const REJUDGED_AGREES: &str = "✔ re-judged here: agrees";
+pub const REJUDGED_MISSING: &str =
+    "✖ cannot be re-judged: evidence missing from the store; it does not count";
+pub const PROVENANCE_SIGNED: &str = "✔ signature verified (trusted builder key)";
+pub const PROVENANCE_UNSIGNED: &str = "✖ no signature verifies with a trusted builder key";
+pub const RAW_FOLDED: &str = "raw JSON (folded; z unfolds)";
+pub const RAW_UNFOLDED: &str = "raw JSON (z folds)";
 
 pub const fn view_title(view: View) -> &'static str {
     match view {
@@ -73,6 +85,32 @@ pub fn rollback_type_prompt(environment: &str) -> String {
 
 pub fn too_small(width: u16, height: u16, min_w: u16, min_h: u16) -> String {
     format!("{TOO_SMALL}: {width}×{height}; the cockpit needs at least {min_w}×{min_h}.")
+}
+
+pub fn rejudged_disputed(computed: &str, evaluator: &str) -> String {
+    format!(
+        "✖ DISPUTED: re-judged here by {evaluator}, the evidence gives `{computed}`; the signed verdict does not count"
+    )
+}
+
+pub fn rejudged_unavailable(problem: &str) -> String {
+    format!("… not re-judged: {problem}")
+}
+
+pub fn more_rows(more: u64) -> String {
+    format!("… and {more} more")
+}
+
+pub fn suppressed(why: &str) -> String {
+    format!("suppressed: {why}")
+}
+
+pub fn license_summary(components: usize, failing: usize) -> String {
+    format!("{components} components, {failing} not allowed")
+}
+
+pub fn license_unjudged(components: usize) -> String {
+    format!("{components} components (no licence policy for this gate; all listed)")
 }
 
 pub fn sync_failed(reason: &str) -> String {

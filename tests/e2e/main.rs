@@ -11,6 +11,7 @@ mod cache;
 mod cli_offline;
 mod crash;
 mod evidence;
+mod evidence_pane;
 mod first_run;
 mod flow;
 mod hostile;

@@ -82,7 +82,7 @@ fn drafts(effects: &[Effect]) -> Vec<Draft> {
         .collect()
 }
 
-fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+pub(crate) fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
     app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
@@ -99,7 +99,7 @@ fn draw(app: &App) -> Terminal<TestBackend> {
 }
 
 /// Ids and digests are random per run (fresh keys and nonces): filter them.
-fn snapshot(name: &str, app: &App) {
+pub(crate) fn snapshot(name: &str, app: &App) {
     let terminal = draw(app);
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(r"sha256:[0-9a-f]{64}", "sha256:[digest]");
@@ -125,7 +125,7 @@ fn select(app: &mut App, pred: impl Fn(&RowKey) -> bool) {
     panic!("no row matches");
 }
 
-fn select_promotion(app: &mut App, id: Digest) {
+pub(crate) fn select_promotion(app: &mut App, id: Digest) {
     key(app, KeyCode::Char('2'));
     select(app, |r| *r == RowKey::Promotion(id));
 }

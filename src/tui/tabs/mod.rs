@@ -2,6 +2,7 @@
 //! Drift, Evidence, Timeline), or what runs for a selected service.
 
 mod approvals;
+mod evidence;
 mod gates;
 mod placeholders;
 mod timeline;
@@ -23,7 +24,7 @@ pub fn of(tab: DetailTab) -> &'static dyn Component {
         DetailTab::Gates => &gates::Gates,
         DetailTab::Approvals => &approvals::Approvals,
         DetailTab::Drift => &placeholders::Drift,
-        DetailTab::Evidence => &placeholders::Evidence,
+        DetailTab::Evidence => &evidence::Evidence,
         DetailTab::Timeline => &timeline::Timeline,
     }
 }

@@ -1,5 +1,4 @@
-//! Drift and Evidence tabs: placeholders in this slice, saying what will be
-//! there.
+//! Drift tab: a placeholder in this slice, saying what will be there.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -12,24 +11,10 @@ use crate::tui::strings as s;
 #[derive(Debug)]
 pub struct Drift;
 
-#[derive(Debug)]
-pub struct Evidence;
-
 impl Component for Drift {
     fn draw(&self, app: &App, frame: &mut Frame<'_>, area: Rect) {
         frame.render_widget(
             Paragraph::new(s::DRIFT_PLACEHOLDER)
-                .style(app.theme.style("dim"))
-                .wrap(Wrap { trim: true }),
-            area,
-        );
-    }
-}
-
-impl Component for Evidence {
-    fn draw(&self, app: &App, frame: &mut Frame<'_>, area: Rect) {
-        frame.render_widget(
-            Paragraph::new(s::EVIDENCE_PLACEHOLDER)
                 .style(app.theme.style("dim"))
                 .wrap(Wrap { trim: true }),
             area,
