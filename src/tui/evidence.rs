@@ -457,7 +457,7 @@ fn budgets(metrics: &perf::Metrics, settings: Option<&GateSettings>) -> Detail {
 /// [`MAX_RAW_LINES`] lines.
 pub fn pretty(value: &Value, fold: Option<usize>) -> Vec<String> {
     let mut lines = Vec::new();
-    write_value(&mut lines, "", value, 0, fold);
+    write_value(&mut lines, "", value, 0, fold, true);
     if lines.len() > MAX_RAW_LINES {
         let more = lines.len() - MAX_RAW_LINES;
         lines.truncate(MAX_RAW_LINES);
@@ -476,44 +476,62 @@ fn scalar(value: &Value) -> String {
     }
 }
 
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Writes `value` at `depth`, after `prefix` (`"key": `), followed by a
+/// comma unless it is the last of its container.
 fn write_value(
     lines: &mut Vec<String>,
     prefix: &str,
     value: &Value,
     depth: usize,
     fold: Option<usize>,
+    last: bool,
 ) {
     // Bounded work on hostile input: stop descending past the line budget.
     if lines.len() > MAX_RAW_LINES {
         return;
     }
     let indent = "  ".repeat(depth);
+    let comma = if last { "" } else { "," };
     let folded = fold.is_some_and(|f| depth >= f);
     match value {
-        Value::Object(map) if map.is_empty() => lines.push(format!("{indent}{prefix}{{}}")),
-        Value::Array(items) if items.is_empty() => lines.push(format!("{indent}{prefix}[]")),
+        Value::Object(map) if map.is_empty() => lines.push(format!("{indent}{prefix}{{}}{comma}")),
+        Value::Array(items) if items.is_empty() => {
+            lines.push(format!("{indent}{prefix}[]{comma}"));
+        }
         Value::Object(map) if folded => {
-            lines.push(format!("{indent}{prefix}{{…{} keys}}", map.len()));
+            lines.push(format!(
+                "{indent}{prefix}{{…{}}}{comma}",
+                count(map.len(), "key", "keys")
+            ));
         }
         Value::Array(items) if folded => {
-            lines.push(format!("{indent}{prefix}[…{} items]", items.len()));
+            lines.push(format!(
+                "{indent}{prefix}[…{}]{comma}",
+                count(items.len(), "item", "items")
+            ));
         }
         Value::Object(map) => {
             lines.push(format!("{indent}{prefix}{{"));
-            for (k, v) in map {
+            let n = map.len();
+            for (i, (k, v)) in map.iter().enumerate() {
                 let mut key = String::new();
                 let _ = write!(key, "{}: ", Value::String(k.clone()));
-                write_value(lines, &key, v, depth + 1, fold);
+                write_value(lines, &key, v, depth + 1, fold, i + 1 == n);
             }
-            lines.push(format!("{indent}}}"));
+            lines.push(format!("{indent}}}{comma}"));
         }
         Value::Array(items) => {
             lines.push(format!("{indent}{prefix}["));
-            for v in items {
-                write_value(lines, "", v, depth + 1, fold);
+            let n = items.len();
+            for (i, v) in items.iter().enumerate() {
+                write_value(lines, "", v, depth + 1, fold, i + 1 == n);
             }
-            lines.push(format!("{indent}]"));
+            lines.push(format!("{indent}]{comma}"));
         }
-        other => lines.push(format!("{indent}{prefix}{}", scalar(other))),
+        other => lines.push(format!("{indent}{prefix}{}{comma}", scalar(other))),
     }
 }

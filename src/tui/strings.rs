@@ -46,7 +46,7 @@ pub const REJUDGED_AGREES: &str = "✔ re-judged here: agrees";
 pub const REJUDGED_MISSING: &str =
     "✖ cannot be re-judged: evidence missing from the store; it does not count";
 pub const PROVENANCE_SIGNED: &str = "✔ signature verified (trusted builder key)";
-pub const PROVENANCE_UNSIGNED: &str = "✖ no signature verifies with a trusted builder key";
+pub const PROVENANCE_UNSIGNED: &str = "✖ signature not verified:";
 pub const RAW_FOLDED: &str = "raw JSON (folded; z unfolds)";
 pub const RAW_UNFOLDED: &str = "raw JSON (z folds)";
 

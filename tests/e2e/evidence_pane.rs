@@ -201,3 +201,39 @@ fn the_raw_json_folds_and_unfolds_with_a_key() {
     key(&mut p.app, KeyCode::Char('z'));
     assert!(!p.app.evidence.unfolded);
 }
+
+#[test]
+fn a_suppressed_finding_keeps_its_justification_and_raw_json_folds_by_depth() {
+    use tollgate::tui::evidence::Detail;
+    let sarif = br#"{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "scan",
+      "rules": [{"id": "R1", "defaultConfiguration": {"level": "error"}}]}},
+      "results": [{"ruleId": "R1", "message": {"text": "Variable 'tmp' is never read."},
+        "suppressions": [{"kind": "inSource", "justification": "kept for debugging"}],
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": "src/a.rs"},
+          "region": {"startLine": 3}}}]}]}]}"#;
+    let d = document(Digest::of(sarif), sarif, None, &Digest::of(b"app"));
+    let Detail::Findings { rows, more } = &d.detail else {
+        panic!("{:?}", d.detail);
+    };
+    assert_eq!(*more, 0);
+    assert_eq!(rows[0].rule, "R1");
+    assert_eq!(rows[0].severity, "error");
+    assert_eq!(rows[0].location, "src/a.rs:3");
+    assert!(
+        rows[0]
+            .suppression
+            .as_deref()
+            .is_some_and(|s| s.contains("kept for debugging")),
+        "{rows:?}"
+    );
+    assert_eq!(
+        d.raw_folded,
+        ["{", "  \"runs\": […1 item],", "  \"version\": \"2.1.0\"", "}"]
+    );
+    assert!(d.raw_open.len() > d.raw_folded.len());
+    assert!(
+        d.raw_open.contains(&"                  \"startLine\": 3".to_owned()),
+        "{:#?}",
+        d.raw_open
+    );
+}
