@@ -189,3 +189,48 @@ fn a_stated_pass_with_no_evidence_is_disputed() {
         "{found:?}"
     );
 }
+
+#[test]
+fn a_waiver_does_not_cover_a_disputed_gate() {
+    use time::Duration;
+    use tollgate::statement::DecisionAction;
+
+    let mut world = World::new();
+    let artifact = Digest::of(b"app 2");
+    world.through("app", artifact, "staging");
+    let promotion = world.request("ci-main", "app", artifact, Some("staging"), "prod");
+    world.gate(promotion, "unit-tests", GateStatus::Pass);
+    let findings = fixture("ruff-findings.sarif");
+    let statement = world.gate_result(promotion, "sast", GateStatus::Pass, &[&findings]);
+    let sast = world.submit("ci-main", &statement);
+    world.approve("alice", "release-manager", promotion);
+    world.approve("dana", "security", promotion);
+    let waiver = world.decision(
+        "security",
+        DecisionAction::Waive {
+            promotion,
+            gate: "sast".into(),
+            until: world.clock + Duration::hours(24),
+        },
+    );
+    world.decide("bob", artifact, waiver);
+    assert_eq!(
+        world.state().promotions[&promotion].status,
+        PromotionStatus::Ready,
+        "the store's view trusts the signed pass"
+    );
+
+    let state = world.state();
+    let p = &state.promotions[&promotion];
+    let latest = p.gates["sast"].latest.as_ref().unwrap();
+    let found = rejudge_gate(&world.policy, &p.artifact, latest, &blobs_of(&findings)).unwrap();
+    assert!(matches!(found, Rejudgement::Disputed { .. }), "{found:?}");
+    let state = judged(&world, sast, found);
+    let p = &state.promotions[&promotion];
+    assert_eq!(p.status, PromotionStatus::Waiting);
+    assert!(
+        matches!(&p.blockers[..], [Blocker::GateDisputed { gate, .. }] if gate == "sast"),
+        "{:?}",
+        p.blockers
+    );
+}

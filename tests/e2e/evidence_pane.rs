@@ -228,11 +228,17 @@ fn a_suppressed_finding_keeps_its_justification_and_raw_json_folds_by_depth() {
     );
     assert_eq!(
         d.raw_folded,
-        ["{", "  \"runs\": […1 item],", "  \"version\": \"2.1.0\"", "}"]
+        [
+            "{",
+            "  \"runs\": […1 item],",
+            "  \"version\": \"2.1.0\"",
+            "}"
+        ]
     );
     assert!(d.raw_open.len() > d.raw_folded.len());
     assert!(
-        d.raw_open.contains(&"                  \"startLine\": 3".to_owned()),
+        d.raw_open
+            .contains(&"                  \"startLine\": 3".to_owned()),
         "{:#?}",
         d.raw_open
     );
