@@ -490,6 +490,17 @@ fn a_lying_ci_key_is_caught_by_every_client(db: crate::common::served::Db) {
     let honest = request_dev(&s, "2.0.2");
     s.pass_gate(&honest, "unit-tests");
     s.expect(0, "alice", &["status", &honest]);
+
+    // With the store down, the verified cache and the evidence cache still
+    // judge: the lie stays disputed offline.
+    let mut s = s;
+    s.stop();
+    let out = s.run("alice", &["status", &forged]);
+    expect(
+        &out,
+        1,
+        "gate unit-tests is disputed: ci-main signed `pass`",
+    );
 }
 
 #[test]
