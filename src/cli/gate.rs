@@ -322,7 +322,7 @@ fn recheck(config: Option<&Path>, args: &RecheckArgs) -> CommandResult {
         Ok(())
     } else {
         Err(CommandError::Refused(format!(
-            "disputed gate(s): {}",
+            "gate(s) whose signed verdict the evidence does not confirm: {}",
             disputes.join(", ")
         )))
     }
