@@ -130,6 +130,11 @@ fn a_disputed_junit_gate_shows_its_failing_tests_and_the_dispute() {
     );
     assert_eq!(state.disputed.len(), 1);
     snapshot("evidence_junit_disputed", &p.app);
+    let mut p = p;
+    while p.app.tab != DetailTab::Gates {
+        key(&mut p.app, KeyCode::Char('l'));
+    }
+    snapshot("gates_disputed", &p.app);
 }
 
 #[test]
