@@ -248,3 +248,33 @@ fn a_suppressed_finding_keeps_its_justification_and_raw_json_folds_by_depth() {
         d.raw_open
     );
 }
+
+#[test]
+fn raw_json_views_stay_bounded_and_unknown_bytes_say_why() {
+    use tollgate::tui::evidence::{Detail, MAX_RAW_LINES};
+    let big = format!("[{}]", vec!["1"; 100_000].join(","));
+    let d = document(
+        Digest::of(big.as_bytes()),
+        big.as_bytes(),
+        None,
+        &Digest::of(b"app"),
+    );
+    assert_eq!(d.raw_open.len(), MAX_RAW_LINES + 1);
+    assert_eq!(d.raw_folded.len(), MAX_RAW_LINES + 1);
+    assert!(d.raw_open.last().unwrap().starts_with("… "), "{d:?}");
+    assert!(
+        matches!(&d.detail, Detail::Unreadable(why) if why.contains("unknown evidence format")),
+        "{:?}",
+        d.detail
+    );
+
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let d = document(
+        Digest::of(deep.as_bytes()),
+        deep.as_bytes(),
+        None,
+        &Digest::of(b"app"),
+    );
+    assert!(d.raw_open.is_empty() && d.raw_folded.is_empty());
+    assert!(matches!(d.detail, Detail::Unreadable(_)));
+}
