@@ -20,6 +20,7 @@ use time::macros::datetime;
 use tokio::sync::oneshot;
 
 use super::{CommandError, CommandResult, UiArgs, messages};
+use crate::client::evidence::{BlobCache, Rejudger};
 use crate::client::http::StoreClient;
 use crate::demo::personas::{self, Keys, PERSONAS};
 use crate::demo::scenario::{self, Scenario, Step};
@@ -416,9 +417,24 @@ fn screenshots(dir: &Path) -> anyhow::Result<()> {
         ed25519_dalek::SigningKey::from_bytes(log_seed.as_bytes()),
     )?;
     let scenario = scenario::build(&keys, &log_key, &policy, SCREENSHOT_NOW)?;
-    let log = scenario::verified(&scenario.steps, &keys, &log_key, &policy)?;
+    let mut log = scenario::verified(&scenario.steps, &keys, &log_key, &policy)?;
+    // The evidence as the cockpit's client task would have fetched it: in
+    // a scratch evidence cache, re-judged from there (no store needed).
+    let scratch = Workspace {
+        path: std::env::temp_dir().join(format!("tollgate-shots-{}", std::process::id())),
+        keep: false,
+    };
+    let cache = BlobCache::new(scratch.path.join("evidence"));
+    for step in &scenario.steps {
+        for (_, bytes) in &step.blobs {
+            cache.keep(&Digest::of(bytes), bytes);
+        }
+    }
+    let blobs = tokio::runtime::Builder::new_current_thread()
+        .build()?
+        .block_on(Rejudger::new(cache).rejudge(None, &mut log));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for (file, svg) in crate::demo::shots::all(log, &scenario, SCREENSHOT_NOW)? {
+    for (file, svg) in crate::demo::shots::all(log, &blobs, &scenario, SCREENSHOT_NOW)? {
         let path = dir.join(file);
         std::fs::write(&path, svg).with_context(|| format!("cannot write {}", path.display()))?;
         println!("{}", path.display());

@@ -254,60 +254,52 @@ pub(super) fn render(gate: &str, v: &Verdict) -> String {
     out
 }
 
-/// What a recheck found for one gate.
-fn recheck_gate(
-    session: &store::Session,
-    policy: &crate::policy::Policy,
-    artifact: &Digest,
-    name: &str,
-    latest: &crate::state::GateRecord,
-) -> Result<Option<String>, CommandError> {
-    let signed = latest.result.status;
-    let Some(gate) = policy.gate(name) else {
-        return Ok(None);
+/// What a recheck found for one gate, from the session's re-judgement
+/// (`client::evidence`, the same one every state readiness counts); `Some`
+/// when the gate's stated verdict is not confirmed.
+fn recheck_gate(name: &str, gate: &crate::state::GateState) -> Option<String> {
+    use crate::state::Rejudgement;
+    let Some(latest) = &gate.latest else {
+        println!("gate {name}: no result yet");
+        return None;
     };
-    if gate.kind == GateKind::Manual {
-        println!("gate {name}: stated by a person ({signed:?}); nothing to recompute");
-        return Ok(None);
+    let signed = latest.result.status;
+    match &gate.rejudged {
+        None => {
+            println!("gate {name}: stated by a person ({signed:?}); nothing to recompute");
+            None
+        }
+        Some(Rejudgement::Agrees) => {
+            println!(
+                "gate {name}: agrees ({signed:?}, entry {}): {}",
+                latest.id, latest.result.summary
+            );
+            None
+        }
+        Some(Rejudgement::Disputed {
+            computed,
+            evaluator,
+            summary,
+            ..
+        }) => Some(format!(
+            "gate {name}: DISPUTED: entry {} signed by {} says {signed:?}, but {evaluator} computes {computed:?} from its {} evidence file(s): {summary}",
+            latest.id,
+            latest.signer,
+            latest.result.evidence.len(),
+        )),
+        Some(Rejudgement::EvidenceMissing { digests }) => Some(format!(
+            "gate {name}: NOT RECHECKED: the store holds no evidence {} that entry {} cites",
+            digests
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            latest.id
+        )),
+        Some(Rejudgement::NotRejudged { problem }) => {
+            Some(format!("gate {name}: NOT RECHECKED: {problem}"))
+        }
     }
-    let mut contents = Vec::with_capacity(latest.result.evidence.len());
-    for e in &latest.result.evidence {
-        contents.push(session.block_on(session.client.get_evidence(&e.digest))?);
-    }
-    let names: Vec<String> = latest
-        .result
-        .evidence
-        .iter()
-        .map(|e| e.digest.to_string())
-        .collect();
-    let files: Vec<EvidenceFile<'_>> = names
-        .iter()
-        .zip(&contents)
-        .map(|(name, bytes)| EvidenceFile { name, bytes })
-        .collect();
-    let verdict = evidence::evaluate_gate(
-        gate,
-        &files,
-        Context {
-            artifact: Some(artifact),
-        },
-    );
-    if verdict.status == signed {
-        println!(
-            "gate {name}: agrees ({signed:?}, entry {}): {}",
-            latest.id, verdict.summary
-        );
-        return Ok(None);
-    }
-    Ok(Some(format!(
-        "gate {name}: DISPUTED: entry {} signed by {} says {signed:?}, but {} computes {:?} from its {} evidence file(s): {}",
-        latest.id,
-        latest.signer,
-        verdict.evaluator,
-        verdict.status,
-        files.len(),
-        verdict.summary
-    )))
 }
 
 fn recheck(config: Option<&Path>, args: &RecheckArgs) -> CommandResult {
@@ -331,13 +323,7 @@ fn recheck(config: Option<&Path>, args: &RecheckArgs) -> CommandResult {
         if args.gate.as_ref().is_some_and(|g| g != name) {
             continue;
         }
-        let Some(latest) = &gate.latest else {
-            println!("gate {name}: no result yet");
-            continue;
-        };
-        if let Some(dispute) =
-            recheck_gate(&session, log.policy(), &promotion.artifact, name, latest)?
-        {
+        if let Some(dispute) = recheck_gate(name, gate) {
             println!("{dispute}");
             disputes.push(name.clone());
         }
@@ -346,7 +332,7 @@ fn recheck(config: Option<&Path>, args: &RecheckArgs) -> CommandResult {
         Ok(())
     } else {
         Err(CommandError::Refused(format!(
-            "disputed gate(s): {}",
+            "gate(s) whose signed verdict the evidence does not confirm: {}",
             disputes.join(", ")
         )))
     }

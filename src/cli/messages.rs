@@ -152,7 +152,36 @@ pub fn unapproved_text(d: &crate::state::UnapprovedDeployment) -> String {
     )
 }
 
+pub fn disputed_text(d: &crate::state::DisputedGate) -> String {
+    format!(
+        "audit finding: disputed gate result {id} (entry {index}): {signer} signed `{stated}` for gate {gate} of promotion {promotion}, but its own evidence gives `{computed}` under {evaluator}: {summary}",
+        id = d.entry,
+        index = d.index,
+        signer = d.signer,
+        stated = crate::state::status_word(d.stated),
+        gate = d.gate,
+        promotion = d.promotion,
+        computed = crate::state::status_word(d.computed),
+        evaluator = d.evaluator,
+        summary = d.summary,
+    )
+}
+
 pub fn findings_json(state: &crate::state::State) -> serde_json::Value {
+    let disputed = state.disputed.iter().map(|d| {
+        serde_json::json!({
+            "kind": "disputed gate result",
+            "entry": d.entry.to_string(),
+            "index": d.index,
+            "promotion": d.promotion.to_string(),
+            "gate": d.gate,
+            "signer": d.signer,
+            "stated": crate::state::status_word(d.stated),
+            "computed": crate::state::status_word(d.computed),
+            "evaluator": d.evaluator,
+            "summary": d.summary,
+        })
+    });
     state
         .unapproved
         .iter()
@@ -169,6 +198,7 @@ pub fn findings_json(state: &crate::state::State) -> serde_json::Value {
                 "reasons": d.reasons,
             })
         })
+        .chain(disputed)
         .collect()
 }
 

@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use super::{CommandError, CommandResult, messages};
 use crate::client::actions;
 use crate::client::config::{self, ClientConfig};
+use crate::client::evidence::{BlobCache, Rejudger};
 use crate::client::http::{Receipt, StoreClient, StoreError};
 use crate::client::outbox::{ItemState, Outbox};
 use crate::client::sync::{self, SyncError, VerifiedLog};
@@ -105,7 +106,16 @@ impl Session {
         if let Some(note) = &log.cache_note {
             eprintln!("{}", messages::cache_note(note));
         }
-        Ok(log)
+        Ok(self.rejudge(log))
+    }
+
+    /// Re-judges the log's gate results from their evidence (fetched once
+    /// into the local evidence cache; offline, from that cache only), so
+    /// every state this command shows counts only confirmed verdicts.
+    fn rejudge(&self, mut log: VerifiedLog) -> VerifiedLog {
+        let client = log.offline.is_none().then_some(&self.client);
+        self.block_on(Rejudger::new(BlobCache::default_location()).rejudge(client, &mut log));
+        log
     }
 
     /// What read commands and decisions work from: a sync, or, when the
@@ -127,7 +137,8 @@ impl Session {
 
     /// The verified local cache alone; the store is not contacted.
     pub fn offline_view(&self) -> Result<VerifiedLog, CommandError> {
-        sync::offline(&self.config, self.signer()).map_err(CommandError::from)
+        let log = sync::offline(&self.config, self.signer()).map_err(CommandError::from)?;
+        Ok(self.rejudge(log))
     }
 
     /// My operator name under the policy in force. Not being in the
@@ -874,9 +885,12 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
             println!("{}", messages::promotion_text(p));
         }
     }
-    if !state.unapproved.is_empty() && !args.json {
+    if !args.json {
         for finding in &state.unapproved {
             println!("{}", messages::unapproved_text(finding));
+        }
+        for finding in &state.disputed {
+            println!("{}", messages::disputed_text(finding));
         }
     }
     // With one promotion, `status` is a gate for scripts: exit 0 only when
@@ -917,12 +931,18 @@ pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
                 });
                 println!("{value:#}");
             } else {
-                println!("{}", messages::log_verified(&log, state.unapproved.len()));
+                println!(
+                    "{}",
+                    messages::log_verified(&log, state.unapproved.len() + state.disputed.len())
+                );
                 if let Some(as_of) = messages::as_of(&log) {
                     println!("{as_of}");
                 }
                 for finding in &state.unapproved {
                     println!("{}", messages::unapproved_text(finding));
+                }
+                for finding in &state.disputed {
+                    println!("{}", messages::disputed_text(finding));
                 }
             }
             Ok(())

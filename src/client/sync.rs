@@ -26,7 +26,7 @@ use crate::ledger::cosignature::{QuorumError, check_quorum};
 use crate::ledger::{Accepted, Hash, SignedCheckpoint, check_checkpoint};
 use crate::policy::Policy;
 use crate::replay::{RefusedEntry, Replay, ReplayError};
-use crate::state::{Folder, State, VerifiedEntry};
+use crate::state::{Folder, Rejudgements, State, VerifiedEntry};
 
 /// Everything needed to judge one view of the log.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +67,10 @@ pub struct VerifiedLog {
     /// Set when the store was unreachable and this is the verified local
     /// cache: when its checkpoint was verified.
     pub offline: Option<OffsetDateTime>,
+    /// This client's re-judgements of gate results from their evidence
+    /// (`client::evidence::Rejudger`); empty until it ran. Readiness
+    /// counts a gate result only where its re-judgement agrees.
+    pub rejudged: Rejudgements,
 }
 
 impl VerifiedLog {
@@ -75,7 +79,7 @@ impl VerifiedLog {
     }
 
     pub fn state_at(&self, now: OffsetDateTime) -> State {
-        self.folder.state_at(now)
+        self.folder.state_judged(now, &self.rejudged)
     }
 }
 
@@ -290,6 +294,7 @@ pub fn verify_log_from(
         fetched: inputs.entries.len() as u64,
         cache_note: None,
         offline: None,
+        rejudged: Rejudgements::new(),
     })
 }
 
@@ -559,6 +564,7 @@ pub fn offline(config: &ClientConfig, operator: &Signer) -> Result<VerifiedLog, 
         fetched: 0,
         cache_note: None,
         offline: Some(cached.verified_at),
+        rejudged: Rejudgements::new(),
     })
 }
 

@@ -10,11 +10,13 @@ use ratatui::backend::TestBackend;
 use time::OffsetDateTime;
 
 use super::scenario::Scenario;
+use crate::client::evidence::Blobs;
 use crate::client::sync::VerifiedLog;
 use crate::tui::action::Action;
 use crate::tui::app::{App, DetailTab, Msg, RowKey, Session};
 use crate::tui::config::ConfigError;
 use crate::tui::data::Data;
+use crate::tui::evidence::Models;
 use crate::tui::{load_keymap, load_theme, render};
 
 /// The size every screenshot is drawn at.
@@ -31,9 +33,12 @@ pub enum ShotError {
     Missing(&'static str),
 }
 
-/// Every screenshot: file name and SVG text.
+/// Every screenshot: file name and SVG text. `log` carries this client's
+/// re-judgements of the gate results, and `blobs` the evidence documents
+/// they were judged on, as the cockpit's client task leaves them.
 pub fn all(
     log: VerifiedLog,
+    blobs: &Blobs,
     scenario: &Scenario,
     now: OffsetDateTime,
 ) -> Result<Vec<(&'static str, String)>, ShotError> {
@@ -46,6 +51,7 @@ pub fn all(
     };
     let mut app = App::new(session, keymap, theme, now);
     let mut data = Data::from_log(Arc::new(log), now);
+    data.evidence = Models::default().build(&data.policy, &data.state, blobs);
     data.me = Some("alice".into());
     app.update(Msg::Synced(Box::new(data)));
     app.update(Msg::Resize(SIZE.0, SIZE.1));

@@ -26,15 +26,17 @@ pub enum Outcome {
 }
 
 /// A failed or errored case, for the evidence pane.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FailedCase {
     pub name: String,
     pub outcome: Outcome,
     pub message: String,
+    /// The case's `time` attribute in seconds, when it is a finite number.
+    pub time: Option<f64>,
 }
 
 /// Totals over every test case of a report.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Report {
     pub tests: u64,
     pub failures: u64,
@@ -60,6 +62,7 @@ struct Open {
     name: String,
     outcome: Outcome,
     message: String,
+    time: Option<f64>,
 }
 
 fn attr(e: &BytesStart<'_>, key: &str) -> Result<Option<String>, String> {
@@ -163,11 +166,15 @@ fn start(
             Some(class) if !class.is_empty() => format!("{class}::{name}"),
             _ => name,
         };
+        let time = attr(e, "time")?
+            .and_then(|t| t.trim().parse::<f64>().ok())
+            .filter(|t| t.is_finite());
         let case = Open {
             depth,
             name,
             outcome: Outcome::Passed,
             message: String::new(),
+            time,
         };
         if is_empty {
             finish(case, report);
@@ -220,6 +227,7 @@ fn finish(case: Open, report: &mut Report) {
             name: case.name,
             outcome: case.outcome,
             message,
+            time: case.time,
         });
     }
 }

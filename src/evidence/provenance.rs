@@ -78,6 +78,8 @@ pub struct Checked {
     pub repositories: Vec<String>,
     pub refs: Vec<String>,
     pub commit: Option<String>,
+    /// Whether a DSSE signature verified under a trusted builder key.
+    pub signature_verified: bool,
     /// Each failed check, in words a person can act on.
     pub problems: Vec<String>,
 }
@@ -140,6 +142,7 @@ pub fn check(
             return Ok(checked);
         }
     };
+    checked.signature_verified = true;
     let statement: Statement = serde_json::from_slice(payload)
         .map_err(|e| EvidenceError::malformed(file.name, "in-toto Statement v1", e))?;
     if statement.kind != STATEMENT_V1 {

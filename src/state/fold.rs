@@ -14,6 +14,7 @@ use super::model::{
     PromotionStatus, RollbackRecord, Running, State, UnapprovedDeployment, Via,
 };
 use super::reasons::Refusal;
+use super::rejudge::Rejudgements;
 use crate::digest::Digest;
 use crate::ledger::Hash;
 use crate::policy::Policy;
@@ -188,6 +189,7 @@ impl Folder {
                     latest: None,
                     waivers: Vec::new(),
                     verdict: GateVerdict::Missing,
+                    rejudged: None,
                 };
                 (name.clone(), state)
             })
@@ -717,7 +719,15 @@ impl Folder {
             &probe.request.to,
             &probe.request.service,
         );
-        super::readiness::evaluate_promotion(&self.policy, &self.state, &mut probe, at, newest);
+        // The log alone: re-judgements are a client's, never the fold's.
+        super::readiness::evaluate_promotion(
+            &self.policy,
+            &self.state,
+            &mut probe,
+            at,
+            newest,
+            &Rejudgements::new(),
+        );
         match probe.status {
             PromotionStatus::Ready => Ok(()),
             PromotionStatus::Rejected if probe.blockers.is_empty() => {
@@ -775,6 +785,12 @@ impl Folder {
     /// The state with readiness evaluated at `now`.
     pub fn state_at(&self, now: OffsetDateTime) -> State {
         super::readiness::evaluate(&self.policy, self.state.clone(), now)
+    }
+
+    /// The state with readiness evaluated at `now`, trusting a gate
+    /// result's stated verdict only where `rejudged` agrees with it.
+    pub fn state_judged(&self, now: OffsetDateTime, rejudged: &Rejudgements) -> State {
+        super::readiness::evaluate_judged(&self.policy, self.state.clone(), now, rejudged)
     }
 
     /// Would [`Self::apply`] accept `entry` next? The same judgement, with

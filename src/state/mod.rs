@@ -10,6 +10,7 @@ mod fold;
 mod model;
 mod readiness;
 mod reasons;
+mod rejudge;
 
 pub use entry::{EntryError, KeyRing, VerifiedEntry};
 pub use fold::{Folder, check_observed_root, gate_results_digest};
@@ -18,8 +19,9 @@ pub use model::{
     GateVerdict, IgnoredEntry, Promotion, PromotionStatus, RollbackRecord, Running, ServiceState,
     Standing, State, UnapprovedDeployment, Via, WaiverView,
 };
-pub use readiness::evaluate;
+pub use readiness::{evaluate, evaluate_judged};
 pub use reasons::{Blocker, Refusal, StaleReason};
+pub use rejudge::{DisputedGate, Rejudgement, Rejudgements, status_word};
 
 use time::OffsetDateTime;
 

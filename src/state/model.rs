@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 use super::reasons::{Blocker, Refusal, StaleReason};
+use super::rejudge::{DisputedGate, Rejudgement};
 use crate::digest::Digest;
 use crate::statement::{Decision, GateResult, PromotionRequest};
 
@@ -29,6 +30,10 @@ pub struct State {
     /// Deployments that were recorded but were not allowed when reported
     /// (an audit finding: they never count as a successful run).
     pub unapproved: Vec<UnapprovedDeployment>,
+    /// Gate results whose signed verdict their own evidence contradicts,
+    /// as re-judged by this client (an audit finding naming the signer).
+    /// Empty unless readiness was given re-judgements.
+    pub disputed: Vec<DisputedGate>,
     /// How many entries were folded.
     pub size: u64,
 }
@@ -136,6 +141,9 @@ pub struct GateState {
     pub latest: Option<GateRecord>,
     pub waivers: Vec<WaiverView>,
     pub verdict: GateVerdict,
+    /// What this client found when it re-ran the latest result's
+    /// evaluation; `None` when it was not re-judged.
+    pub rejudged: Option<Rejudgement>,
 }
 
 /// A gate result in the log.

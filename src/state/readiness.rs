@@ -1,6 +1,10 @@
 //! Readiness at a moment (DESIGN.md §3.4): which gates pass or are waived,
 //! which approvals count, what blocks each promotion. Time enters only here,
 //! so the same folded log can be judged at any `now`.
+//!
+//! A client also passes its re-judgements of gate results (issue 9 §3):
+//! a gate whose stated verdict the client could not confirm from its
+//! evidence blocks, whatever it states and whatever waives it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,26 +12,70 @@ use time::OffsetDateTime;
 
 use super::fold::gate_results_digest;
 use super::model::{
-    ApprovalView, DecisionRecord, GateVerdict, Promotion, PromotionStatus, Standing, State,
-    WaiverView,
+    ApprovalView, DecisionRecord, GateRecord, GateVerdict, Promotion, PromotionStatus, Standing,
+    State, WaiverView,
 };
 use super::reasons::{Blocker, StaleReason};
+use super::rejudge::{DisputedGate, Rejudgement, Rejudgements};
 use crate::digest::Digest;
 use crate::policy::{Environment, Policy};
 use crate::statement::{DecisionAction, GateStatus};
 
-/// Evaluates every promotion of `state` at `now`.
-pub fn evaluate(policy: &Policy, mut state: State, now: OffsetDateTime) -> State {
+/// Evaluates every promotion of `state` at `now`, trusting every stated
+/// gate verdict (the store's view: it re-judges nothing).
+pub fn evaluate(policy: &Policy, state: State, now: OffsetDateTime) -> State {
+    evaluate_judged(policy, state, now, &Rejudgements::new())
+}
+
+/// Evaluates every promotion of `state` at `now`; a gate result in
+/// `rejudged` counts only if its re-judgement agrees, and each dispute is
+/// listed in [`State::disputed`].
+pub fn evaluate_judged(
+    policy: &Policy,
+    mut state: State,
+    now: OffsetDateTime,
+    rejudged: &Rejudgements,
+) -> State {
     let ids: Vec<Digest> = state.promotion_order.clone();
+    let mut disputed = Vec::new();
     for id in ids {
         let Some(mut promotion) = state.promotions.remove(&id) else {
             continue;
         };
         let latest = newest_deployed(&state, &promotion.request.to, &promotion.request.service);
-        evaluate_promotion(policy, &state, &mut promotion, now, latest);
+        evaluate_promotion(policy, &state, &mut promotion, now, latest, rejudged);
+        disputed.extend(disputes(&promotion));
         state.promotions.insert(id, promotion);
     }
+    state.disputed = disputed;
     state
+}
+
+/// The disputed gate results of a promotion, as audit findings.
+fn disputes(p: &Promotion) -> impl Iterator<Item = DisputedGate> + '_ {
+    p.gates.values().filter_map(move |gate| {
+        let latest = gate.latest.as_ref()?;
+        let Some(Rejudgement::Disputed {
+            stated,
+            computed,
+            evaluator,
+            summary,
+        }) = &gate.rejudged
+        else {
+            return None;
+        };
+        Some(DisputedGate {
+            entry: latest.id,
+            index: latest.index,
+            promotion: p.id,
+            gate: gate.name.clone(),
+            signer: latest.signer.clone(),
+            stated: *stated,
+            computed: *computed,
+            evaluator: evaluator.clone(),
+            summary: summary.clone(),
+        })
+    })
 }
 
 /// The newest promotion (by its request's log index) that was deployed
@@ -60,6 +108,7 @@ pub(super) fn evaluate_promotion(
     p: &mut Promotion,
     now: OffsetDateTime,
     newest: Option<(u64, Digest)>,
+    rejudged: &Rejudgements,
 ) {
     let Some(env) = policy.environment(&p.request.to) else {
         // The request was accepted under a policy that had this environment;
@@ -81,7 +130,7 @@ pub(super) fn evaluate_promotion(
         }
     }
 
-    evaluate_gates(policy, state, p, now, &mut blockers);
+    evaluate_gates(policy, state, p, now, rejudged, &mut blockers);
     evaluate_approvals(policy, state, env, p, now, &mut blockers);
 
     p.rejections = decisions_for(state, &p.id)
@@ -133,6 +182,7 @@ fn evaluate_gates(
     state: &State,
     p: &mut Promotion,
     now: OffsetDateTime,
+    rejudged: &Rejudgements,
     blockers: &mut Vec<Blocker>,
 ) {
     let waivers: Vec<&DecisionRecord> = decisions_for(state, &p.id)
@@ -157,6 +207,23 @@ fn evaluate_gates(
                 _ => None,
             })
             .collect();
+        gate.rejudged = gate
+            .latest
+            .as_ref()
+            .and_then(|l| rejudged.get(&l.id))
+            .cloned();
+        if let Some(blocker) = gate
+            .latest
+            .as_ref()
+            .zip(gate.rejudged.as_ref())
+            .and_then(|(latest, found)| unconfirmed(name, latest, found))
+        {
+            // An unconfirmed verdict counts for nothing, and no waiver
+            // covers it: CI must submit a result its evidence supports.
+            gate.verdict = GateVerdict::Failed;
+            blockers.push(blocker);
+            continue;
+        }
         let passed = gate
             .latest
             .as_ref()
@@ -204,6 +271,32 @@ fn evaluate_gates(
             _ => {}
         }
     }
+}
+
+/// The blocker for a gate result whose stated verdict was not confirmed;
+/// `None` when the re-judgement agrees.
+fn unconfirmed(gate: &str, latest: &GateRecord, found: &Rejudgement) -> Option<Blocker> {
+    Some(match found {
+        Rejudgement::Disputed {
+            stated, computed, ..
+        } => Blocker::GateDisputed {
+            gate: gate.to_owned(),
+            signer: latest.signer.clone(),
+            entry: latest.id,
+            stated: *stated,
+            computed: *computed,
+        },
+        Rejudgement::EvidenceMissing { digests } => Blocker::GateEvidenceMissing {
+            gate: gate.to_owned(),
+            entry: latest.id,
+            digests: digests.clone(),
+        },
+        Rejudgement::NotRejudged { problem } => Blocker::GateNotRejudged {
+            gate: gate.to_owned(),
+            problem: problem.clone(),
+        },
+        Rejudgement::Agrees => return None,
+    })
 }
 
 fn evaluate_approvals(

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::digest::Digest;
+use crate::statement::GateStatus;
 
 fn when(t: &OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
@@ -202,6 +203,26 @@ pub enum Blocker {
         summary: String,
         remediation: Option<String>,
     },
+    /// The gate result's evidence, re-judged by this client, gives another
+    /// verdict than the one its signer stated.
+    GateDisputed {
+        gate: String,
+        signer: String,
+        entry: Digest,
+        stated: GateStatus,
+        computed: GateStatus,
+    },
+    /// The store does not hold evidence the gate result cites.
+    GateEvidenceMissing {
+        gate: String,
+        entry: Digest,
+        digests: Vec<Digest>,
+    },
+    /// The gate result could not be re-judged here.
+    GateNotRejudged {
+        gate: String,
+        problem: String,
+    },
     ApprovalsMissing {
         role: String,
         have: u32,
@@ -262,6 +283,41 @@ impl fmt::Display for Blocker {
                     Some(fix) => write!(f, ". {fix}"),
                     None => Ok(()),
                 }
+            }
+            Self::GateDisputed {
+                gate,
+                signer,
+                entry,
+                stated,
+                computed,
+            } => {
+                write!(
+                    f,
+                    "gate {gate} is disputed: {signer} signed `{stated}` (entry {entry}), but its own evidence, re-judged here, gives `{computed}`; the stated verdict does not count. \
+                     Re-run CI so `tollgate gate submit` computes the result, and find out who signs with {signer}'s key \
+                     (`tollgate gate recheck PROMOTION --gate {gate}` shows the details)",
+                    stated = super::rejudge::status_word(*stated),
+                    computed = super::rejudge::status_word(*computed),
+                )
+            }
+            Self::GateEvidenceMissing {
+                gate,
+                entry,
+                digests,
+            } => {
+                let list: Vec<String> = digests.iter().map(ToString::to_string).collect();
+                write!(
+                    f,
+                    "gate {gate} cannot be re-judged: the store holds no evidence {} that its result (entry {entry}) cites; \
+                     CI must submit the gate again (`tollgate gate submit` uploads the evidence)",
+                    list.join(", ")
+                )
+            }
+            Self::GateNotRejudged { gate, problem } => {
+                write!(
+                    f,
+                    "gate {gate} could not be re-judged here: {problem}; until it is, its result does not count"
+                )
             }
             Self::ApprovalsMissing { role, have, need } => {
                 let more = need.saturating_sub(*have);

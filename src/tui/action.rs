@@ -43,11 +43,13 @@ pub enum Action {
     ToggleFocus,
     /// Drift tab: switch between the table and the unified text.
     ToggleText,
+    /// In the Evidence tab: fold or unfold the raw JSON.
+    ToggleFold,
 }
 
 impl Action {
     /// Every action, in the order the palette lists them.
-    pub const ALL: [Self; 32] = [
+    pub const ALL: [Self; 33] = [
         Self::Noop,
         Self::Quit,
         Self::Help,
@@ -80,6 +82,7 @@ impl Action {
         Self::Cancel,
         Self::ToggleFocus,
         Self::ToggleText,
+        Self::ToggleFold,
     ];
 
     /// The name used in keymap files and the palette.

@@ -221,6 +221,8 @@ pub struct App {
     pub quit: bool,
     /// How changes reach the cockpit.
     pub feed: Feed,
+    /// Evidence tab: raw JSON folding and scrolling.
+    pub evidence: super::evidence::PaneState,
     effects: Vec<Effect>,
 }
 
@@ -247,6 +249,7 @@ impl App {
             size: (120, 40),
             rows: Vec::new(),
             dirty: true,
+            evidence: super::evidence::PaneState::default(),
             quit: false,
             feed: Feed::Polling,
             effects: Vec::new(),
@@ -357,9 +360,18 @@ impl App {
         if view.event(self, action) == EventState::Consumed {
             return;
         }
+        if self.selected_promotion().is_some()
+            && super::tabs::of(self.tab).event(self, action) == EventState::Consumed
+        {
+            return;
+        }
         let i = self.view.index();
         match action {
-            Action::Noop | Action::Confirm | Action::Cancel | Action::ToggleFocus => {}
+            Action::Noop
+            | Action::Confirm
+            | Action::Cancel
+            | Action::ToggleFocus
+            | Action::ToggleFold => {}
             Action::Quit => self.emit(Effect::Quit),
             Action::Help => self.popups.push(Popup::Help { scroll: 0 }),
             Action::Palette => self.popups.push(Popup::Palette {

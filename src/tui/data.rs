@@ -44,6 +44,9 @@ pub struct Data {
     /// The drift of each (service, reference environment, target
     /// environment) a promotion crosses, computed once per sync.
     pub drift: Arc<BTreeMap<DriftKey, DriftPane>>,
+    /// The evidence pane's models, by gate result entry id (filled by the
+    /// client task after it fetched and re-judged the evidence).
+    pub evidence: super::evidence::Evidence,
 }
 
 /// `(service, reference environment or none, target environment)`.
@@ -163,6 +166,7 @@ impl Data {
             }),
             log,
             me: None,
+            evidence: super::evidence::Evidence::new(),
         }
     }
 

@@ -59,7 +59,21 @@ pub fn drift_missing(env: &str, service: &str) -> String {
         "no snapshot of {service} in {env} yet; CI captures one with `tollgate snapshot submit --env {env} --service {service} FILE…`"
     )
 }
-pub const EVIDENCE_PLACEHOLDER: &str = "Evidence: the documents behind each gate (JUnit, SARIF, SBOM, provenance) with their digests and verdicts will be shown here.";
+pub const GATE_DISPUTED: &str = "DISPUTED: its evidence says otherwise";
+pub const GATE_UNCONFIRMED: &str = "not confirmed by its evidence";
+pub const EVIDENCE_LOADING: &str = "evidence not fetched yet";
+pub const EVIDENCE_NO_RESULT: &str = "no result yet";
+pub const EVIDENCE_NONE: &str = "no evidence documents (a person's sign-off, or nothing cited)";
+pub const EVIDENCE_MISSING: &str = "the store does not hold this document";
+pub const DIGEST_VERIFIED: &str = "digest verified";
+pub const REJUDGED_NOT: &str = "not re-judged (stated by a person)";
+pub const REJUDGED_AGREES: &str = "✔ re-judged here: agrees";
+pub const REJUDGED_MISSING: &str =
+    "✖ cannot be re-judged: evidence missing from the store; it does not count";
+pub const PROVENANCE_SIGNED: &str = "✔ signature verified (trusted builder key)";
+pub const PROVENANCE_UNSIGNED: &str = "✖ signature not verified:";
+pub const RAW_FOLDED: &str = "raw JSON (folded; z unfolds)";
+pub const RAW_UNFOLDED: &str = "raw JSON (z folds)";
 
 pub const fn view_title(view: View) -> &'static str {
     match view {
@@ -109,6 +123,31 @@ pub fn sync_failed_short(reason: &str) -> String {
 
 /// How the status line starts while the last sync failed.
 pub const SYNC_FAILED: &str = "sync failed: ";
+pub fn rejudged_disputed(computed: &str, evaluator: &str) -> String {
+    format!(
+        "✖ DISPUTED: re-judged here by {evaluator}, the evidence gives `{computed}`; the signed verdict does not count"
+    )
+}
+
+pub fn rejudged_unavailable(problem: &str) -> String {
+    format!("… not re-judged: {problem}")
+}
+
+pub fn more_rows(more: u64) -> String {
+    format!("… and {more} more")
+}
+
+pub fn suppressed(why: &str) -> String {
+    format!("suppressed: {why}")
+}
+
+pub fn license_summary(components: usize, failing: usize) -> String {
+    format!("{components} components, {failing} not allowed")
+}
+
+pub fn license_unjudged(components: usize) -> String {
+    format!("{components} components (no licence policy for this gate; all listed)")
+}
 
 pub fn sync_failed(reason: &str) -> String {
     format!("{SYNC_FAILED}{reason}")

@@ -20,6 +20,7 @@ use super::app::{Msg, Submission};
 use super::data::Data;
 use super::prepare::sign_and_queue;
 use crate::client::config::ClientConfig;
+use crate::client::evidence::{BlobCache, Rejudger};
 use crate::client::http::StoreClient;
 use crate::client::outbox::{Item, ItemState, Outbox};
 use crate::client::receipts::verify_receipt;
@@ -58,6 +59,10 @@ pub async fn run(
         tx.clone(),
     ));
     let _stop_following = AbortOnDrop(follower);
+    // Issue 9: gate results are re-judged from their evidence before the
+    // state is shown, and the evidence pane's models are built once each.
+    let mut rejudger = Rejudger::new(BlobCache::default_location());
+    let mut models = super::evidence::Models::default();
     loop {
         if let Some(outbox) = &outbox {
             match outbox.deliver(&client, OffsetDateTime::now_utc).await {
@@ -77,8 +82,10 @@ pub async fn run(
             return;
         }
         match sync(&config, &client).await {
-            Ok(verified) => {
+            Ok(mut verified) => {
+                let blobs = rejudger.rejudge(Some(&client), &mut verified).await;
                 let mut data = Data::from_log(Arc::new(verified), OffsetDateTime::now_utc());
+                data.evidence = models.build(&data.policy, &data.state, &blobs);
                 data.me = data
                     .policy
                     .operator_for_key(&client.signer().public())

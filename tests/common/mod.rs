@@ -244,6 +244,41 @@ impl World {
         self.submit("ci-main", &statement)
     }
 
+    /// The gate result `statement` for `gate` of `promotion`: CI states
+    /// `status` for evidence whose bytes are `evidence` (cited by digest,
+    /// as `gate submit` does; nothing evaluates them here).
+    pub fn gate_result(
+        &self,
+        promotion: Digest,
+        gate: &str,
+        status: GateStatus,
+        evidence: &[&[u8]],
+    ) -> Statement {
+        let artifact = self.artifact_of(promotion);
+        Statement::about(
+            "app",
+            artifact,
+            Predicate::GateResult(GateResult {
+                promotion,
+                gate: gate.into(),
+                status,
+                summary: format!("{gate} {status:?}"),
+                measurements: Vec::new(),
+                evidence: evidence
+                    .iter()
+                    .map(|bytes| tollgate::statement::EvidenceRef {
+                        kind: gate.into(),
+                        media_type: "application/octet-stream".into(),
+                        digest: Digest::of(bytes),
+                    })
+                    .collect(),
+                remediation: None,
+                produced_at: self.clock,
+                evaluator: Some(tollgate::evidence::EVALUATOR_VERSION.into()),
+            }),
+        )
+    }
+
     pub fn deployed(&mut self, promotion: Digest, ok: bool) -> Digest {
         let folder = self.folder();
         let p = &folder.raw_state().promotions[&promotion];

@@ -13,6 +13,7 @@ mod ledger_properties;
 mod ledger_tlog;
 mod ledger_vectors;
 mod policy_check;
+mod rejudge;
 mod signature_vectors;
 mod state_rules;
 mod tamper;

@@ -74,9 +74,11 @@ fn verify(s: &Served, persona: &str) -> (u64, u64, String) {
 
 fn cache_dir(s: &Served, persona: &str) -> std::path::PathBuf {
     let root = s.data_path(persona).with_file_name("cache");
+    // The log's cache; `evidence/` beside it holds evidence blobs.
     let mut dirs: Vec<_> = std::fs::read_dir(&root)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| !p.ends_with("evidence"))
         .collect();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     dirs.pop().unwrap()

@@ -288,58 +288,48 @@ fn hostile_input_gives_a_clear_error_and_never_a_panic() {
     expect(&eval(&policy, "no-such-gate", &[]), 2, "its gates are");
 }
 
-/// A gate result signed by hand (an old or dishonest CI) whose evidence says
-/// otherwise is reported by `gate recheck`; an honest one agrees.
-#[test]
-fn recheck_reports_a_gate_result_its_own_evidence_contradicts() {
-    use crate::common::World;
-    use crate::common::served::{Db, Served};
-    use std::sync::Arc;
-    use tollgate::digest::Digest;
-    use tollgate::statement::{EvidenceRef, GateResult, GateStatus, Predicate, Statement};
-
-    let world = World::new();
-    let s = Served::start(&world, Db::Sqlite);
-    let artifact = Digest::of(b"payments-1.0.0");
-    let request = |version: &str| {
-        Served::entry_id(&s.expect(
-            0,
-            "ci-main",
-            &[
-                "promote",
-                "request",
-                "--service",
-                "payments",
-                "--version",
-                version,
-                "--digest",
-                &artifact.to_string(),
-                "--to",
-                "dev",
-                "--repo",
-                "git@example.com:payments.git",
-                "--commit",
-                "4f2a9c1",
-            ],
-        ))
-    };
-    let failing = fixture("pytest-fail.xml");
-    let failing = failing.to_str().unwrap();
-
-    let honest = request("1.0.0");
-    s.expect(
+/// A dev promotion of payments at `version`, requested by CI; its id.
+fn request_dev(s: &crate::common::served::Served, version: &str) -> String {
+    crate::common::served::Served::entry_id(&s.expect(
         0,
         "ci-main",
-        &["gate", "submit", &honest, "--gate", "unit-tests", failing],
-    );
-    expect(
-        &s.run("ci-main", &["gate", "recheck", &honest]),
-        0,
-        "gate unit-tests: agrees (Fail",
-    );
+        &[
+            "promote",
+            "request",
+            "--service",
+            "payments",
+            "--version",
+            version,
+            "--digest",
+            &payments_artifact().to_string(),
+            "--to",
+            "dev",
+            "--repo",
+            "git@example.com:payments.git",
+            "--commit",
+            "4f2a9c1",
+        ],
+    ))
+}
 
-    // Upload the failing report, then sign `pass` for it by hand.
-    let forged = request("1.0.1");
+fn payments_artifact() -> tollgate::digest::Digest {
+    tollgate::digest::Digest::of(b"payments-1.0.0")
+}
+
+/// The CI key signs `status` for gate unit-tests of `promotion` by hand,
+/// bypassing the CLI's evaluation: `upload` is stored first (when given),
+/// and the result cites `cited`.
+fn forge_gate_result(
+    s: &crate::common::served::Served,
+    world: &crate::common::World,
+    promotion: &str,
+    status: tollgate::statement::GateStatus,
+    upload: Option<&[u8]>,
+    cited: &[u8],
+) {
+    use std::sync::Arc;
+    use tollgate::statement::{EvidenceRef, GateResult, Predicate, Statement};
+
     let config_file = s.dir.path().join("people/ci-main/config/config.toml");
     let config = tollgate::client::config::load(Some(&config_file)).unwrap();
     let signer = tollgate::keys::Signer::from_signing_key(
@@ -352,23 +342,24 @@ fn recheck_reports_a_gate_result_its_own_evidence_contradicts() {
         .enable_all()
         .build()
         .unwrap();
-    let bytes = std::fs::read(failing).unwrap();
-    let receipt = runtime
-        .block_on(client.put_evidence(bytes, "application/junit+xml"))
-        .unwrap();
+    if let Some(bytes) = upload {
+        runtime
+            .block_on(client.put_evidence(bytes.to_vec(), "application/junit+xml"))
+            .unwrap();
+    }
     let statement = Statement::about(
         "payments",
-        artifact,
+        payments_artifact(),
         Predicate::GateResult(GateResult {
-            promotion: forged.parse().unwrap(),
+            promotion: promotion.parse().unwrap(),
             gate: "unit-tests".into(),
-            status: GateStatus::Pass,
+            status,
             summary: "all green, trust me".into(),
             measurements: Vec::new(),
             evidence: vec![EvidenceRef {
                 kind: "unit-tests".into(),
                 media_type: "application/junit+xml".into(),
-                digest: receipt.digest,
+                digest: tollgate::digest::Digest::of(cited),
             }],
             remediation: None,
             produced_at: time::OffsetDateTime::now_utc(),
@@ -378,10 +369,148 @@ fn recheck_reports_a_gate_result_its_own_evidence_contradicts() {
     runtime
         .block_on(client.submit(world.sign("ci-main", &statement).to_json()))
         .unwrap();
+}
+
+/// A gate result signed by hand (an old or dishonest CI) whose evidence says
+/// otherwise is reported by `gate recheck`; an honest one agrees.
+#[test]
+fn recheck_reports_a_gate_result_its_own_evidence_contradicts() {
+    use crate::common::World;
+    use crate::common::served::{Db, Served};
+    use tollgate::statement::GateStatus;
+
+    let world = World::new();
+    let s = Served::start(&world, Db::Sqlite);
+    let failing = fixture("pytest-fail.xml");
+    let failing = failing.to_str().unwrap();
+
+    let honest = request_dev(&s, "1.0.0");
+    s.expect(
+        0,
+        "ci-main",
+        &["gate", "submit", &honest, "--gate", "unit-tests", failing],
+    );
+    expect(
+        &s.run("ci-main", &["gate", "recheck", &honest]),
+        0,
+        "gate unit-tests: agrees (Fail",
+    );
+
+    // Upload the failing report, then sign `pass` for it by hand.
+    let forged = request_dev(&s, "1.0.1");
+    let bytes = std::fs::read(failing).unwrap();
+    forge_gate_result(&s, &world, &forged, GateStatus::Pass, Some(&bytes), &bytes);
     let out = s.run(
         "ci-main",
         &["gate", "recheck", &forged, "--gate", "unit-tests"],
     );
     expect(&out, 1, "gate unit-tests: DISPUTED");
     expect(&out, 1, "computes Fail");
+}
+
+/// Issue 9 §3: a CI key signs `pass` for a failing JUnit report, bypassing
+/// the CLI's evaluation. Every other client's `status` re-judges the
+/// evidence from the store: the gate is disputed, the promotion blocked
+/// (exit 1), and the lie is an audit finding naming the CI key. Evidence
+/// the store does not hold is its own blocker, never an ALARM.
+fn a_lying_ci_key_is_caught_by_every_client(db: crate::common::served::Db) {
+    use crate::common::World;
+    use crate::common::served::Served;
+    use tollgate::statement::GateStatus;
+
+    let world = World::new();
+    let s = Served::start(&world, db);
+    let failing = std::fs::read(fixture("pytest-fail.xml")).unwrap();
+    let forged = request_dev(&s, "2.0.0");
+    forge_gate_result(
+        &s,
+        &world,
+        &forged,
+        GateStatus::Pass,
+        Some(&failing),
+        &failing,
+    );
+
+    for persona in ["alice", "bob"] {
+        let out = s.run(persona, &["status", &forged]);
+        expect(
+            &out,
+            1,
+            "gate unit-tests is disputed: ci-main signed `pass`",
+        );
+        expect(&out, 1, "gives `fail`");
+        expect(&out, 1, "[waiting]");
+        expect(&out, 1, "audit finding: disputed gate result");
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(!all.contains("ALARM"), "{all}");
+    }
+    // Fetched once into the client's evidence cache, digest-named.
+    let cached = s
+        .path()
+        .join("people/alice/cache/evidence")
+        .join(tollgate::digest::Digest::of(&failing).to_hex());
+    assert_eq!(std::fs::read(&cached).unwrap(), failing);
+
+    // Every listing shows the finding; --json names the signer.
+    let json = s.expect(0, "alice", &["status", "--json"]);
+    let value: serde_json::Value =
+        serde_json::from_str(&json[..=json.rfind('}').unwrap()]).unwrap();
+    let findings = value["findings"].as_array().unwrap();
+    assert!(
+        findings.iter().any(|f| f["kind"] == "disputed gate result"
+            && f["signer"] == "ci-main"
+            && f["stated"] == "pass"
+            && f["computed"] == "fail"),
+        "{value:#}"
+    );
+    let verify = s.expect(0, "alice", &["log", "verify"]);
+    assert!(verify.contains("audit findings: 1"), "{verify}");
+    assert!(verify.contains("disputed gate result"), "{verify}");
+
+    // A gate result citing evidence the store never received.
+    let phantom = request_dev(&s, "2.0.1");
+    let passing = std::fs::read(fixture("pytest-pass.xml")).unwrap();
+    let mut never_uploaded = passing.clone();
+    never_uploaded.extend_from_slice(b"\n<!-- not in the store -->\n");
+    forge_gate_result(
+        &s,
+        &world,
+        &phantom,
+        GateStatus::Pass,
+        None,
+        &never_uploaded,
+    );
+    let out = s.run("alice", &["status", &phantom]);
+    expect(&out, 1, "holds no evidence");
+    expect(&out, 1, "tollgate gate submit");
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!all.contains("ALARM"), "{all}");
+
+    // An honest CI run of the same gate is confirmed and counts.
+    let honest = request_dev(&s, "2.0.2");
+    s.pass_gate(&honest, "unit-tests");
+    s.expect(0, "alice", &["status", &honest]);
+
+    // With the store down, the verified cache and the evidence cache still
+    // judge: the lie stays disputed offline.
+    let mut s = s;
+    s.stop();
+    let out = s.run("alice", &["status", &forged]);
+    expect(
+        &out,
+        1,
+        "gate unit-tests is disputed: ci-main signed `pass`",
+    );
+}
+
+#[test]
+fn a_lying_ci_key_is_caught_by_every_client_on_sqlite() {
+    a_lying_ci_key_is_caught_by_every_client(crate::common::served::Db::Sqlite);
+}
+
+#[test]
+fn a_lying_ci_key_is_caught_by_every_client_on_postgres() {
+    if let Some(db) = crate::common::served::Db::postgres() {
+        a_lying_ci_key_is_caught_by_every_client(db);
+    }
 }

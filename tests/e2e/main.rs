@@ -14,6 +14,7 @@ mod crash;
 mod demo;
 mod drift;
 mod evidence;
+mod evidence_pane;
 mod first_run;
 mod flow;
 mod hostile;

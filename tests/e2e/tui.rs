@@ -125,7 +125,7 @@ pub(crate) fn select(app: &mut App, pred: impl Fn(&RowKey) -> bool) {
     panic!("no row matches");
 }
 
-fn select_promotion(app: &mut App, id: Digest) {
+pub(crate) fn select_promotion(app: &mut App, id: Digest) {
     key(app, KeyCode::Char('2'));
     select(app, |r| *r == RowKey::Promotion(id));
 }

@@ -5,10 +5,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::state::GateVerdict;
+use crate::state::{GateVerdict, Rejudgement};
 use crate::tui::app::App;
 use crate::tui::component::Component;
 use crate::tui::data::{countdown, when};
+use crate::tui::strings as s;
 use crate::tui::widgets::{gate_glyph, shorten_digests};
 
 #[derive(Debug)]
@@ -24,15 +25,24 @@ impl Component for Gates {
         let mut lines = Vec::new();
         for gate in p.gates.values() {
             let (glyph, slot) = gate_glyph(&gate.verdict);
-            let verdict = match &gate.verdict {
-                GateVerdict::Passed => "passed".to_owned(),
-                GateVerdict::Waived { until } => format!(
-                    "waived until {} ({} left)",
-                    when(*until),
-                    countdown(*until - app.now)
-                ),
-                GateVerdict::Failed => "failed".to_owned(),
-                GateVerdict::Missing => "no result yet".to_owned(),
+            let verdict = match (&gate.verdict, &gate.rejudged) {
+                (GateVerdict::Failed, Some(Rejudgement::Disputed { .. })) => {
+                    s::GATE_DISPUTED.to_owned()
+                }
+                (
+                    GateVerdict::Failed,
+                    Some(Rejudgement::EvidenceMissing { .. } | Rejudgement::NotRejudged { .. }),
+                ) => s::GATE_UNCONFIRMED.to_owned(),
+                (verdict, _) => match verdict {
+                    GateVerdict::Passed => "passed".to_owned(),
+                    GateVerdict::Waived { until } => format!(
+                        "waived until {} ({} left)",
+                        when(*until),
+                        countdown(*until - app.now)
+                    ),
+                    GateVerdict::Failed => "failed".to_owned(),
+                    GateVerdict::Missing => "no result yet".to_owned(),
+                },
             };
             lines.push(Line::from(vec![
                 Span::styled(format!("{glyph} "), t.style(slot)),

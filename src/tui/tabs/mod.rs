@@ -3,8 +3,8 @@
 
 mod approvals;
 mod drift;
+mod evidence;
 mod gates;
-mod placeholders;
 mod timeline;
 
 use ratatui::Frame;
@@ -24,7 +24,7 @@ pub fn of(tab: DetailTab) -> &'static dyn Component {
         DetailTab::Gates => &gates::Gates,
         DetailTab::Approvals => &approvals::Approvals,
         DetailTab::Drift => &drift::Drift,
-        DetailTab::Evidence => &placeholders::Evidence,
+        DetailTab::Evidence => &evidence::Evidence,
         DetailTab::Timeline => &timeline::Timeline,
     }
 }
