@@ -745,7 +745,7 @@ impl Committer {
                 self.release();
             }
             Cosigned::Failed { size, why } => {
-                if self.retries < CATCH_UP_ROUNDS && catch_up(&self.shared, &mut self.work).await {
+                if self.retries < CATCH_UP_ROUNDS && self.overtaken(size).await {
                     // Another instance moved the log (and the witnesses)
                     // past this one: the next round cosigns the newer
                     // checkpoint, which covers the batches waiting.
@@ -760,6 +760,23 @@ impl Committer {
             }
         }
         self.start_round();
+    }
+
+    /// Whether the round for `size` failed because the log moved on past
+    /// it: another instance committed more (loaded now), or a witness has
+    /// cosigned a larger size that this instance already committed (its
+    /// batch ahead of the round loaded the other instance's entries).
+    async fn overtaken(&mut self, size: u64) -> bool {
+        if catch_up(&self.shared, &mut self.work).await {
+            return true;
+        }
+        let committed = read(&self.shared.published).size();
+        committed > size
+            && self
+                .shared
+                .witnesses
+                .as_ref()
+                .is_some_and(|w| w.has_cosigned_beyond(size))
     }
 
     /// Picks up entries another store instance committed while this one is

@@ -112,6 +112,14 @@ impl Witnesses {
         self.quorum
     }
 
+    /// Whether a witness is known to have cosigned a checkpoint larger
+    /// than `size` (another store instance's, on a shared database).
+    pub fn has_cosigned_beyond(&self, size: u64) -> bool {
+        self.endpoints
+            .iter()
+            .any(|e| e.known.load(Ordering::Acquire) > size)
+    }
+
     pub fn keys(&self) -> Vec<CosignerKey> {
         self.endpoints.iter().map(|e| e.key.clone()).collect()
     }
