@@ -537,16 +537,16 @@ enum Event {
 /// every batch committed meanwhile. A submitter is never answered before a
 /// cosigned checkpoint covering its entry is served, and is never answered
 /// before a submitter of an earlier batch.
+///
+/// Batches are not held back while a round is out: in `store_load` with
+/// two witnesses, committing whatever is queued beat holding to one batch
+/// ahead of the round (larger but later group commits), since the store's
+/// and the witnesses' flushes proceed side by side.
 struct Committer {
     shared: Arc<Shared>,
     work: Work,
     waiting: VecDeque<Committed>,
     round: Option<JoinHandle<Cosigned>>,
-    /// A batch was committed after the round out started: the next one
-    /// waits for that round, so each round's successor covers one batch
-    /// and group commits stay large (fewer transactions and rounds per
-    /// entry) instead of splitting into many small ones.
-    ahead: bool,
     /// Rounds retried after catching up with another instance, for the
     /// batches waiting now.
     retries: usize,
@@ -578,7 +578,6 @@ pub(super) async fn run(shared: Arc<Shared>, work: Work, mut queue: mpsc::Receiv
         work,
         waiting: VecDeque::new(),
         round: None,
-        ahead: false,
         retries: 0,
         unrecorded: None,
     };
@@ -588,7 +587,7 @@ pub(super) async fn run(shared: Arc<Shared>, work: Work, mut queue: mpsc::Receiv
         let event = tokio::select! {
             biased;
             ended = round_end(&mut committer.round) => Event::Cosigned(ended),
-            command = queue.recv(), if !committer.ahead => Event::Command(command),
+            command = queue.recv() => Event::Command(command),
             _ = refresh.tick() => Event::Tick,
         };
         let first = match event {
@@ -658,7 +657,6 @@ impl Committer {
         .await
         {
             Ok(()) => {
-                self.ahead = self.round.is_some();
                 if !jobs.is_empty() {
                     let needs = outcomes
                         .iter()
@@ -726,7 +724,6 @@ impl Committer {
             }
         }
         let shared = Arc::clone(&self.shared);
-        self.ahead = false;
         self.round = Some(tokio::spawn(async move {
             super::witnesses::cosign_latest(&shared).await
         }));
@@ -735,8 +732,6 @@ impl Committer {
     /// A cosigning round came back: answer what it covers, then start the
     /// next one for what was committed meanwhile.
     async fn cosigned(&mut self, ended: Cosigned) {
-        // What was committed is now either served or in the next round.
-        self.ahead = false;
         match ended {
             Cosigned::AlreadyServed => self.release(),
             Cosigned::Served(note) => {

@@ -570,7 +570,11 @@ fn killed_store_loses_nothing(db: Db) {
         runtime.block_on(writer).unwrap();
     }
     let acked = acks.lock().unwrap().clone();
-    assert!(acked.len() >= 60, "progress before the kill: {}", acked.len());
+    assert!(
+        acked.len() >= 60,
+        "progress before the kill: {}",
+        acked.len()
+    );
     for (_, _, note) in &acked {
         check_quorum(note, &keys, 2).unwrap();
     }
