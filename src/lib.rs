@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod demo;
 pub mod digest;
 pub mod durable;
 pub mod encoding;

@@ -2,10 +2,27 @@
 //! database, saved checkpoints, fork evidence), cache and logs.
 //!
 //! Platform defaults come from `directories`; `TOLLGATE_CONFIG_DIR`,
-//! `TOLLGATE_DATA_DIR` and `TOLLGATE_CACHE_DIR` override them so tests,
-//! demos and CI can keep everything in one temporary directory.
+//! `TOLLGATE_DATA_DIR` and `TOLLGATE_CACHE_DIR` override them so tests
+//! and CI can keep everything in one temporary directory. `tollgate demo`
+//! goes further with [`use_root`]: a persona's files live under one root,
+//! whatever the environment says, so a demo never touches real files.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// Set once by [`use_root`]: every directory lives under it.
+static ROOT: OnceLock<PathBuf> = OnceLock::new();
+
+/// Keeps config, data and cache under `root` (as `config/`, `data/`,
+/// `cache/`) for the rest of the process, over the environment and the
+/// platform defaults. Returns false when a root was already set.
+pub fn use_root(root: PathBuf) -> bool {
+    ROOT.set(root).is_ok()
+}
+
+fn under_root(sub: &str) -> Option<PathBuf> {
+    ROOT.get().map(|root| root.join(sub))
+}
 
 /// Why no directory could be chosen.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,21 +41,24 @@ fn from_env(var: &str) -> Option<PathBuf> {
 
 /// The configuration directory (`config.toml`, keymap and theme overrides).
 pub fn config_dir() -> Result<PathBuf, NoHomeError> {
-    from_env("TOLLGATE_CONFIG_DIR")
+    under_root("config")
+        .or_else(|| from_env("TOLLGATE_CONFIG_DIR"))
         .or_else(|| project_dirs().map(|d| d.config_dir().to_path_buf()))
         .ok_or(NoHomeError("config", "CONFIG"))
 }
 
 /// The data directory (keys, outbox, store database, checkpoints, evidence).
 pub fn data_dir() -> Result<PathBuf, NoHomeError> {
-    from_env("TOLLGATE_DATA_DIR")
+    under_root("data")
+        .or_else(|| from_env("TOLLGATE_DATA_DIR"))
         .or_else(|| project_dirs().map(|d| d.data_dir().to_path_buf()))
         .ok_or(NoHomeError("data", "DATA"))
 }
 
 /// The cache directory (the verified entry cache).
 pub fn cache_dir() -> Result<PathBuf, NoHomeError> {
-    from_env("TOLLGATE_CACHE_DIR")
+    under_root("cache")
+        .or_else(|| from_env("TOLLGATE_CACHE_DIR"))
         .or_else(|| project_dirs().map(|d| d.cache_dir().to_path_buf()))
         .ok_or(NoHomeError("cache", "CACHE"))
 }

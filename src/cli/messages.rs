@@ -537,3 +537,28 @@ pub fn history<'e>(
     );
     out
 }
+
+/// Printed before the demo's cockpit opens (and visible again after it
+/// closes): where the store is, and how to join as a second persona.
+pub fn demo_ready(
+    url: &str,
+    took: std::time::Duration,
+    workspace: &std::path::Path,
+    kept: bool,
+) -> String {
+    let join = if kept {
+        format!(
+            "second terminal: tollgate demo --join {} --as dana   (the two-person rule)",
+            workspace.display()
+        )
+    } else {
+        format!(
+            "second terminal: tollgate demo --join {} --as dana   (the two-person rule; this workspace is removed when you quit — use --dir DIR to keep one)",
+            workspace.display()
+        )
+    };
+    format!(
+        "tollgate demo: store and 2 witnesses on {url} (HTTPS, self-signed), story seeded in {} ms\n{join}",
+        took.as_millis()
+    )
+}

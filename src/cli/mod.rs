@@ -3,6 +3,7 @@
 //! 0 success, 1 refused or blocked, 2 usage or input error, 3 store
 //! unreachable.
 
+mod demo;
 mod gate;
 mod init;
 mod join;
@@ -88,6 +89,9 @@ pub struct Cli {
 enum Command {
     /// Open the cockpit (also what `tollgate` alone does).
     Ui(UiArgs),
+    /// A self-contained demo: a store, witnesses, personas and a seeded
+    /// story, then the cockpit. Start here.
+    Demo(demo::DemoArgs),
     /// Create and inspect your signing key.
     #[command(subcommand)]
     Key(key::KeyCommand),
@@ -195,6 +199,7 @@ pub fn run() -> ExitCode {
     let config = cli.config.as_deref();
     let result = match cli.command.unwrap_or(Command::Ui(UiArgs::default())) {
         Command::Ui(args) => ui(config, args),
+        Command::Demo(args) => demo::run(args),
         Command::Key(command) => key::run(command),
         Command::Policy(command) => policy::run(&command, config),
         Command::Verify(args) => verify::run(&args),

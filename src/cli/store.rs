@@ -23,8 +23,7 @@ use crate::ledger::{SignedCheckpoint, TlogProof, leaf_hash, verify_inclusion};
 use crate::policy::Policy;
 use crate::state::{Promotion, Refusal};
 use crate::statement::{
-    Deployment, DeploymentStatus, DeploymentTarget, EvidenceRef, GateResult, Predicate, Snapshot,
-    SourceRef, Statement,
+    Deployment, DeploymentStatus, DeploymentTarget, Predicate, Snapshot, SourceRef, Statement,
 };
 
 impl From<StoreError> for CommandError {
@@ -539,6 +538,12 @@ pub struct RollbackArgs {
 pub struct StatusArgs {
     /// One promotion id; all promotions when omitted.
     promotion: Option<String>,
+    /// Only promotions of this service.
+    #[arg(long, value_name = "SERVICE")]
+    service: Option<String>,
+    /// Only promotions into this environment.
+    #[arg(long, value_name = "ENV")]
+    env: Option<String>,
     #[arg(long)]
     json: bool,
 }
@@ -614,33 +619,29 @@ pub fn gate(config: Option<&Path>, command: GateCommand) -> CommandResult {
     print!("{}", super::gate::render(&gate, &verdict));
     let mut evidence = Vec::new();
     for (file, input) in inputs.iter().zip(&verdict.inputs) {
-        let media = input
-            .format
-            .map_or("application/octet-stream", |f| f.media_type());
-        let receipt = session.block_on(session.client.put_evidence(file.bytes.to_vec(), media))?;
-        evidence.push(EvidenceRef {
-            kind: gate.clone(),
-            media_type: media.to_owned(),
+        let reference = actions::evidence_ref(&gate, input);
+        let receipt = session.block_on(
+            session
+                .client
+                .put_evidence(file.bytes.to_vec(), &reference.media_type),
+        )?;
+        evidence.push(crate::statement::EvidenceRef {
             digest: receipt.digest,
+            ..reference
         });
     }
-    let evaluator = status
-        .is_none()
-        .then(|| crate::evidence::EVALUATOR_VERSION.to_owned());
-    let statement = Statement::about(
-        &p.request.service,
-        p.artifact,
-        Predicate::GateResult(GateResult {
-            promotion: id,
-            gate,
-            status: verdict.status,
-            summary: summary.unwrap_or(verdict.summary),
-            measurements: verdict.measurements,
-            evidence,
-            remediation: verdict.remediation,
-            produced_at: OffsetDateTime::now_utc(),
-            evaluator,
-        }),
+    let mut verdict = verdict;
+    if let Some(summary) = summary {
+        verdict.summary = summary;
+    }
+    let statement = actions::gate_result(
+        id,
+        p,
+        &gate,
+        verdict,
+        evidence,
+        status.is_some(),
+        OffsetDateTime::now_utc(),
     );
     let summary = statement.summary();
     session.submit(
@@ -899,6 +900,15 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
         }
         None => state.promotions_in_order().collect(),
     };
+    let promotions: Vec<&Promotion> = promotions
+        .into_iter()
+        .filter(|p| {
+            args.service
+                .as_ref()
+                .is_none_or(|s| *s == p.request.service)
+        })
+        .filter(|p| args.env.as_ref().is_none_or(|e| *e == p.request.to))
+        .collect();
     if args.json {
         let list: Vec<_> = promotions
             .iter()

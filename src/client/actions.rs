@@ -646,3 +646,49 @@ fn rollback(
     let label = format!("in {environment} back to {version}");
     Ok(decided(d, service, &label, to, None))
 }
+
+/// The gate-result CI signs for `promotion` (whose id is `id`): the
+/// verdict the evaluator reached on the evidence, bound to the evidence by
+/// digest and to the evaluator's version (none for a manual gate, whose
+/// status a person states), so any client can re-judge it.
+pub fn gate_result(
+    id: Digest,
+    promotion: &Promotion,
+    gate: &str,
+    verdict: crate::evidence::Verdict,
+    evidence: Vec<crate::statement::EvidenceRef>,
+    manual: bool,
+    now: OffsetDateTime,
+) -> Statement {
+    Statement::about(
+        &promotion.request.service,
+        promotion.artifact,
+        Predicate::GateResult(crate::statement::GateResult {
+            promotion: id,
+            gate: gate.to_owned(),
+            status: verdict.status,
+            summary: verdict.summary,
+            measurements: verdict.measurements,
+            evidence,
+            remediation: verdict.remediation,
+            produced_at: now,
+            evaluator: (!manual).then(|| crate::evidence::EVALUATOR_VERSION.to_owned()),
+        }),
+    )
+}
+
+/// How an evidence file is referenced from a gate-result: by the gate's
+/// name, its detected media type and the digest of its bytes.
+pub fn evidence_ref(
+    gate: &str,
+    input: &crate::evidence::InputSummary,
+) -> crate::statement::EvidenceRef {
+    crate::statement::EvidenceRef {
+        kind: gate.to_owned(),
+        media_type: input
+            .format
+            .map_or("application/octet-stream", |f| f.media_type())
+            .to_owned(),
+        digest: input.digest,
+    }
+}

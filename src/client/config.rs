@@ -51,9 +51,8 @@ pub struct ClientConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "{path}: no client configuration there, so no store is configured yet\n  \
-         start: run `tollgate init --name YOU` (then `tollgate serve --self-signed` and the `tollgate join …` line it prints), \
-         or `tollgate join URL --pin sha256:…` to use your team's store; or pass --config FILE"
+        "no store is configured yet ({path} does not exist)\n  \
+         try tollgate: `tollgate demo`; set it up: `tollgate init --name YOU`, or `tollgate join URL --pin sha256:…` for your team's store"
     )]
     Missing { path: PathBuf },
     #[error("{path}: cannot read: {source}")]

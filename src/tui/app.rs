@@ -81,6 +81,15 @@ pub enum SyncState {
     Failed(String),
 }
 
+/// How changes reach the cockpit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Feed {
+    /// The log is polled (the event stream is down or not open yet).
+    Polling,
+    /// The store's event stream is open: changes show as they happen.
+    Live,
+}
+
 /// A row of the current list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowKey {
@@ -138,6 +147,8 @@ pub enum Msg {
     Outbox(Counts),
     Delivered(String),
     Queued(String),
+    /// Whether the store's event stream is open (else the log is polled).
+    Live(bool),
 }
 
 /// A confirmed action: what the operator asked for, and the statement they
@@ -188,6 +199,8 @@ pub struct App {
     pub rows: Vec<RowKey>,
     pub dirty: bool,
     pub quit: bool,
+    /// How changes reach the cockpit.
+    pub feed: Feed,
     effects: Vec<Effect>,
 }
 
@@ -214,6 +227,7 @@ impl App {
             rows: Vec::new(),
             dirty: true,
             quit: false,
+            feed: Feed::Polling,
             effects: Vec::new(),
         }
     }
@@ -237,10 +251,20 @@ impl App {
                     self.session.me.clone_from(me);
                 }
                 self.data = Some(*data);
+                if self
+                    .status
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with(s::SYNC_FAILED))
+                {
+                    self.status = None;
+                }
                 self.sync = SyncState::Synced { at: self.now };
                 self.recompute();
             }
-            Msg::SyncFailed(reason) => self.sync = SyncState::Failed(reason),
+            Msg::SyncFailed(reason) => {
+                self.status = Some(s::sync_failed(&reason));
+                self.sync = SyncState::Failed(reason);
+            }
             Msg::Alarm(summary) => {
                 self.sync = SyncState::Failed(s::ALARM_SHORT.to_owned());
                 self.alarm = Some(summary);
@@ -248,6 +272,9 @@ impl App {
             Msg::Outbox(counts) => self.outbox = counts,
             Msg::Delivered(summary) => self.status = Some(s::delivered(&summary)),
             Msg::Queued(summary) => self.status = Some(s::queued(&summary)),
+            Msg::Live(live) => {
+                self.feed = if live { Feed::Live } else { Feed::Polling };
+            }
         }
         std::mem::take(&mut self.effects)
     }

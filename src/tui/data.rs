@@ -277,6 +277,12 @@ pub fn countdown(d: Duration) -> String {
 }
 
 /// RFC 3339 in whole seconds.
+/// `HH:MM:SSZ` (UTC), for the header, where the date is today's.
+pub fn clock_time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!("{:02}:{:02}:{:02}Z", t.hour(), t.minute(), t.second())
+}
+
 pub fn when(t: OffsetDateTime) -> String {
     let t = t.replace_nanosecond(0).unwrap_or(t);
     t.format(&time::format_description::well_known::Rfc3339)

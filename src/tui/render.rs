@@ -25,7 +25,11 @@ pub fn draw(app: &App, frame: &mut Frame<'_>) {
         );
         return;
     }
-    let alarm_height = if app.alarm.is_some() { 3 } else { 0 };
+    // The banner wraps, so the evidence path is never cut off.
+    let alarm_height = app
+        .alarm
+        .as_ref()
+        .map_or(0, |summary| widgets::alarm_lines(summary, area.width) + 2);
     let [header, alarm, tabs_area, body, hints] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(alarm_height),

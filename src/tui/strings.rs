@@ -8,6 +8,8 @@ pub const READ_ONLY: &str = "READ-ONLY";
 pub const TOO_SMALL: &str = "Terminal too small";
 pub const LOADING: &str = "Verifying the audit log…";
 pub const NO_DATA: &str = "No verified data yet.";
+/// In the header while the store's event stream is open.
+pub const LIVE: &str = "· live";
 pub const NOTHING_SELECTED: &str = "Select a row to see its details.";
 pub const EMPTY_LIST: &str = "Nothing here.";
 pub const HELP_TITLE: &str = "Keys (from the keymap)";
@@ -75,8 +77,20 @@ pub fn too_small(width: u16, height: u16, min_w: u16, min_h: u16) -> String {
     format!("{TOO_SMALL}: {width}×{height}; the cockpit needs at least {min_w}×{min_h}.")
 }
 
+/// The header's word for a failed sync; the reason is in the status line.
+pub fn sync_failed_short(reason: &str) -> String {
+    if reason == ALARM_SHORT {
+        reason.to_owned()
+    } else {
+        "sync failed (below)".to_owned()
+    }
+}
+
+/// How the status line starts while the last sync failed.
+pub const SYNC_FAILED: &str = "sync failed: ";
+
 pub fn sync_failed(reason: &str) -> String {
-    format!("sync failed: {reason}")
+    format!("{SYNC_FAILED}{reason}")
 }
 
 pub fn delivered(summary: &str) -> String {

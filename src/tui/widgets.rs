@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Borders, Paragraph, Row, Table, Wrap};
 
 use super::app::{App, Pane, SyncState};
 use super::keymap::Mode;
@@ -119,8 +119,14 @@ pub fn header(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let sync = match &app.sync {
         SyncState::Starting => "starting".to_owned(),
         SyncState::Syncing => "syncing…".to_owned(),
-        SyncState::Synced { at } => format!("verified {}", super::data::when(*at)),
-        SyncState::Failed(reason) => s::sync_failed(reason),
+        SyncState::Synced { at } => format!("verified {}", super::data::clock_time(*at)),
+        SyncState::Failed(reason) => s::sync_failed_short(reason),
+    };
+    let sync = if app.feed == super::app::Feed::Live && matches!(app.sync, SyncState::Synced { .. })
+    {
+        format!("{sync} {}", s::LIVE)
+    } else {
+        sync
     };
     let size = app
         .data
@@ -155,13 +161,27 @@ pub fn header(app: &App, frame: &mut Frame<'_>, area: Rect) {
 /// The alarm banner: red, bold, full width, impossible to miss.
 pub fn alarm(app: &App, frame: &mut Frame<'_>, area: Rect, summary: &str) {
     let style = app.theme.style("alarm");
-    let text = format!(" ‼ {}{summary} ", s::ALARM_PREFIX);
     frame.render_widget(
-        Paragraph::new(Line::from(Span::styled(text, style)))
+        Paragraph::new(Line::from(Span::styled(alarm_text(summary), style)))
             .style(style)
+            .wrap(Wrap { trim: false })
             .block(Block::default().borders(Borders::ALL).border_style(style)),
         area,
     );
+}
+
+fn alarm_text(summary: &str) -> String {
+    format!(" ‼ {}{summary} ", s::ALARM_PREFIX)
+}
+
+/// How many lines the alarm banner's text takes at `width` columns
+/// (inside its border), at most 6.
+pub fn alarm_lines(summary: &str, width: u16) -> u16 {
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let chars = alarm_text(summary).chars().count();
+    u16::try_from(chars.div_ceil(inner))
+        .unwrap_or(6)
+        .clamp(1, 6)
 }
 
 /// The key-hint bar: the keys live for the focused component now.

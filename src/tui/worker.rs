@@ -1,12 +1,20 @@
-//! The client task: syncs and verifies the log, polls, reads outbox counts,
-//! and signs + queues + delivers what the operator confirmed. It posts
-//! messages back to the app; the render path never waits on it.
+//! The client task: syncs and verifies the log, reads outbox counts, and
+//! signs + queues + delivers what the operator confirmed. It posts messages
+//! back to the app; the render path never waits on it.
+//!
+//! It learns that the log grew from the store's `/v1/events` stream
+//! ([`follow`]): each event carries the new tree size, and a size above the
+//! last one seen starts a sync, which fetches the missing range from the
+//! verified cache's size and verifies it. While the stream is down it polls
+//! every [`POLL`], and re-opens the stream with backoff, resuming from the
+//! last event id.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use super::app::{Msg, Submission};
 use super::data::Data;
@@ -17,8 +25,13 @@ use crate::client::outbox::{Item, ItemState, Outbox};
 use crate::client::receipts::verify_receipt;
 use crate::client::sync::{SyncError, accept_receipt, sync};
 
-/// How often the log is polled when nothing else asks for a sync.
+/// How often the log is polled while the event stream is down.
 pub const POLL: Duration = Duration::from_secs(5);
+/// How often it is polled anyway while the stream is live (a safety net:
+/// the stream may stall without closing).
+pub const LIVE_POLL: Duration = Duration::from_mins(1);
+/// Longest wait before re-opening a failed event stream.
+const MAX_REOPEN: Duration = Duration::from_secs(30);
 
 /// Requests from the app to the client task.
 #[derive(Debug)]
@@ -35,6 +48,15 @@ pub async fn run(
     mut rx: mpsc::UnboundedReceiver<Request>,
 ) {
     let outbox = Outbox::default_location().ok();
+    let grew = Arc::new(Notify::new());
+    let live = Arc::new(AtomicBool::new(false));
+    let follower = tokio::spawn(follow(
+        client.clone(),
+        Arc::clone(&grew),
+        Arc::clone(&live),
+        tx.clone(),
+    ));
+    let _stop_following = AbortOnDrop(follower);
     loop {
         if let Some(outbox) = &outbox {
             match outbox.deliver(&client, OffsetDateTime::now_utc).await {
@@ -74,9 +96,15 @@ pub async fn run(
                 let _ = tx.send(Msg::SyncFailed(e.to_string()));
             }
         }
+        let poll = if live.load(Ordering::Relaxed) {
+            LIVE_POLL
+        } else {
+            POLL
+        };
         let request = tokio::select! {
             r = rx.recv() => match r { Some(r) => Some(r), None => return },
-            () = tokio::time::sleep(POLL) => None,
+            () = grew.notified() => None,
+            () = tokio::time::sleep(poll) => None,
         };
         if let Some(Request::Submit(submission)) = request {
             // Signed and on disk (fsync) before the next round delivers it.
@@ -134,5 +162,61 @@ async fn keep_receipt(
     if let Err(msg) = kept {
         tracing::error!(?msg, entry = %item.entry_id, "receipt not kept");
         let _ = tx.send(msg);
+    }
+}
+
+/// Aborts a task when dropped (the worker's return ends the follower).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Follows `/v1/events`: wakes the worker whenever the tree size grows,
+/// and tells the app whether the stream is live. Re-opens a closed or
+/// failed stream with backoff (1 s doubling to 30 s), resuming after the
+/// last size seen.
+pub async fn follow(
+    client: StoreClient,
+    grew: Arc<Notify>,
+    live: Arc<AtomicBool>,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    let mut last: Option<u64> = None;
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        match client.events(last).await {
+            Ok(mut events) => {
+                live.store(true, Ordering::Relaxed);
+                if tx.send(Msg::Live(true)).is_err() {
+                    return;
+                }
+                backoff = Duration::from_secs(1);
+                loop {
+                    match events.next_size().await {
+                        Ok(Some(size)) => {
+                            if last.is_none_or(|seen| size > seen) {
+                                last = Some(size);
+                                grew.notify_one();
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(e) => {
+                            tracing::info!(error = %e, "event stream ended");
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::info!(error = %e, "event stream unavailable; polling"),
+        }
+        live.store(false, Ordering::Relaxed);
+        if tx.send(Msg::Live(false)).is_err() {
+            return;
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_REOPEN);
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod bulk;
 pub mod pg;
+pub mod pty;
 pub mod receiver;
 pub mod served;
 

@@ -298,3 +298,65 @@ impl Drop for Served {
         }
     }
 }
+
+/// Raw access for tests that play a client or a dishonest operator.
+impl Served {
+    /// A store client signing as `persona`, trusting the store's pin.
+    pub fn client(&self, persona: &str) -> tollgate::client::http::StoreClient {
+        let signer = file::read(&self.path().join("people").join(persona).join("key")).unwrap();
+        let trust = tollgate::tls::Trust::Pin(tollgate::tls::parse_pin(&self.pin).unwrap());
+        tollgate::client::http::StoreClient::with_trust(
+            &format!("https://{}", self.addr),
+            &trust,
+            std::sync::Arc::new(signer),
+        )
+        .unwrap()
+    }
+
+    /// The `n`th of many distinct promotion requests of service `web` to
+    /// dev, signed by CI, not sent.
+    pub fn request_envelope(&self, n: usize) -> Vec<u8> {
+        use tollgate::statement::{Predicate, PromotionRequest, SourceRef, Statement, new_nonce};
+        let signer = file::read(&self.path().join("people/ci-main/key")).unwrap();
+        let statement = Statement::about(
+            "web",
+            tollgate::digest::Digest::of(format!("artifact-{n}").as_bytes()),
+            Predicate::PromotionRequest(PromotionRequest {
+                service: "web".into(),
+                version: format!("1.0.{n}"),
+                from: None,
+                to: "dev".into(),
+                source: SourceRef {
+                    repo: "git@example.com:web.git".into(),
+                    commit: "0".into(),
+                },
+                release_notes: None,
+                requested_at: time::OffsetDateTime::now_utc(),
+                nonce: new_nonce(),
+            }),
+        );
+        signer.sign_statement(statement.to_payload()).to_json()
+    }
+
+    /// What a dishonest operator does: stop the store, delete its log, and
+    /// start it again on the same address (same log key), empty.
+    pub fn wipe_database(&mut self) {
+        self.stop();
+        match &self.db {
+            Db::Sqlite => {
+                for name in ["store.db", "store.db-wal", "store.db-shm"] {
+                    let _ = std::fs::remove_file(self.server_data().join(name));
+                }
+            }
+            Db::Postgres { url, schema } => {
+                let status = Command::new("psql")
+                    .arg(url)
+                    .args(["-qc", &format!("DROP SCHEMA {schema} CASCADE")])
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+            }
+        }
+        self.restart();
+    }
+}

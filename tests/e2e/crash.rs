@@ -21,35 +21,6 @@ use tollgate::envelope::Envelope;
 use tollgate::keys::file;
 use tollgate::keys::vkey::NoteVerifierKey;
 use tollgate::ledger::{SignedCheckpoint, verify_consistency};
-use tollgate::statement::{Predicate, PromotionRequest, SourceRef, Statement, new_nonce};
-
-fn client(s: &Served, persona: &str) -> StoreClient {
-    let signer = file::read(&s.path().join("people").join(persona).join("key")).unwrap();
-    let trust = Trust::Pin(parse_pin(&s.pin).unwrap());
-    StoreClient::with_trust(&format!("https://{}", s.addr), &trust, Arc::new(signer)).unwrap()
-}
-
-fn request_envelope(s: &Served, n: usize) -> Vec<u8> {
-    let signer = file::read(&s.path().join("people/ci-main/key")).unwrap();
-    let statement = Statement::about(
-        "load",
-        Digest::of(format!("artifact-{n}").as_bytes()),
-        Predicate::PromotionRequest(PromotionRequest {
-            service: "load".into(),
-            version: format!("1.0.{n}"),
-            from: None,
-            to: "dev".into(),
-            source: SourceRef {
-                repo: "git@example.com:load.git".into(),
-                commit: "0".into(),
-            },
-            release_notes: None,
-            requested_at: time::OffsetDateTime::now_utc(),
-            nonce: new_nonce(),
-        }),
-    );
-    signer.sign_statement(statement.to_payload()).to_json()
-}
 
 /// What a writer was told: entry id, index, and the checkpoint handed out.
 type Acks = Arc<Mutex<Vec<(Digest, u64, Vec<u8>)>>>;
@@ -61,10 +32,9 @@ fn crash_during_concurrent_writes(db: Db, graceful: bool) {
     let acks: Acks = Arc::default();
     let writers: Vec<_> = (0..32)
         .map(|w| {
-            let client = client(&s, "ci-main");
-            let envelopes: Vec<Vec<u8>> = (0..400)
-                .map(|i| request_envelope(&s, w * 1000 + i))
-                .collect();
+            let client = s.client("ci-main");
+            let envelopes: Vec<Vec<u8>> =
+                (0..400).map(|i| s.request_envelope(w * 1000 + i)).collect();
             let acks = acks.clone();
             runtime.spawn(async move {
                 for envelope in envelopes {
@@ -113,7 +83,7 @@ fn crash_during_concurrent_writes(db: Db, graceful: bool) {
     assert!(size >= acked.len() as u64);
 
     // Every acknowledged entry is in the log at the index it was given.
-    let reader = client(&s, "bob");
+    let reader = s.client("bob");
     let entries = runtime.block_on(reader.entries(0, size)).unwrap();
     let ids: BTreeMap<Digest, u64> = entries
         .iter()
@@ -174,28 +144,6 @@ fn kill9_during_32_writers_on_postgres() {
     }
 }
 
-/// Wipes the store's database behind its back (the operator rewriting
-/// history) and restarts it with the same log key and certificate.
-fn wipe_database(s: &mut Served) {
-    s.stop();
-    match &s.db {
-        Db::Sqlite => {
-            for name in ["store.db", "store.db-wal", "store.db-shm"] {
-                let _ = std::fs::remove_file(s.server_data().join(name));
-            }
-        }
-        Db::Postgres { url, schema } => {
-            let status = std::process::Command::new("psql")
-                .arg(url)
-                .args(["-qc", &format!("DROP SCHEMA {schema} CASCADE")])
-                .status()
-                .unwrap();
-            assert!(status.success());
-        }
-    }
-    s.restart();
-}
-
 fn submit_requests(s: &Served, count: usize, tag: &str) {
     for n in 0..count {
         let digest = Digest::of(format!("{tag}-{n}").as_bytes()).to_string();
@@ -231,14 +179,14 @@ fn forked_history_is_caught(db: Db, replayed: usize) {
     s.expect(0, "bob", &["log", "verify"]);
     assert!(alarm_files(&s, "bob").is_empty());
 
-    wipe_database(&mut s);
+    s.wipe_database();
     // The operator writes another history straight to the store (any client
     // that had synced would refuse to take part: it raises the alarm too).
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let writer = client(&s, "ci-main");
+    let writer = s.client("ci-main");
     for n in 0..replayed {
         runtime
-            .block_on(writer.submit(request_envelope(&s, 10_000 + n)))
+            .block_on(writer.submit(s.request_envelope(10_000 + n)))
             .unwrap();
     }
     let out = s.expect(1, "bob", &["log", "verify"]);
@@ -292,9 +240,8 @@ fn two_store_processes_on_one_postgres_database_keep_one_log() {
             let client =
                 StoreClient::with_trust(&format!("https://{addr}"), &trust, signer.clone())
                     .unwrap();
-            let envelopes: Vec<Vec<u8>> = (0..40)
-                .map(|i| request_envelope(&s, w * 1000 + i))
-                .collect();
+            let envelopes: Vec<Vec<u8>> =
+                (0..40).map(|i| s.request_envelope(w * 1000 + i)).collect();
             let acks = acks.clone();
             runtime.spawn(async move {
                 for envelope in envelopes {
@@ -320,7 +267,7 @@ fn two_store_processes_on_one_postgres_database_keep_one_log() {
 
     // Every checkpoint either process signed is a prefix of the final tree.
     let vkey: NoteVerifierKey = s.vkey.parse().unwrap();
-    let reader = client(&s, "bob");
+    let reader = s.client("bob");
     // The twin may need a moment to catch up on the other's last commit.
     std::thread::sleep(Duration::from_millis(1500));
     let latest =
@@ -398,7 +345,7 @@ fn an_acknowledged_reject_cannot_vanish(db: Db) {
 
     // The operator drops the reject and lets the log grow past it.
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let reader = client(&s, "ci-main");
+    let reader = s.client("ci-main");
     let size = 5;
     let entries = runtime.block_on(reader.entries(0, size)).unwrap();
     assert_eq!(entries.len(), 5);
@@ -407,14 +354,14 @@ fn an_acknowledged_reject_cannot_vanish(db: Db) {
         .filter(|e| Envelope::from_json(e).unwrap().entry_id().to_string() != reject_id)
         .collect();
     assert_eq!(kept.len(), 4, "the reject was the last entry");
-    wipe_database(&mut s);
-    let writer = client(&s, "ci-main");
+    s.wipe_database();
+    let writer = s.client("ci-main");
     for entry in kept {
         runtime.block_on(writer.submit(entry)).unwrap();
     }
     for n in 0..3 {
         runtime
-            .block_on(writer.submit(request_envelope(&s, 20_000 + n)))
+            .block_on(writer.submit(s.request_envelope(20_000 + n)))
             .unwrap();
     }
     // Everyone else sees a log that extends what they saw ...
@@ -451,7 +398,7 @@ fn reads_through_another_instance_never_show_a_smaller_log_than_a_receipt() {
     let mut s = Served::start(&world, db);
     let twin = s.start_twin();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let writer = client(&s, "ci-main");
+    let writer = s.client("ci-main");
     let signer = Arc::new(file::read(&s.path().join("people/bob/key")).unwrap());
     let trust = Trust::Pin(parse_pin(&s.pin).unwrap());
     let reader = StoreClient::with_trust(&format!("https://{twin}"), &trust, signer).unwrap();
@@ -459,7 +406,7 @@ fn reads_through_another_instance_never_show_a_smaller_log_than_a_receipt() {
     let mut behind = Vec::new();
     for n in 0..40 {
         let receipt = runtime
-            .block_on(writer.submit(request_envelope(&s, n)))
+            .block_on(writer.submit(s.request_envelope(n)))
             .unwrap();
         let acked = SignedCheckpoint::parse_and_verify(&receipt.checkpoint.into_bytes(), &vkey)
             .unwrap()

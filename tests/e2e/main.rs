@@ -9,7 +9,9 @@ mod common;
 
 mod cache;
 mod cli_offline;
+mod cockpit;
 mod crash;
+mod demo;
 mod evidence;
 mod first_run;
 mod flow;

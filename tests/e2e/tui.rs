@@ -553,11 +553,7 @@ fn an_unapproved_deployment_is_a_finding_in_environments() {
 /// delivers it, `q` quits, and the store's log makes the promotion ready.
 #[test]
 fn the_real_cockpit_shows_the_inbox_and_approves_through_the_outbox() {
-    use std::io::{Read, Write};
-    use std::sync::Mutex;
-
     use crate::common::served::{Db, Served};
-    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
     let world = World::new();
     let served = Served::start(&world, Db::Sqlite);
@@ -593,74 +589,30 @@ fn the_real_cockpit_shows_the_inbox_and_approves_through_the_outbox() {
 
     let persona = served.data_path("alice");
     let persona = persona.parent().unwrap();
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 40,
-            cols: 120,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new(crate::common::served::bin());
-    cmd.env_clear();
-    cmd.env("TERM", "xterm-256color");
-    cmd.env("NO_COLOR", "1");
-    cmd.env("TOLLGATE_CONFIG_DIR", persona.join("config"));
-    cmd.env("TOLLGATE_DATA_DIR", persona.join("data"));
-    cmd.env("TOLLGATE_CACHE_DIR", persona.join("cache"));
-    let mut child = pty.slave.spawn_command(cmd).unwrap();
-    drop(pty.slave);
-    let mut reader = pty.master.try_clone_reader().unwrap();
-    let mut writer = pty.master.take_writer().unwrap();
-    let screen = std::sync::Arc::new(Mutex::new(vt100::Parser::new(40, 120, 0)));
-    let feed = std::sync::Arc::clone(&screen);
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            feed.lock().unwrap().process(&buf[..n]);
-        }
-    });
-    // Wait on visible text, never on time alone (the limit only ends a hang).
-    let wait_for = |text: &str| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_mins(1);
-        loop {
-            let contents = screen.lock().unwrap().screen().contents();
-            if contents.contains(text) {
-                return contents;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "never showed {text:?}; screen:\n{contents}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-    };
-    wait_for("Inbox — alice");
-    let contents = wait_for("Waiting for my role");
+    let mut cockpit = crate::common::pty::Pty::start(
+        &[],
+        &[
+            ("TOLLGATE_CONFIG_DIR", &persona.join("config")),
+            ("TOLLGATE_DATA_DIR", &persona.join("data")),
+            ("TOLLGATE_CACHE_DIR", &persona.join("cache")),
+        ],
+    );
+    cockpit.wait_for("Inbox — alice");
+    let contents = cockpit.wait_for("Waiting for my role");
     assert!(contents.contains("payments 1.4.2 → staging"), "{contents}");
     assert!(contents.contains("[release-manager]"), "{contents}");
     // Approve it from the cockpit: rationale, then "Yes" in the confirm
     // dialog; the outbox signs, stores and delivers it, the receipt is kept.
-    let send = |w: &mut Box<dyn Write + Send>, bytes: &[u8]| {
-        w.write_all(bytes).unwrap();
-        w.flush().unwrap();
-    };
-    send(&mut writer, b"a");
-    wait_for("Rationale");
-    send(&mut writer, b"tests and notes reviewed");
-    wait_for("tests and notes reviewed");
-    send(&mut writer, b"\r");
-    wait_for("Yes, sign it");
-    send(&mut writer, b"\t");
-    send(&mut writer, b"\r");
-    wait_for("outbox 0q 1s 0r");
-    writer.write_all(b"q").unwrap();
-    writer.flush().unwrap();
-    let status = child.wait().unwrap();
-    assert!(status.success(), "{status:?}");
+    cockpit.send(b"a");
+    cockpit.wait_for("Rationale");
+    cockpit.send(b"tests and notes reviewed");
+    cockpit.wait_for("tests and notes reviewed");
+    cockpit.send(b"\r");
+    cockpit.wait_for("Yes, sign it");
+    cockpit.send(b"\t");
+    cockpit.send(b"\r");
+    cockpit.wait_for("outbox 0q 1s 0r");
+    cockpit.quit();
     // The store took alice's approval: the promotion is ready now.
     served.expect(0, "alice", &["status", &staging]);
     // And the cockpit kept its verified receipt, as the CLI does: one

@@ -28,7 +28,6 @@ use tollgate::digest::Digest;
 use tollgate::keys::file;
 use tollgate::ledger::cosignature::{CosignerKey, check_quorum};
 use tollgate::ledger::{Checkpoint, SignedCheckpoint, leaf_hash};
-use tollgate::statement::{Predicate, PromotionRequest, SourceRef, Statement, new_nonce};
 
 /// A running `tollgate witness` with its own data directory.
 struct WitnessProc {
@@ -182,34 +181,6 @@ fn with_witnesses(world: &World, db: Db, quorum: usize) -> (Served, Vec<WitnessP
     (s, witnesses)
 }
 
-fn client(s: &Served, persona: &str) -> StoreClient {
-    let signer = file::read(&s.path().join("people").join(persona).join("key")).unwrap();
-    let trust = Trust::Pin(parse_pin(&s.pin).unwrap());
-    StoreClient::with_trust(&format!("https://{}", s.addr), &trust, Arc::new(signer)).unwrap()
-}
-
-fn request_envelope(s: &Served, n: usize) -> Vec<u8> {
-    let signer = file::read(&s.path().join("people/ci-main/key")).unwrap();
-    let statement = Statement::about(
-        "web",
-        Digest::of(format!("artifact-{n}").as_bytes()),
-        Predicate::PromotionRequest(PromotionRequest {
-            service: "web".into(),
-            version: format!("1.0.{n}"),
-            from: None,
-            to: "dev".into(),
-            source: SourceRef {
-                repo: "git@example.com:web.git".into(),
-                commit: "0".into(),
-            },
-            release_notes: None,
-            requested_at: time::OffsetDateTime::now_utc(),
-            nonce: new_nonce(),
-        }),
-    );
-    signer.sign_statement(statement.to_payload()).to_json()
-}
-
 fn keys(witnesses: &[WitnessProc]) -> Vec<CosignerKey> {
     witnesses.iter().map(WitnessProc::key).collect()
 }
@@ -229,8 +200,8 @@ fn cosigned_receipts_and_checkpoint(db: Db) {
     // Concurrent writers: every receipt's checkpoint carries both cosignatures.
     let writers: Vec<_> = (0..4)
         .map(|w| {
-            let c = client(&s, "ci-main");
-            let envelopes: Vec<_> = (0..5).map(|i| request_envelope(&s, w * 100 + i)).collect();
+            let c = s.client("ci-main");
+            let envelopes: Vec<_> = (0..5).map(|i| s.request_envelope(w * 100 + i)).collect();
             runtime.spawn(async move {
                 let mut receipts = Vec::new();
                 for envelope in envelopes {
@@ -249,11 +220,11 @@ fn cosigned_receipts_and_checkpoint(db: Db) {
         }
     }
     // Rough added latency per commit, sequential submissions (reported, not asserted).
-    let c = client(&s, "ci-main");
+    let c = s.client("ci-main");
     let started = Instant::now();
     for n in 0..10 {
         runtime
-            .block_on(c.submit(request_envelope(&s, 1000 + n)))
+            .block_on(c.submit(s.request_envelope(1000 + n)))
             .unwrap();
     }
     eprintln!(
@@ -303,7 +274,7 @@ fn cosigned_receipts_and_checkpoint(db: Db) {
         w.kill9();
     }
     s.restart();
-    let c = client(&s, "ci-main");
+    let c = s.client("ci-main");
     assert_eq!(runtime.block_on(c.checkpoint()).unwrap(), served);
     s.expect(0, "dana", &["log", "verify"]);
 }
@@ -320,39 +291,13 @@ fn two_witnesses_cosign_every_receipt_and_checkpoint_on_postgres() {
     }
 }
 
-/// Wipes the store's database behind its back and restarts it: it now
-/// shows a rewound log, signed with the real log key.
-fn wipe_database(s: &mut Served) {
-    s.stop();
-    match &s.db {
-        Db::Sqlite => {
-            for name in ["store.db", "store.db-wal", "store.db-shm"] {
-                let _ = std::fs::remove_file(s.server_data().join(name));
-            }
-        }
-        Db::Postgres { url, schema } => {
-            let status = Command::new("psql")
-                .arg(url)
-                .args(["-qc", &format!("DROP SCHEMA {schema} CASCADE")])
-                .status()
-                .unwrap();
-            assert!(status.success());
-        }
-    }
-    s.restart();
-}
-
 fn rewound_log_is_never_cosigned(db: Db) {
     let world = World::new();
     let (mut s, witnesses) = with_witnesses(&world, db, 2);
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let c = client(&s, "ci-main");
-    let first = request_envelope(&s, 1);
-    for envelope in [
-        first.clone(),
-        request_envelope(&s, 2),
-        request_envelope(&s, 3),
-    ] {
+    let c = s.client("ci-main");
+    let first = s.request_envelope(1);
+    for envelope in [first.clone(), s.request_envelope(2), s.request_envelope(3)] {
         runtime.block_on(c.submit(envelope)).unwrap();
     }
     // The log key itself re-signs the log at a smaller size: the witnesses
@@ -378,10 +323,10 @@ fn rewound_log_is_never_cosigned(db: Db) {
         assert_eq!(w.add_checkpoint(body(3, rewound.as_bytes())).0, 400);
     }
 
-    wipe_database(&mut s);
+    s.wipe_database();
     // The rewound store appends, but cannot get its checkpoint cosigned.
     let err = runtime
-        .block_on(c.submit(request_envelope(&s, 9)))
+        .block_on(c.submit(s.request_envelope(9)))
         .unwrap_err()
         .to_string();
     assert!(
@@ -425,7 +370,7 @@ fn killed_witness_loses_nothing(db: Db) {
     let keys = keys(&witnesses);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let log_vkey = s.vkey.parse().unwrap();
-    let initial = runtime.block_on(client(&s, "bob").checkpoint()).unwrap();
+    let initial = runtime.block_on(s.client("bob").checkpoint()).unwrap();
     let initial = SignedCheckpoint::parse_and_verify(&initial, &log_vkey)
         .unwrap()
         .checkpoint()
@@ -434,10 +379,8 @@ fn killed_witness_loses_nothing(db: Db) {
     let pending: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
     let writers: Vec<_> = (0..8)
         .map(|w| {
-            let c = client(&s, "ci-main");
-            let envelopes: Vec<_> = (0..40)
-                .map(|i| request_envelope(&s, w * 1000 + i))
-                .collect();
+            let c = s.client("ci-main");
+            let envelopes: Vec<_> = (0..40).map(|i| s.request_envelope(w * 1000 + i)).collect();
             let (acks, pending) = (acks.clone(), pending.clone());
             runtime.spawn(async move {
                 for envelope in envelopes {
@@ -479,7 +422,7 @@ fn killed_witness_loses_nothing(db: Db) {
     witnesses[0].restart();
     // Retrying the unacknowledged entries: each is committed exactly once
     // and now gets a cosigned receipt.
-    let c = client(&s, "ci-main");
+    let c = s.client("ci-main");
     for envelope in &unacked {
         let r = runtime.block_on(c.submit(envelope.clone())).unwrap();
         check_quorum(r.checkpoint.as_bytes(), &keys, 2).unwrap();
@@ -679,7 +622,7 @@ fn two_store_instances_on_one_postgres_database_get_every_checkpoint_cosigned() 
             };
             let c = StoreClient::with_trust(&format!("https://{addr}"), &trust, signer.clone())
                 .unwrap();
-            let envelopes: Vec<_> = (0..15).map(|i| request_envelope(&s, w * 100 + i)).collect();
+            let envelopes: Vec<_> = (0..15).map(|i| s.request_envelope(w * 100 + i)).collect();
             runtime.spawn(async move {
                 let mut notes = Vec::new();
                 for envelope in envelopes {
