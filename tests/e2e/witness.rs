@@ -486,10 +486,8 @@ fn killed_store_loses_nothing(db: Db) {
     let acks: Acks = Arc::default();
     let writers: Vec<_> = (0..8)
         .map(|w| {
-            let c = client(&s, "ci-main");
-            let envelopes: Vec<_> = (0..200)
-                .map(|i| request_envelope(&s, w * 1000 + i))
-                .collect();
+            let c = s.client("ci-main");
+            let envelopes: Vec<_> = (0..200).map(|i| s.request_envelope(w * 1000 + i)).collect();
             let acks = acks.clone();
             runtime.spawn(async move {
                 for envelope in envelopes {
@@ -523,7 +521,7 @@ fn killed_store_loses_nothing(db: Db) {
     }
 
     s.restart();
-    let c = client(&s, "ci-main");
+    let c = s.client("ci-main");
     let note = runtime.block_on(c.checkpoint()).unwrap();
     check_quorum(&note, &keys, 2).unwrap();
     let size = SignedCheckpoint::parse_and_verify(&note, &log_vkey)
