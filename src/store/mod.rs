@@ -17,8 +17,9 @@
 //!   catches up with the database's latest commit ([`Store::catch_up`]), so
 //!   no instance serves a log older than a receipt another one gave.
 //! - With `[[witnesses]]` configured ([`witnesses`]), each group commit's
-//!   checkpoint is sent to the witnesses once, and an entry is acknowledged
-//!   only when its checkpoint carries the witness quorum; `GET
+//!   checkpoint is sent to the witnesses at most once (while the committer
+//!   already commits the next batches), and an entry is acknowledged only
+//!   when a checkpoint covering it carries the witness quorum; `GET
 //!   /v1/checkpoint` serves only cosigned notes.
 
 pub mod error;
@@ -264,7 +265,9 @@ impl Store {
         });
         // With witnesses, try to serve a cosigned checkpoint from the start
         // (bounded by `witnesses::COSIGN_WAIT`; retried while idle).
-        let _ = witnesses::cosign_pending(&shared).await;
+        if let witnesses::Cosigned::Served(note) = witnesses::cosign_latest(&shared).await {
+            witnesses::record(&shared, &note).await;
+        }
         let (queue, receiver) = mpsc::channel(QUEUE_CAPACITY);
         let committer = tokio::spawn(pipeline::run(shared.clone(), work, receiver));
         Ok(Store {

@@ -6,6 +6,12 @@
 //! and the new signed checkpoint in ONE transaction, and only after the
 //! commit answers each submitter and publishes the new checkpoint.
 //!
+//! With witnesses, a batch's submitters are answered only once a cosigned
+//! checkpoint covers it. Cosigning is pipelined with committing (see
+//! [`Committer`]): while one checkpoint is out with the witnesses, the
+//! next batches are validated and committed, and the next round cosigns
+//! the latest checkpoint for all of them at once.
+//!
 //! Two copies of the fold exist: the committer's private [`Work`] (where a
 //! batch is tried) and the [`Published`] one readers see, which only ever
 //! holds committed entries. If a commit fails, `Work` is reset to
@@ -13,17 +19,19 @@
 //! append whose commit did succeed after all is loaded back from the
 //! database rather than remembered.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
 
 use super::Acknowledgement;
 use super::error::{DatabaseError, Refused};
 use super::storage::{NewEntry, Storage, StoredEntry};
+use super::witnesses::Cosigned;
 use crate::digest::Digest;
 use crate::envelope::{Envelope, EnvelopeError};
 use crate::keys::vkey::NoteVerifierKey;
@@ -467,18 +475,132 @@ enum Outcome {
     Refused(Refused),
 }
 
+impl Outcome {
+    /// The log index this outcome's receipt proves, if it gets one.
+    fn index(&self) -> Option<u64> {
+        match self {
+            Self::Accepted(index) | Self::Existed(index) => Some(*index),
+            Self::Refused(_) => None,
+        }
+    }
+}
+
+/// A committed batch whose submitters have not been answered yet: with
+/// witnesses, until a cosigned checkpoint covers its entries.
+#[derive(Debug)]
+struct Committed {
+    jobs: Vec<Job>,
+    outcomes: Vec<Outcome>,
+    /// The smallest served checkpoint size that covers every receipt the
+    /// batch gives (0 when it gives none).
+    needs: u64,
+}
+
+impl Committed {
+    /// Answers every submitter of the batch from what `published` serves;
+    /// receipts it cannot give yet are refused as not cosigned, with `why`
+    /// when a cosigning round failed.
+    fn answer(self, published: &Published, why: Option<&str>) {
+        for (job, outcome) in self.jobs.into_iter().zip(self.outcomes) {
+            let answer = match outcome {
+                Outcome::Accepted(index) => published.receipt(index, job.entry_id, false),
+                Outcome::Existed(index) => published.receipt(index, job.entry_id, true),
+                Outcome::Refused(refused) => Err(refused),
+            };
+            let answer = match (answer, why) {
+                (Err(Refused::NotCosigned { index, .. }), Some(why)) => Err(Refused::NotCosigned {
+                    index,
+                    why: why.to_owned(),
+                }),
+                (answer, _) => answer,
+            };
+            let _ = job.reply.send(answer);
+        }
+    }
+}
+
+/// What woke the committer.
+enum Event {
+    Command(Option<Command>),
+    Cosigned(Cosigned),
+    Tick,
+}
+
+/// The committer: its fold, the committed batches waiting for their
+/// cosigned checkpoint (in log order), and the cosigning round out with
+/// the witnesses (at most one: a witness takes a log's checkpoints in
+/// order).
+///
+/// With witnesses the two run side by side: while round N is out, batches
+/// keep committing; when it comes back, every batch it covers is answered,
+/// in order, and the next round cosigns the latest checkpoint, which covers
+/// every batch committed meanwhile. A submitter is never answered before a
+/// cosigned checkpoint covering its entry is served, and is never answered
+/// before a submitter of an earlier batch.
+///
+/// Batches are not held back while a round is out: in `store_load` with
+/// two witnesses, committing whatever is queued beat holding to one batch
+/// ahead of the round (larger but later group commits), since the store's
+/// and the witnesses' flushes proceed side by side.
+struct Committer {
+    shared: Arc<Shared>,
+    work: Work,
+    waiting: VecDeque<Committed>,
+    round: Option<JoinHandle<Cosigned>>,
+    /// Rounds retried after catching up with another instance, for the
+    /// batches waiting now.
+    retries: usize,
+    /// The latest cosigned note not yet written to the database; it goes
+    /// into the next append transaction (or its own when idle).
+    unrecorded: Option<SignedCheckpoint>,
+}
+
+/// The end of the cosigning round, if one is out; never otherwise.
+/// Cancel-safe: the round is only taken once it finished.
+async fn round_end(round: &mut Option<JoinHandle<Cosigned>>) -> Cosigned {
+    let Some(handle) = round.as_mut() else {
+        return std::future::pending().await;
+    };
+    let ended = handle.await;
+    *round = None;
+    ended.unwrap_or_else(|e| Cosigned::Failed {
+        size: u64::MAX,
+        why: format!("the cosigning task stopped: {e}"),
+    })
+}
+
 /// The committer task: runs until `Shutdown` or until every `Store` handle
-/// is gone, then answers anything left in the queue as unavailable.
-pub(super) async fn run(shared: Arc<Shared>, mut work: Work, mut queue: mpsc::Receiver<Command>) {
+/// is gone, finishes cosigning what it committed, then answers anything
+/// left in the queue as unavailable.
+pub(super) async fn run(shared: Arc<Shared>, work: Work, mut queue: mpsc::Receiver<Command>) {
+    let mut committer = Committer {
+        shared,
+        work,
+        waiting: VecDeque::new(),
+        round: None,
+        retries: 0,
+        unrecorded: None,
+    };
     let mut refresh = tokio::time::interval(REFRESH_INTERVAL);
     refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let first = tokio::select! {
-            command = queue.recv() => command,
-            _ = refresh.tick() => {
-                refresh_idle(&shared, &mut work).await;
+        let event = tokio::select! {
+            biased;
+            ended = round_end(&mut committer.round) => Event::Cosigned(ended),
+            command = queue.recv() => Event::Command(command),
+            _ = refresh.tick() => Event::Tick,
+        };
+        let first = match event {
+            Event::Cosigned(ended) => {
+                committer.cosigned(ended).await;
                 continue;
             }
+            Event::Tick => {
+                committer.refresh_idle().await;
+                committer.record().await;
+                continue;
+            }
+            Event::Command(command) => command,
         };
         let mut stop = false;
         let mut jobs = Vec::new();
@@ -489,7 +611,7 @@ pub(super) async fn run(shared: Arc<Shared>, mut work: Work, mut queue: mpsc::Re
             Some(Command::CatchUp(reply)) => waiting.push(reply),
         }
         // Group commit: everything already queued, without waiting.
-        while !stop && jobs.len() < shared.max_batch {
+        while !stop && jobs.len() < committer.shared.max_batch {
             match queue.try_recv() {
                 Ok(Command::Submit(job)) => jobs.push(*job),
                 Ok(Command::CatchUp(reply)) => waiting.push(reply),
@@ -499,9 +621,9 @@ pub(super) async fn run(shared: Arc<Shared>, mut work: Work, mut queue: mpsc::Re
         }
         if !jobs.is_empty() {
             // A commit loads what others committed first.
-            commit_batch(&shared, &mut work, jobs).await;
+            committer.commit(jobs).await;
         } else if !waiting.is_empty() {
-            refresh_idle(&shared, &mut work).await;
+            committer.refresh_idle().await;
         }
         for reply in waiting {
             let _ = reply.send(());
@@ -510,6 +632,7 @@ pub(super) async fn run(shared: Arc<Shared>, mut work: Work, mut queue: mpsc::Re
             break;
         }
     }
+    committer.finish().await;
     queue.close();
     while let Ok(command) = queue.try_recv() {
         if let Command::Submit(job) = command {
@@ -518,69 +641,169 @@ pub(super) async fn run(shared: Arc<Shared>, mut work: Work, mut queue: mpsc::Re
     }
 }
 
-/// Picks up entries another store instance committed while this one is idle.
-async fn refresh_idle(shared: &Shared, work: &mut Work) {
-    match shared.storage.size().await {
-        Ok(size) if size > work.size() => commit_batch(shared, work, Vec::new()).await,
-        Ok(_) => {
-            let _ = super::witnesses::cosign_pending(shared).await;
-        }
-        Err(error) => tracing::warn!(%error, "cannot check the database for new entries"),
-    }
-}
-
-/// Runs one batch and answers every job of it.
-async fn commit_batch(shared: &Shared, work: &mut Work, mut jobs: Vec<Job>) {
-    let mut outcomes = Vec::with_capacity(jobs.len());
-    match try_commit(shared, work, &mut jobs, &mut outcomes).await {
-        Ok(()) => {
-            // Witnesses: once per batch, never per entry.
-            let mut why = super::witnesses::cosign_pending(shared).await;
-            for _ in 0..CATCH_UP_ROUNDS {
-                if why.is_none() || !catch_up(shared, work).await {
-                    break;
+impl Committer {
+    /// Commits one batch; its submitters are answered once its receipts
+    /// can be given (at once without witnesses).
+    async fn commit(&mut self, mut jobs: Vec<Job>) {
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        let record = self.unrecorded.take();
+        match try_commit(
+            &self.shared,
+            &mut self.work,
+            &mut jobs,
+            &mut outcomes,
+            record.as_ref(),
+        )
+        .await
+        {
+            Ok(()) => {
+                if !jobs.is_empty() {
+                    let needs = outcomes
+                        .iter()
+                        .filter_map(Outcome::index)
+                        .max()
+                        .map_or(0, |index| index + 1);
+                    self.waiting.push_back(Committed {
+                        jobs,
+                        outcomes,
+                        needs,
+                    });
                 }
-                // Another instance moved the log (and the witnesses) past
-                // this one: cosign the newer checkpoint, which covers ours.
-                why = super::witnesses::cosign_pending(shared).await;
+                self.release();
+                self.start_round();
             }
-            let published = read(&shared.published);
-            for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                let answer = match outcome {
-                    Outcome::Accepted(index) => published.receipt(index, job.entry_id, false),
-                    Outcome::Existed(index) => published.receipt(index, job.entry_id, true),
-                    Outcome::Refused(refused) => Err(refused),
-                };
-                let answer = match (answer, &why) {
-                    (Err(Refused::NotCosigned { index, .. }), Some(why)) => {
-                        Err(Refused::NotCosigned {
-                            index,
-                            why: why.clone(),
-                        })
+            Err(error) => {
+                tracing::error!(%error, batch = jobs.len(), "append failed; the batch is refused as unavailable and memory is reset to the last commit");
+                if self.unrecorded.is_none() {
+                    self.unrecorded = record;
+                }
+                {
+                    let mut published = write(&self.shared.published);
+                    let size = published.size();
+                    if published.tree.len() > size {
+                        let tree = &published.tree;
+                        let leaves: Vec<Hash> = (0..size).filter_map(|i| tree.leaf(i)).collect();
+                        published.tree = MerkleTree::from_leaf_hashes(leaves);
                     }
-                    (answer, _) => answer,
-                };
-                let _ = job.reply.send(answer);
-            }
-        }
-        Err(error) => {
-            tracing::error!(%error, batch = jobs.len(), "append failed; the batch is refused as unavailable and memory is reset to the last commit");
-            {
-                let mut published = write(&shared.published);
-                let size = published.size();
-                if published.tree.len() > size {
-                    let tree = &published.tree;
-                    let leaves: Vec<Hash> = (0..size).filter_map(|i| tree.leaf(i)).collect();
-                    published.tree = MerkleTree::from_leaf_hashes(leaves);
+                    self.work.reset(&published);
                 }
-                work.reset(&published);
-            }
-            // Every submitter of the batch is told to retry: even a refusal
-            // may have depended on an entry of this batch that is now gone.
-            for job in jobs {
-                let _ = job.reply.send(Err(Refused::unavailable_commit()));
+                // Every submitter of the batch is told to retry: even a refusal
+                // may have depended on an entry of this batch that is now gone.
+                for job in jobs {
+                    let _ = job.reply.send(Err(Refused::unavailable_commit()));
+                }
             }
         }
+    }
+
+    /// Answers, in order, the waiting batches the served checkpoint covers.
+    fn release(&mut self) {
+        let published = read(&self.shared.published);
+        let served = if published.served_ok {
+            published.served.checkpoint().size
+        } else {
+            0
+        };
+        while let Some(batch) = self.waiting.pop_front_if(|b| b.needs <= served) {
+            batch.answer(&published, None);
+        }
+    }
+
+    /// Sends the latest checkpoint to the witnesses unless a round is out
+    /// or it is served already.
+    fn start_round(&mut self) {
+        if self.round.is_some() || self.shared.witnesses.is_none() {
+            return;
+        }
+        {
+            let published = read(&self.shared.published);
+            if published.served_ok
+                && published.served.checkpoint() == published.checkpoint.checkpoint()
+            {
+                return;
+            }
+        }
+        let shared = Arc::clone(&self.shared);
+        self.round = Some(tokio::spawn(async move {
+            super::witnesses::cosign_latest(&shared).await
+        }));
+    }
+
+    /// A cosigning round came back: answer what it covers, then start the
+    /// next one for what was committed meanwhile.
+    async fn cosigned(&mut self, ended: Cosigned) {
+        match ended {
+            Cosigned::AlreadyServed => self.release(),
+            Cosigned::Served(note) => {
+                self.retries = 0;
+                self.unrecorded = Some(note);
+                self.release();
+            }
+            Cosigned::Failed { size, why } => {
+                if self.retries < CATCH_UP_ROUNDS && self.overtaken(size).await {
+                    // Another instance moved the log (and the witnesses)
+                    // past this one: the next round cosigns the newer
+                    // checkpoint, which covers the batches waiting.
+                    self.retries += 1;
+                } else {
+                    self.retries = 0;
+                    let published = read(&self.shared.published);
+                    while let Some(batch) = self.waiting.pop_front_if(|b| b.needs <= size) {
+                        batch.answer(&published, Some(&why));
+                    }
+                }
+            }
+        }
+        self.start_round();
+    }
+
+    /// Whether the round for `size` failed because the log moved on past
+    /// it: another instance committed more (loaded now), or a witness has
+    /// cosigned a larger size that this instance already committed (its
+    /// batch ahead of the round loaded the other instance's entries).
+    async fn overtaken(&mut self, size: u64) -> bool {
+        if catch_up(&self.shared, &mut self.work).await {
+            return true;
+        }
+        let committed = read(&self.shared.published).size();
+        committed > size
+            && self
+                .shared
+                .witnesses
+                .as_ref()
+                .is_some_and(|w| w.has_cosigned_beyond(size))
+    }
+
+    /// Picks up entries another store instance committed while this one is
+    /// idle, and gets the latest checkpoint cosigned if it is not.
+    async fn refresh_idle(&mut self) {
+        match self.shared.storage.size().await {
+            Ok(size) if size > self.work.size() => self.commit(Vec::new()).await,
+            Ok(_) => self.start_round(),
+            Err(error) => tracing::warn!(%error, "cannot check the database for new entries"),
+        }
+    }
+
+    /// Writes the latest cosigned note if no append transaction took it.
+    async fn record(&mut self) {
+        if let Some(note) = self.unrecorded.take() {
+            super::witnesses::record(&self.shared, &note).await;
+        }
+    }
+
+    /// On shutdown: finishes cosigning the committed batches (each round
+    /// answers at least the batches it covers), then records the note.
+    async fn finish(&mut self) {
+        while !self.waiting.is_empty() {
+            self.start_round();
+            let ended = round_end(&mut self.round).await;
+            self.cosigned(ended).await;
+        }
+        if let Some(round) = self.round.take() {
+            // Nobody waits for it any more (a catch-up's checkpoint).
+            round.abort();
+        }
+        self.record().await;
     }
 }
 
@@ -590,7 +813,7 @@ async fn catch_up(shared: &Shared, work: &mut Work) -> bool {
     match shared.storage.size().await {
         Ok(size) if size > work.size() => {
             let mut outcomes = Vec::new();
-            try_commit(shared, work, &mut [], &mut outcomes)
+            try_commit(shared, work, &mut [], &mut outcomes, None)
                 .await
                 .is_ok()
         }
@@ -602,13 +825,15 @@ fn unix_ms(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
-/// One transaction: lock, catch up, validate, write entries and checkpoint,
-/// commit, publish. On error nothing is published.
+/// One transaction: lock, catch up, validate, write entries and checkpoint
+/// (and `record`, the latest cosigned note), commit, publish. On error
+/// nothing is published.
 async fn try_commit(
     shared: &Shared,
     work: &mut Work,
     jobs: &mut [Job],
     outcomes: &mut Vec<Outcome>,
+    record: Option<&SignedCheckpoint>,
 ) -> Result<(), DatabaseError> {
     let mut tx = shared.storage.begin_append().await?;
     let committed = tx.size().await?;
@@ -661,8 +886,17 @@ async fn try_commit(
         }
     }
 
+    if let Some(note) = record {
+        // The latest cosigned note rides along: no transaction of its own.
+        tx.put_cosigned_checkpoint(note.checkpoint().size, note.as_bytes())
+            .await?;
+    }
     if appended.is_empty() {
-        tx.rollback().await?;
+        if record.is_some() {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
         return Ok(());
     }
     let size = work.size();

@@ -7,8 +7,12 @@
 //! acknowledges an entry only once its batch's checkpoint carries
 //! `witness_quorum` valid cosignatures (default: every configured witness),
 //! so every receipt checkpoint is cosigned and `GET /v1/checkpoint` only
-//! ever serves a cosigned note. Cosigning runs once per group commit, never
-//! per entry. When the quorum is not reached within a bounded wait, the
+//! ever serves a cosigned note. Cosigning runs at most once per group
+//! commit, never per entry, and is pipelined: while one round is out with
+//! the witnesses, the committer already commits the next batches; the next
+//! round cosigns the latest checkpoint, covering all of them, and their
+//! acknowledgements are released, in log order, only once a cosigned
+//! checkpoint covers them. When the quorum is not reached within a bounded wait, the
 //! batch's submitters get 503 `witnesses_unavailable`; their entries are
 //! committed and come back as "existed" with a cosigned receipt when the
 //! same entry is submitted again after the witnesses answer.
@@ -106,6 +110,14 @@ impl Witnesses {
 
     pub fn quorum(&self) -> usize {
         self.quorum
+    }
+
+    /// Whether a witness is known to have cosigned a checkpoint larger
+    /// than `size` (another store instance's, on a shared database).
+    pub fn has_cosigned_beyond(&self, size: u64) -> bool {
+        self.endpoints
+            .iter()
+            .any(|e| e.known.load(Ordering::Acquire) > size)
     }
 
     pub fn keys(&self) -> Vec<CosignerKey> {
@@ -240,18 +252,35 @@ fn verified_line(note: &[u8], answer: &str, key: &CosignerKey) -> Result<String,
     }
 }
 
+/// What one cosigning round did.
+#[derive(Debug)]
+pub(super) enum Cosigned {
+    /// The latest committed checkpoint was already served cosigned (or the
+    /// store has no witnesses).
+    AlreadyServed,
+    /// The checkpoint now carries the quorum and is served and announced;
+    /// the note is still to be recorded in the database.
+    Served(SignedCheckpoint),
+    /// The quorum was not reached for the checkpoint of `size`.
+    Failed { size: u64, why: String },
+}
+
 /// Asks the witnesses to cosign the latest committed checkpoint if it is
-/// not served yet; on success records the cosigned note, serves and
-/// announces it. Returns why not, if the quorum was not reached. Runs in
-/// the committer, between batches, so the tree is exactly the checkpoint's.
-pub(super) async fn cosign_pending(shared: &super::pipeline::Shared) -> Option<String> {
+/// not served yet; on success serves and announces the cosigned note (the
+/// caller records it, see [`record`]). Only one round runs at a time (the
+/// committer's), because a witness takes a log's checkpoints in order; it
+/// may run while the committer commits the next batch, as the tree only
+/// ever grows past the checkpoint being cosigned.
+pub(super) async fn cosign_latest(shared: &super::pipeline::Shared) -> Cosigned {
     use super::pipeline::read;
-    let witnesses = shared.witnesses.as_ref()?;
+    let Some(witnesses) = shared.witnesses.as_ref() else {
+        return Cosigned::AlreadyServed;
+    };
     let checkpoint = {
         let published = read(&shared.published);
         if published.served_ok && published.served.checkpoint() == published.checkpoint.checkpoint()
         {
-            return None;
+            return Cosigned::AlreadyServed;
         }
         published.checkpoint.clone()
     };
@@ -266,18 +295,9 @@ pub(super) async fn cosign_pending(shared: &super::pipeline::Shared) -> Option<S
         Ok(cosigned) => cosigned,
         Err(why) => {
             tracing::warn!(size, %why, "the checkpoint is not cosigned; its entries are not acknowledged yet");
-            return Some(why);
+            return Cosigned::Failed { size, why };
         }
     };
-    if let Err(error) = shared
-        .storage
-        .put_cosigned_checkpoint(size, cosigned.as_bytes())
-        .await
-    {
-        // Served anyway: the cosignatures are valid; after a restart the
-        // store asks the witnesses again.
-        tracing::warn!(%error, size, "cannot record the cosigned checkpoint");
-    }
     {
         let mut published = shared
             .published
@@ -286,8 +306,24 @@ pub(super) async fn cosign_pending(shared: &super::pipeline::Shared) -> Option<S
         published.served = cosigned.clone();
         published.served_ok = true;
     }
-    let _ = shared.events.send(cosigned);
-    None
+    let _ = shared.events.send(cosigned.clone());
+    Cosigned::Served(cosigned)
+}
+
+/// Records a cosigned note in place of its checkpoint's log-signed one, in
+/// a transaction of its own (the committer normally folds this into its
+/// next append transaction instead). Failing to record is not fatal: the
+/// cosignatures are valid and served, and after a restart the store asks
+/// the witnesses again.
+pub(super) async fn record(shared: &super::pipeline::Shared, note: &SignedCheckpoint) {
+    let size = note.checkpoint().size;
+    if let Err(error) = shared
+        .storage
+        .put_cosigned_checkpoint(size, note.as_bytes())
+        .await
+    {
+        tracing::warn!(%error, size, "cannot record the cosigned checkpoint");
+    }
 }
 
 #[cfg(test)]

@@ -692,6 +692,28 @@ impl AppendTx {
         Ok(())
     }
 
+    /// Replaces the stored note of an earlier checkpoint with the same
+    /// checkpoint carrying witness cosignatures, as part of this
+    /// transaction (see [`Storage::put_cosigned_checkpoint`]).
+    pub async fn put_cosigned_checkpoint(
+        &mut self,
+        size: u64,
+        body: &[u8],
+    ) -> Result<(), DatabaseError> {
+        let action = "record a cosigned checkpoint";
+        let size = to_i64(size)?;
+        let _rows = on_backend!(self, tx => sqlx::query(
+                "UPDATE checkpoints SET body = $1 WHERE size = $2",
+            )
+            .bind(body)
+            .bind(size)
+            .execute(&mut **tx)
+            .await
+            .map_err(db(action))?
+            .rows_affected());
+        Ok(())
+    }
+
     /// Commits durably (SQLite `synchronous=FULL`; PostgreSQL's default
     /// `synchronous_commit`).
     pub async fn commit(self) -> Result<(), DatabaseError> {
