@@ -19,7 +19,8 @@
 //!   dependency moved).
 //! - `checkout`: 2.3.0 waits for prod with security's approval and a
 //!   waiver for its SAST findings; a release manager's approval makes it
-//!   ready.
+//!   ready. For 2.4.0 in dev, CI signed "pass" over a failing test report:
+//!   every client re-judges it as disputed.
 
 use std::collections::BTreeMap;
 
@@ -49,6 +50,8 @@ mod fixtures {
     pub const NEXTEST_PASS: &[u8] =
         include_bytes!("../../tests/fixtures/evidence/nextest-pass.xml");
     pub const PYTEST_FAIL: &[u8] = include_bytes!("../../tests/fixtures/evidence/pytest-fail.xml");
+    pub const NEXTEST_FAIL: &[u8] =
+        include_bytes!("../../tests/fixtures/evidence/nextest-fail.xml");
     pub const SARIF_CLEAN: &[u8] = include_bytes!("../../tests/fixtures/evidence/ruff-clean.sarif");
     pub const SARIF_FINDINGS: &[u8] =
         include_bytes!("../../tests/fixtures/evidence/ruff-findings.sarif");
@@ -193,6 +196,13 @@ pub fn build(
         "unit-tests",
         &[("junit.xml", fixtures::PYTEST_FAIL)],
     )?;
+
+    // checkout 2.4.0 → dev: a misconfigured CI job signs "pass" over a
+    // report with a failing test. Every client re-judges the evidence:
+    // the gate is disputed, blocks, and names the signer.
+    w.at(now - Duration::hours(1));
+    let lied = w.request("checkout", "2.4.0", "dev")?;
+    w.lie(lied, "unit-tests", ("junit.xml", fixtures::NEXTEST_FAIL))?;
 
     Ok(Scenario {
         steps: w.steps,
@@ -439,12 +449,34 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
+    /// A gate-result that states `pass` whatever the evidence says (a
+    /// lying or broken CI job; the store accepts it, every client disputes
+    /// it).
+    fn lie(
+        &mut self,
+        promotion: Digest,
+        gate: &str,
+        file: (&str, &[u8]),
+    ) -> Result<Digest, ScenarioError> {
+        self.judged(promotion, gate, &[file], true)
+    }
+
     /// CI's gate-result: the real evaluator's verdict on `files`.
     fn gate(
         &mut self,
         promotion: Digest,
         gate: &str,
         files: &[(&str, &[u8])],
+    ) -> Result<Digest, ScenarioError> {
+        self.judged(promotion, gate, files, false)
+    }
+
+    fn judged(
+        &mut self,
+        promotion: Digest,
+        gate: &str,
+        files: &[(&str, &[u8])],
+        lie: bool,
     ) -> Result<Digest, ScenarioError> {
         let log = self.log()?;
         let state = log.state_at(self.clock);
@@ -462,13 +494,18 @@ impl<'a> Writer<'a> {
             .iter()
             .map(|(name, bytes)| EvidenceFile { name, bytes })
             .collect();
-        let verdict = evaluate_gate(
+        let mut verdict = evaluate_gate(
             settings,
             &inputs,
             Context {
                 artifact: Some(&p.artifact),
             },
         );
+        if lie {
+            verdict.status = crate::statement::GateStatus::Pass;
+            verdict.summary = "all tests passed".into();
+            verdict.remediation = None;
+        }
         let evidence: Vec<_> = verdict
             .inputs
             .iter()

@@ -22,7 +22,9 @@ pub use detect::{Format, detect};
 pub use gate::{Context, InputSummary, Verdict, evaluate, evaluate_gate, evaluate_with};
 
 /// The version of the evaluation rules bound into every gate result.
-pub const EVALUATOR_VERSION: &str = "tollgate-evidence/1";
+/// Bump it whenever the same (settings, evidence) can give another verdict:
+/// 2 computes drift gates from snapshot statements (1 could not).
+pub const EVALUATOR_VERSION: &str = "tollgate-evidence/2";
 
 /// Largest evidence file read, in bytes. Real reports are far smaller; the
 /// bound keeps memory use predictable on hostile input.

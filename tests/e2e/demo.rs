@@ -30,8 +30,13 @@ fn tollgate_as(workspace: &Path, name: &str, args: &[&str]) -> std::process::Out
         .unwrap()
 }
 
-/// The id of `service`'s promotion into `env`, from `status --json`.
-fn promotion_id(workspace: &Path, service: &str, env: &str) -> (String, serde_json::Value) {
+/// The id of `service` `version`'s promotion into `env`, from `status --json`.
+fn promotion_id(
+    workspace: &Path,
+    service: &str,
+    version: &str,
+    env: &str,
+) -> (String, serde_json::Value) {
     let out = tollgate_as(
         workspace,
         "alice",
@@ -46,7 +51,7 @@ fn promotion_id(workspace: &Path, service: &str, env: &str) -> (String, serde_js
         .unwrap();
     let p = promotions
         .into_iter()
-        .find(|p| p["service"] == service && p["to"] == env)
+        .find(|p| p["service"] == service && p["to"] == env && p["version"] == version)
         .unwrap();
     (p["id"].as_str().unwrap().to_owned(), p)
 }
@@ -71,10 +76,15 @@ fn the_demo_seeds_its_story_and_approves_from_the_cockpit() {
 
     // The story is in the store, verified by a second client: checkout
     // waits for a release manager.
-    let (id, before) = promotion_id(&workspace, "checkout", "prod");
+    let (id, before) = promotion_id(&workspace, "checkout", "2.3.0", "prod");
     assert_eq!(before["ready"], false, "{before}");
     let blockers = before["blockers"].to_string();
     assert!(blockers.contains("release-manager"), "{blockers}");
+    // CI signed "pass" over a failing report for checkout 2.4.0: this
+    // client re-judged the evidence from the store and disputes it.
+    let (_, lied) = promotion_id(&workspace, "checkout", "2.4.0", "dev");
+    let blockers = lied["blockers"].to_string();
+    assert!(blockers.contains("disputed"), "{lied}");
 
     // Live updates: with the event stream open, a request CI makes now
     // shows up without a keypress (the next poll is half a minute away).
