@@ -18,7 +18,7 @@ triple=$(rustc -vV | sed -n 's/^host: //p')
 bin=$target_dir/$triple/release
 fixtures=$root/tests/fixtures/evidence
 targets=${*:-evidence_junit evidence_sarif evidence_sbom evidence_provenance evidence_perf \
-evidence_pane envelope statement policy checkpoint note tlog_proof witness}
+evidence_pane drift_capture envelope statement policy checkpoint note tlog_proof witness}
 for t in $targets; do
   corpus=$here/corpus/$t
   mkdir -p "$corpus" "$here/artifacts/$t"
