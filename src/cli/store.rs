@@ -885,8 +885,8 @@ fn deployable(p: &Promotion) -> bool {
 
 pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
     let session = Session::open(config)?;
-    let log = session.view()?;
-    let state = log.state_at(OffsetDateTime::now_utc());
+    let mut log = session.view()?;
+    let state = log.take_state_at(OffsetDateTime::now_utc());
     let promotions: Vec<&Promotion> = match &args.promotion {
         Some(text) => {
             let id = resolve_id(text, "PROMOTION", state.promotions.keys())?;
@@ -946,6 +946,9 @@ pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
             } else {
                 session.sync()?
             };
+            // Verifying reads every cached entry too (each checked against
+            // its leaf hash); other commands read them only to show them.
+            log.entries.all().map_err(SyncError::from)?;
             let c = log.checkpoint.checkpoint();
             let state = log.state_at(OffsetDateTime::now_utc());
             if *json {
@@ -1017,7 +1020,12 @@ pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
         }
         LogCommand::Show { since, local, json } => {
             let log = session.view()?;
-            let shown = log.entries.iter().filter(|e| e.index >= *since);
+            let shown = log
+                .entries
+                .all()
+                .map_err(SyncError::from)?
+                .iter()
+                .filter(|e| e.index >= *since);
             if *json {
                 let list: Vec<_> = shown
                     .map(|e| {

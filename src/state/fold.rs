@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::entry::VerifiedEntry;
@@ -30,6 +31,24 @@ pub struct Folder {
     seen: HashSet<Digest>,
     nonces: HashSet<(String, String)>,
     /// Every decision id of a rollback group → the group's id.
+    rollback_of_decision: BTreeMap<Digest, Digest>,
+}
+
+/// What a fold holds besides its policy and the ids it has seen, as the
+/// client's cache persists it (`client::cache`): a cached start resumes the
+/// fold from it instead of replaying the log.
+#[derive(Debug, Serialize)]
+pub struct FoldSaved<'a> {
+    state: &'a State,
+    nonces: &'a HashSet<(String, String)>,
+    rollback_of_decision: &'a BTreeMap<Digest, Digest>,
+}
+
+/// A [`FoldSaved`] read back.
+#[derive(Debug, Deserialize)]
+pub struct FoldRestored {
+    state: State,
+    nonces: HashSet<(String, String)>,
     rollback_of_decision: BTreeMap<Digest, Digest>,
 }
 
@@ -89,6 +108,29 @@ impl Folder {
 
     pub fn policy(&self) -> &Arc<Policy> {
         &self.policy
+    }
+
+    /// The fold's data for the client's cache to persist (see [`FoldSaved`]).
+    /// A fold that refused an entry is not persisted, so its `ignored` list
+    /// is not part of it.
+    pub fn saved(&self) -> FoldSaved<'_> {
+        FoldSaved {
+            state: &self.state,
+            nonces: &self.nonces,
+            rollback_of_decision: &self.rollback_of_decision,
+        }
+    }
+
+    /// Resumes a fold saved with [`Self::saved`] under `policy`, the policy
+    /// in force after it; `seen` are the ids of the entries it took in.
+    pub fn restore(policy: Arc<Policy>, saved: FoldRestored, seen: HashSet<Digest>) -> Self {
+        Self {
+            policy,
+            state: saved.state,
+            seen,
+            nonces: saved.nonces,
+            rollback_of_decision: saved.rollback_of_decision,
+        }
     }
 
     /// Continues the fold under the next policy version, once the caller
@@ -247,12 +289,12 @@ impl Folder {
             .get_mut(&result.promotion)
             .and_then(|p| p.gates.get_mut(&result.gate))
         {
-            gate.latest = Some(GateRecord {
+            gate.latest = Some(Box::new(GateRecord {
                 id: entry.id,
                 index: entry.index,
                 signer: entry.signer.clone(),
                 result: result.clone(),
-            });
+            }));
         }
         Ok(())
     }
@@ -775,6 +817,12 @@ impl Folder {
     /// The state with readiness evaluated at `now`.
     pub fn state_at(&self, now: OffsetDateTime) -> State {
         super::readiness::evaluate(&self.policy, self.state.clone(), now)
+    }
+
+    /// [`Self::state_at`] for a caller done with the fold (a read command):
+    /// the state is taken, not copied.
+    pub fn into_state_at(self, now: OffsetDateTime) -> State {
+        super::readiness::evaluate(&self.policy, self.state, now)
     }
 
     /// Would [`Self::apply`] accept `entry` next? The same judgement, with

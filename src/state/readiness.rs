@@ -18,15 +18,24 @@ use crate::statement::{DecisionAction, GateStatus};
 
 /// Evaluates every promotion of `state` at `now`.
 pub fn evaluate(policy: &Policy, mut state: State, now: OffsetDateTime) -> State {
-    let ids: Vec<Digest> = state.promotion_order.clone();
-    for id in ids {
-        let Some(mut promotion) = state.promotions.remove(&id) else {
-            continue;
-        };
+    // Each promotion is judged in place, against the state without the
+    // promotions: of those a judgement reads only the one that supersedes
+    // it (the newest deployed to its environment and service), so only
+    // those few stay in view. (Taking each promotion out of the map and
+    // back in moved whole nodes of it, for every promotion.)
+    let mut promotions = std::mem::take(&mut state.promotions);
+    state.promotions = state
+        .environments
+        .values()
+        .flat_map(BTreeMap::values)
+        .filter_map(|service| service.newest_promotion)
+        .filter_map(|(_, id)| promotions.get(&id).map(|p| (id, p.clone())))
+        .collect();
+    for promotion in promotions.values_mut() {
         let latest = newest_deployed(&state, &promotion.request.to, &promotion.request.service);
-        evaluate_promotion(policy, &state, &mut promotion, now, latest);
-        state.promotions.insert(id, promotion);
+        evaluate_promotion(policy, &state, promotion, now, latest);
     }
+    state.promotions = promotions;
     state
 }
 

@@ -46,7 +46,9 @@ impl Data {
         let checkpoint = log.checkpoint.checkpoint();
         Self {
             state: log.state_at(now),
-            entries: Arc::new(log.entries.clone()),
+            // The worker has read them (`VerifiedLog::entries`); a view built
+            // from a log whose cached entries fail to read shows none.
+            entries: Arc::new(log.entries.all().map(<[_]>::to_vec).unwrap_or_default()),
             policy: Arc::clone(log.policy()),
             checkpoint: Some(CheckpointInfo {
                 origin: checkpoint.origin.clone(),
