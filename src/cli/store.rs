@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use std::io::Write as _;
 use time::OffsetDateTime;
 
 use super::{CommandError, CommandResult, messages};
@@ -918,11 +919,17 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
     } else if promotions.is_empty() {
         println!("{}", messages::no_promotions());
     } else {
-        for p in &promotions {
-            println!("{}", messages::promotion_text(p));
-        }
+        // One write for many promotions, not one per line.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let written: std::io::Result<()> = promotions
+            .iter()
+            .map(|p| messages::promotion_text(p))
+            .chain(state.unapproved.iter().map(messages::unapproved_text))
+            .try_for_each(|text| writeln!(out, "{text}"))
+            .and_then(|()| out.flush());
+        written.context("cannot write to standard output")?;
     }
-    if !state.unapproved.is_empty() && !args.json {
+    if !state.unapproved.is_empty() && !args.json && promotions.is_empty() {
         for finding in &state.unapproved {
             println!("{}", messages::unapproved_text(finding));
         }

@@ -55,7 +55,7 @@ use crate::digest::Digest;
 use crate::durable::{DurableError, write_atomic};
 use crate::keys::vkey::NoteVerifierKey;
 use crate::keys::{PublicKey, Signer};
-use crate::ledger::{MerkleTree, SignedCheckpoint};
+use crate::ledger::{Hash, MerkleTree, SignedCheckpoint};
 use crate::policy::Policy;
 use crate::replay::Replay;
 use crate::state::Folder;
@@ -167,6 +167,15 @@ struct SignedManifest {
     key: PublicKey,
     /// ed25519 over the manifest text, base64.
     signature: String,
+}
+
+/// A state file read and checked.
+struct StateRead {
+    leaves: Vec<Hash>,
+    ids: Vec<Digest>,
+    seen: std::collections::HashSet<Digest>,
+    tree: MerkleTree,
+    saved: snapshot::Saved,
 }
 
 /// What a save writes: a verified log view, and what it came from.
@@ -326,13 +335,18 @@ impl Cache {
         if state.size > size || state.entries_len > manifest.entries_len {
             return Err(self.refused("its state file covers more than its entries"));
         }
-        let snapshot::Saved {
+        let StateRead {
             leaves,
             ids,
+            seen,
+            tree,
+            saved,
+        } = self.read_state(state)?;
+        let snapshot::Saved {
             policy,
             policy_entries,
             fold,
-        } = self.read_state(state)?;
+        } = saved;
         let policy = if policy == genesis.document() {
             Arc::clone(&genesis)
         } else {
@@ -341,8 +355,7 @@ impl Cache {
                     .map_err(|e| self.refused(format!("its policy in force does not parse: {e}")))?,
             )
         };
-        let folder = Folder::restore(policy, fold, ids.iter().copied().collect());
-        let tree = MerkleTree::from_leaf_hashes(leaves.iter().copied());
+        let folder = Folder::restore(policy, fold, seen);
         let mut replay = Replay::from_parts(Arc::clone(&genesis), folder, tree, policy_entries);
 
         // The entries after the saved replay, folded again.
@@ -419,28 +432,55 @@ impl Cache {
             .map_err(|e| self.refused(format!("{MANIFEST} does not parse: {e}")))
     }
 
-    /// The state file, checked against the manifest's length and digest.
-    fn read_state(&self, state: &StateFile) -> Result<snapshot::Saved, Refused> {
+    /// The state file, checked against the manifest's length and digest,
+    /// with the tree of its leaves. The fold is decoded on one core while
+    /// the other hashes the file and rebuilds the tree; nothing decoded is
+    /// used unless the digest is the manifest's.
+    fn read_state(&self, state: &StateFile) -> Result<StateRead, Refused> {
         if state.file.contains(['/', '\\']) || !state.file.starts_with("state-") {
             return Err(self.refused(format!("its state file name {:?} is not one", state.file)));
         }
         let bytes = std::fs::read(self.dir.join(&state.file))
             .map_err(|e| self.refused(format!("cannot read {}: {e}", state.file)))?;
-        if bytes.len() as u64 != state.len || Digest::of(&bytes) != state.sha256 {
+        if bytes.len() as u64 != state.len {
             return Err(self.refused(format!(
                 "{} is not the file its manifest lists",
                 state.file
             )));
         }
-        let saved = snapshot::decode(&bytes)
-            .map_err(|problem| self.refused(format!("{}: {problem}", state.file)))?;
-        if saved.leaves.len() as u64 != state.size {
+        let (checked, saved) = rayon::join(
+            || {
+                let sha256 = Digest::of(&bytes);
+                snapshot::leaves_and_ids(&bytes).map(|(leaves, ids)| {
+                    let tree = MerkleTree::from_leaf_hashes(leaves.iter().copied());
+                    let seen = ids.iter().copied().collect();
+                    (sha256, leaves, ids, seen, tree)
+                })
+            },
+            || snapshot::saved(&bytes),
+        );
+        let problem = |problem: String| self.refused(format!("{}: {problem}", state.file));
+        let (sha256, leaves, ids, seen, tree) = checked.map_err(problem)?;
+        if sha256 != state.sha256 {
+            return Err(self.refused(format!(
+                "{} is not the file its manifest lists",
+                state.file
+            )));
+        }
+        let saved = saved.map_err(problem)?;
+        if leaves.len() as u64 != state.size {
             return Err(self.refused(format!(
                 "{} does not hold the {} entries its manifest lists",
                 state.file, state.size
             )));
         }
-        Ok(saved)
+        Ok(StateRead {
+            leaves,
+            ids,
+            seen,
+            tree,
+            saved,
+        })
     }
 
     fn signers(&self, manifest: &Manifest, size: u64) -> Result<(Vec<Named>, Vec<u16>), Refused> {

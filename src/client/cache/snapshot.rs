@@ -4,12 +4,15 @@
 //!
 //! Layout: the magic line, `size` (u64, big endian), the `size` leaf hashes
 //! (32 bytes each, log order), the `size` entry ids (32 bytes each), then
-//! the rest as JSON: the policy in force (its document), the log indexes of
-//! the accepted policy versions and the fold ([`FoldSaved`]). Raw arrays for
-//! the two parts that grow with every entry; JSON for the fold, whose
-//! statement types are JSON types (serde's compact binary formats cannot
-//! carry their optional fields). The signed manifest commits to the file by
-//! its sha256 and length; the leaves must hash to the checkpoint's root.
+//! the rest as MessagePack: the policy in force (its document), the log
+//! indexes of the accepted policy versions and the fold ([`FoldSaved`]).
+//! Raw arrays for the two parts that grow with every entry; MessagePack with
+//! field names for the fold (a binary format that, unlike serde's compact
+//! ones, carries the optional fields the statement types skip; digests are
+//! their 32 bytes there, not hex). JSON of the same fold is three times the
+//! size and took most of a cached start to read. The signed manifest
+//! commits to the file by its sha256 and length; the leaves must hash to the
+//! checkpoint's root.
 
 use serde::{Deserialize, Serialize};
 
@@ -33,11 +36,9 @@ struct RestOwned {
     fold: FoldRestored,
 }
 
-/// What a saved replay holds.
+/// The policy and the fold of a saved replay.
 #[derive(Debug)]
 pub struct Saved {
-    pub leaves: Vec<Hash>,
-    pub ids: Vec<Digest>,
     /// The document of the policy in force after the entries.
     pub policy: String,
     pub policy_entries: Vec<u64>,
@@ -52,7 +53,7 @@ pub fn encode(
     policy: &str,
     policy_entries: &[u64],
     fold: FoldSaved<'_>,
-) -> Result<Vec<u8>, serde_json::Error> {
+) -> Result<Vec<u8>, rmp_serde::encode::Error> {
     let size = tree.len();
     let count = usize::try_from(size).unwrap_or(0);
     let mut out = Vec::with_capacity(MAGIC.len() + 8 + count * 64 + count * 256);
@@ -64,19 +65,17 @@ pub fn encode(
     for id in ids {
         out.extend_from_slice(id.as_bytes());
     }
-    serde_json::to_writer(
-        &mut out,
-        &Rest {
-            policy,
-            policy_entries,
-            fold,
-        },
-    )?;
+    let rest = Rest {
+        policy,
+        policy_entries,
+        fold,
+    };
+    rest.serialize(&mut rmp_serde::Serializer::new(&mut out).with_struct_map())?;
     Ok(out)
 }
 
-/// Reads the file's bytes back; the error says what is wrong.
-pub fn decode(bytes: &[u8]) -> Result<Saved, String> {
+/// Where the parts of a file lie: `(count, offset of the rest)`.
+fn layout(bytes: &[u8]) -> Result<(usize, usize), String> {
     let rest = bytes
         .strip_prefix(MAGIC.as_slice())
         .ok_or("it does not start with the state file's magic line")?;
@@ -87,8 +86,14 @@ pub fn decode(bytes: &[u8]) -> Result<Saved, String> {
         .ok()
         .filter(|count| count.checked_mul(64).is_some_and(|len| len <= rest.len()))
         .ok_or("it is cut short before its leaf hashes and ids")?;
-    let (leaves, rest) = rest.split_at(count * 32);
-    let (ids, rest) = rest.split_at(count * 32);
+    Ok((count, MAGIC.len() + 8 + count * 64))
+}
+
+/// The leaf hashes and entry ids of a file.
+pub fn leaves_and_ids(bytes: &[u8]) -> Result<(Vec<Hash>, Vec<Digest>), String> {
+    let (count, _) = layout(bytes)?;
+    let start = MAGIC.len() + 8;
+    let (leaves, ids) = bytes[start..start + count * 64].split_at(count * 32);
     let leaves = leaves
         .chunks_exact(32)
         .map(|c| c.try_into().unwrap_or_default())
@@ -97,11 +102,15 @@ pub fn decode(bytes: &[u8]) -> Result<Saved, String> {
         .chunks_exact(32)
         .map(|c| Digest::from_bytes(c.try_into().unwrap_or_default()))
         .collect();
-    let rest: RestOwned =
-        serde_json::from_slice(rest).map_err(|e| format!("its fold does not parse: {e}"))?;
+    Ok((leaves, ids))
+}
+
+/// The policy and fold of a file.
+pub fn saved(bytes: &[u8]) -> Result<Saved, String> {
+    let (_, offset) = layout(bytes)?;
+    let rest: RestOwned = rmp_serde::from_slice(&bytes[offset..])
+        .map_err(|e| format!("its fold does not parse: {e}"))?;
     Ok(Saved {
-        leaves,
-        ids,
         policy: rest.policy,
         policy_entries: rest.policy_entries,
         fold: rest.fold,
