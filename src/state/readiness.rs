@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use time::OffsetDateTime;
 
 use super::fold::gate_results_digest;
@@ -31,10 +32,11 @@ pub fn evaluate(policy: &Policy, mut state: State, now: OffsetDateTime) -> State
         .filter_map(|service| service.newest_promotion)
         .filter_map(|(_, id)| promotions.get(&id).map(|p| (id, p.clone())))
         .collect();
-    for promotion in promotions.values_mut() {
+    // Independent judgements: on every core.
+    promotions.par_iter_mut().for_each(|(_, promotion)| {
         let latest = newest_deployed(&state, &promotion.request.to, &promotion.request.service);
         evaluate_promotion(policy, &state, promotion, now, latest);
-    }
+    });
     state.promotions = promotions;
     state
 }
