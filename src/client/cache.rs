@@ -451,22 +451,24 @@ impl Cache {
         let (checked, saved) = rayon::join(
             || {
                 let sha256 = Digest::of(&bytes);
-                snapshot::leaves_and_ids(&bytes).map(|(leaves, ids)| {
+                let parts = snapshot::leaves_and_ids(&bytes).map(|(leaves, ids)| {
                     let tree = MerkleTree::from_leaf_hashes(leaves.iter().copied());
                     let seen = ids.iter().copied().collect();
-                    (sha256, leaves, ids, seen, tree)
-                })
+                    (leaves, ids, seen, tree)
+                });
+                (sha256, parts)
             },
             || snapshot::saved(&bytes),
         );
         let problem = |problem: String| self.refused(format!("{}: {problem}", state.file));
-        let (sha256, leaves, ids, seen, tree) = checked.map_err(problem)?;
+        let (sha256, parts) = checked;
         if sha256 != state.sha256 {
             return Err(self.refused(format!(
                 "{} is not the file its manifest lists",
                 state.file
             )));
         }
+        let (leaves, ids, seen, tree) = parts.map_err(problem)?;
         let saved = saved.map_err(problem)?;
         if leaves.len() as u64 != state.size {
             return Err(self.refused(format!(
