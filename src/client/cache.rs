@@ -347,14 +347,14 @@ impl Cache {
             policy_entries,
             fold,
         } = saved;
-        let policy = if policy == genesis.document() {
-            Arc::clone(&genesis)
-        } else {
-            Arc::new(
-                Policy::parse(&policy, "cached policy")
-                    .map_err(|e| self.refused(format!("its policy in force does not parse: {e}")))?,
-            )
-        };
+        let policy =
+            if policy == genesis.document() {
+                Arc::clone(&genesis)
+            } else {
+                Arc::new(Policy::parse(&policy, "cached policy").map_err(|e| {
+                    self.refused(format!("its policy in force does not parse: {e}"))
+                })?)
+            };
         let folder = Folder::restore(policy, fold, seen);
         let mut replay = Replay::from_parts(Arc::clone(&genesis), folder, tree, policy_entries);
 
@@ -443,10 +443,7 @@ impl Cache {
         let bytes = std::fs::read(self.dir.join(&state.file))
             .map_err(|e| self.refused(format!("cannot read {}: {e}", state.file)))?;
         if bytes.len() as u64 != state.len {
-            return Err(self.refused(format!(
-                "{} is not the file its manifest lists",
-                state.file
-            )));
+            return Err(self.refused(format!("{} is not the file its manifest lists", state.file)));
         }
         let (checked, saved) = rayon::join(
             || {
@@ -463,10 +460,7 @@ impl Cache {
         let problem = |problem: String| self.refused(format!("{}: {problem}", state.file));
         let (sha256, parts) = checked;
         if sha256 != state.sha256 {
-            return Err(self.refused(format!(
-                "{} is not the file its manifest lists",
-                state.file
-            )));
+            return Err(self.refused(format!("{} is not the file its manifest lists", state.file)));
         }
         let (leaves, ids, seen, tree) = parts.map_err(problem)?;
         let saved = saved.map_err(problem)?;

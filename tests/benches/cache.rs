@@ -25,9 +25,7 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use time::OffsetDateTime;
 use tollgate::client::cache::{Cache, Kept, Update};
-use tollgate::client::sync::{
-    Base, LogInputs, VerifiedLog, verify_log_from, verify_log_snapshot,
-};
+use tollgate::client::sync::{Base, LogInputs, VerifiedLog, verify_log_from, verify_log_snapshot};
 use tollgate::keys::Signer;
 use tollgate::keys::vkey::NoteVerifierKey;
 use tollgate::ledger::{Checkpoint, MerkleTree, SignedCheckpoint, leaf_hash};
@@ -146,7 +144,10 @@ fn bench(c: &mut Criterion) {
     group.bench_function("save-one", |b| {
         b.iter(|| {
             cache
-                .save(&operator, &update(Some(&kept), &entries[split..], &extended))
+                .save(
+                    &operator,
+                    &update(Some(&kept), &entries[split..], &extended),
+                )
                 .unwrap();
         });
     });

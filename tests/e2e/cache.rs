@@ -135,7 +135,12 @@ fn a_sync_fetches_only_new_entries_and_a_tampered_cache_is_refused_and_rebuilt()
     let state = std::fs::read_dir(cache_dir(&s, "alice"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("state-"))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("state-")
+        })
         .unwrap();
     let mut bytes = std::fs::read(&state).unwrap();
     let at = bytes.len() - 10;

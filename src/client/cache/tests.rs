@@ -110,7 +110,15 @@ impl Log {
     fn save(&self, cache: &Cache, size: usize) {
         let log = self.verified(size);
         cache
-            .save(&self.me, &update(None, &self.entries[..size], &log, datetime!(2026-11-27 10:00 UTC)))
+            .save(
+                &self.me,
+                &update(
+                    None,
+                    &self.entries[..size],
+                    &log,
+                    datetime!(2026-11-27 10:00 UTC),
+                ),
+            )
             .unwrap();
     }
 
@@ -160,10 +168,7 @@ fn a_saved_cache_loads_to_the_same_verified_log() {
     let cached = log.load(&cache, 5).unwrap().unwrap();
     let full = log.verified(5);
     assert_eq!(cached.size(), 5);
-    assert_eq!(
-        cached.entries.all().unwrap(),
-        full.entries.all().unwrap()
-    );
+    assert_eq!(cached.entries.all().unwrap(), full.entries.all().unwrap());
     assert_eq!(cached.replay.folder().raw_state(), full.folder.raw_state());
     assert_eq!(cached.replay.root(), full.tree.root());
     assert_eq!(cached.checkpoint.as_bytes(), full.checkpoint.as_bytes());
