@@ -176,6 +176,7 @@ struct StateRead {
     seen: std::collections::HashSet<Digest>,
     tree: MerkleTree,
     saved: snapshot::Saved,
+    promotions: snapshot::Promotions,
 }
 
 /// What a save writes: a verified log view, and what it came from.
@@ -341,6 +342,7 @@ impl Cache {
             seen,
             tree,
             saved,
+            promotions,
         } = self.read_state(state)?;
         let snapshot::Saved {
             policy,
@@ -355,7 +357,7 @@ impl Cache {
                     self.refused(format!("its policy in force does not parse: {e}"))
                 })?)
             };
-        let folder = Folder::restore(policy, fold, seen);
+        let folder = Folder::restore(policy, fold, promotions, seen);
         let mut replay = Replay::from_parts(Arc::clone(&genesis), folder, tree, policy_entries);
 
         // The entries after the saved replay, folded again.
@@ -445,7 +447,7 @@ impl Cache {
         if bytes.len() as u64 != state.len {
             return Err(self.refused(format!("{} is not the file its manifest lists", state.file)));
         }
-        let (checked, saved) = rayon::join(
+        let (checked, (promotions, saved)) = rayon::join(
             || {
                 let sha256 = Digest::of(&bytes);
                 let parts = snapshot::leaves_and_ids(&bytes).map(|(leaves, ids)| {
@@ -455,7 +457,7 @@ impl Cache {
                 });
                 (sha256, parts)
             },
-            || snapshot::saved(&bytes),
+            || rayon::join(|| snapshot::promotions(&bytes), || snapshot::saved(&bytes)),
         );
         let problem = |problem: String| self.refused(format!("{}: {problem}", state.file));
         let (sha256, parts) = checked;
@@ -464,6 +466,7 @@ impl Cache {
         }
         let (leaves, ids, seen, tree) = parts.map_err(problem)?;
         let saved = saved.map_err(problem)?;
+        let promotions = promotions.map_err(problem)?;
         if leaves.len() as u64 != state.size {
             return Err(self.refused(format!(
                 "{} does not hold the {} entries its manifest lists",
@@ -476,6 +479,7 @@ impl Cache {
             seen,
             tree,
             saved,
+            promotions,
         })
     }
 

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use super::entry::VerifiedEntry;
 use super::model::{
     DecisionRecord, DeploymentRecord, GateRecord, GateState, GateVerdict, Promotion,
-    PromotionStatus, RollbackRecord, Running, State, UnapprovedDeployment, Via,
+    PromotionStatus, RollbackRecord, Running, ServiceState, State, UnapprovedDeployment, Via,
 };
 use super::reasons::Refusal;
 use crate::digest::Digest;
@@ -34,12 +34,20 @@ pub struct Folder {
     rollback_of_decision: BTreeMap<Digest, Digest>,
 }
 
-/// What a fold holds besides its policy and the ids it has seen, as the
-/// client's cache persists it (`client::cache`): a cached start resumes the
-/// fold from it instead of replaying the log.
+/// What a fold holds besides its policy, the ids it has seen and its
+/// promotions, as the client's cache persists it (`client::cache`): a cached
+/// start resumes the fold from it instead of replaying the log. The
+/// promotions (most of a fold) are persisted apart, so that the two halves
+/// can be read on two cores.
 #[derive(Debug, Serialize)]
 pub struct FoldSaved<'a> {
-    state: &'a State,
+    promotion_order: &'a Vec<Digest>,
+    environments: &'a BTreeMap<String, BTreeMap<String, ServiceState>>,
+    decisions: &'a BTreeMap<Digest, DecisionRecord>,
+    decisions_by_promotion: &'a BTreeMap<Digest, Vec<Digest>>,
+    rollbacks: &'a BTreeMap<Digest, RollbackRecord>,
+    unapproved: &'a Vec<UnapprovedDeployment>,
+    size: u64,
     nonces: &'a HashSet<(String, String)>,
     rollback_of_decision: &'a BTreeMap<Digest, Digest>,
 }
@@ -47,7 +55,13 @@ pub struct FoldSaved<'a> {
 /// A [`FoldSaved`] read back.
 #[derive(Debug, Deserialize)]
 pub struct FoldRestored {
-    state: State,
+    promotion_order: Vec<Digest>,
+    environments: BTreeMap<String, BTreeMap<String, ServiceState>>,
+    decisions: BTreeMap<Digest, DecisionRecord>,
+    decisions_by_promotion: BTreeMap<Digest, Vec<Digest>>,
+    rollbacks: BTreeMap<Digest, RollbackRecord>,
+    unapproved: Vec<UnapprovedDeployment>,
+    size: u64,
     nonces: HashSet<(String, String)>,
     rollback_of_decision: BTreeMap<Digest, Digest>,
 }
@@ -110,23 +124,46 @@ impl Folder {
         &self.policy
     }
 
-    /// The fold's data for the client's cache to persist (see [`FoldSaved`]).
-    /// A fold that refused an entry is not persisted, so its `ignored` list
-    /// is not part of it.
-    pub fn saved(&self) -> FoldSaved<'_> {
-        FoldSaved {
-            state: &self.state,
+    /// The fold's data for the client's cache to persist (see [`FoldSaved`]),
+    /// and its promotions. A fold that refused an entry is not persisted, so
+    /// its `ignored` list is not part of it.
+    pub fn saved(&self) -> (FoldSaved<'_>, &BTreeMap<Digest, Promotion>) {
+        let state = &self.state;
+        let saved = FoldSaved {
+            promotion_order: &state.promotion_order,
+            environments: &state.environments,
+            decisions: &state.decisions,
+            decisions_by_promotion: &state.decisions_by_promotion,
+            rollbacks: &state.rollbacks,
+            unapproved: &state.unapproved,
+            size: state.size,
             nonces: &self.nonces,
             rollback_of_decision: &self.rollback_of_decision,
-        }
+        };
+        (saved, &state.promotions)
     }
 
     /// Resumes a fold saved with [`Self::saved`] under `policy`, the policy
     /// in force after it; `seen` are the ids of the entries it took in.
-    pub fn restore(policy: Arc<Policy>, saved: FoldRestored, seen: HashSet<Digest>) -> Self {
+    pub fn restore(
+        policy: Arc<Policy>,
+        saved: FoldRestored,
+        promotions: BTreeMap<Digest, Promotion>,
+        seen: HashSet<Digest>,
+    ) -> Self {
         Self {
             policy,
-            state: saved.state,
+            state: State {
+                promotions,
+                promotion_order: saved.promotion_order,
+                environments: saved.environments,
+                decisions: saved.decisions,
+                decisions_by_promotion: saved.decisions_by_promotion,
+                rollbacks: saved.rollbacks,
+                ignored: Vec::new(),
+                unapproved: saved.unapproved,
+                size: saved.size,
+            },
             seen,
             nonces: saved.nonces,
             rollback_of_decision: saved.rollback_of_decision,
