@@ -463,3 +463,54 @@ fn refolding_attributes_each_entry_to_a_key_of_the_policy_in_force() {
             .is_err()
     );
 }
+
+/// More than [`TAIL`] entries after the saved replay: the save writes a new
+/// one and removes the old; the load resumes from the new one.
+#[test]
+fn a_long_tail_is_saved_as_a_new_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let total = usize::try_from(TAIL).unwrap() + 3;
+    let log = log_of(total);
+    let cache = log.cache(dir.path());
+    log.save(&cache, 2);
+    let kept = log.load(&cache, 2).unwrap().unwrap().kept();
+    let mut replay = log.load(&cache, 2).unwrap().unwrap();
+    let tail_bodies = &log.entries[2..total];
+    let new: Vec<_> = replay
+        .replay
+        .extend(tail_bodies)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.entry)
+        .collect();
+    replay.entries.extend(new);
+    let (folder, tree, policy_entries) = replay.replay.into_parts();
+    let full = log.verified(total);
+    let synced = VerifiedLog {
+        entries: replay.entries,
+        folder,
+        tree,
+        policy_entries,
+        ..full
+    };
+    cache
+        .save(
+            &log.me,
+            &update(
+                Some(&kept),
+                tail_bodies,
+                &synced,
+                datetime!(2026-11-27 11:00 UTC),
+            ),
+        )
+        .unwrap();
+    assert!(cache.dir().join(format!("state-{total}.bin")).exists());
+    assert!(!cache.dir().join("state-2.bin").exists());
+    let reloaded = log.load(&cache, total).unwrap().unwrap();
+    assert_eq!(reloaded.size(), total as u64);
+    assert_eq!(
+        reloaded.replay.folder().raw_state(),
+        log.verified(total).folder.raw_state()
+    );
+    assert_eq!(reloaded.entries.all().unwrap().len(), total);
+}
