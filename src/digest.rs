@@ -99,16 +99,39 @@ impl FromStr for Digest {
     }
 }
 
+/// `sha256:<hex>` in text formats (JSON, TOML); the 32 bytes in binary
+/// ones (the client cache's saved replay), where hex would be most of the
+/// file and most of the time spent reading it.
 impl Serialize for Digest {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        if serializer.is_human_readable() {
+            serializer.collect_str(self)
+        } else {
+            serializer.serialize_bytes(&self.0)
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Digest {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
+        struct Bytes;
+        impl serde::de::Visitor<'_> for Bytes {
+            type Value = Digest;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the 32 bytes of a sha256 digest")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<Digest, E> {
+                <[u8; 32]>::try_from(bytes)
+                    .map(Digest)
+                    .map_err(|_| E::invalid_length(bytes.len(), &self))
+            }
+        }
+        if deserializer.is_human_readable() {
+            let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+            text.parse().map_err(serde::de::Error::custom)
+        } else {
+            deserializer.deserialize_bytes(Bytes)
+        }
     }
 }
 

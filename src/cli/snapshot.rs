@@ -273,9 +273,13 @@ fn diff(config: Option<&Path>, args: &DiffArgs) -> CommandResult {
     }
     let session = Session::open(config)?;
     let log = session.view()?;
+    let entries = log
+        .entries
+        .all()
+        .map_err(crate::client::sync::SyncError::from)?;
     let state = log.state_at(OffsetDateTime::now_utc());
     let found = |env: &str| -> Result<&Snapshot, CommandError> {
-        drift::latest(&state, &log.entries, env, &args.service)
+        drift::latest(&state, entries, env, &args.service)
             .and_then(|e| match &e.statement.predicate {
                 Predicate::Snapshot(s) => Some(s),
                 _ => None,
@@ -349,7 +353,13 @@ pub(super) fn bound_snapshots(
     promotion: &Promotion,
     gate: &str,
 ) -> Option<super::gate::Loaded> {
-    let bound = drift::bound_snapshots(log.policy(), state, &log.entries, promotion, gate)?;
+    let bound = drift::bound_snapshots(
+        log.policy(),
+        state,
+        log.entries.all().ok()?,
+        promotion,
+        gate,
+    )?;
     for env in &bound.missing {
         eprintln!(
             "{}",

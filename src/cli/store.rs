@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use std::io::Write as _;
 use time::OffsetDateTime;
 
 use super::{CommandError, CommandResult, messages};
@@ -839,8 +840,8 @@ fn deployable(p: &Promotion) -> bool {
 
 pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
     let session = Session::open(config)?;
-    let log = session.view()?;
-    let state = log.state_at(OffsetDateTime::now_utc());
+    let mut log = session.view()?;
+    let state = log.take_state_at(OffsetDateTime::now_utc());
     let promotions: Vec<&Promotion> = match &args.promotion {
         Some(text) => {
             let id = resolve_id(text, "PROMOTION", state.promotions.keys())?;
@@ -881,13 +882,23 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
     } else if promotions.is_empty() {
         println!("{}", messages::no_promotions());
     } else {
-        for p in &promotions {
-            println!("{}", messages::promotion_text(p));
-        }
+        // One write for many promotions, not one per line.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let written: std::io::Result<()> = promotions
+            .iter()
+            .map(|p| messages::promotion_text(p))
+            .chain(state.unapproved.iter().map(messages::unapproved_text))
+            .try_for_each(|text| writeln!(out, "{text}"))
+            .and_then(|()| out.flush());
+        written.context("cannot write to standard output")?;
     }
     if !args.json {
-        for finding in &state.unapproved {
-            println!("{}", messages::unapproved_text(finding));
+        // With promotions listed, the unapproved deployments went out with
+        // them above.
+        if promotions.is_empty() {
+            for finding in &state.unapproved {
+                println!("{}", messages::unapproved_text(finding));
+            }
         }
         for finding in &state.disputed {
             println!("{}", messages::disputed_text(finding));
@@ -912,6 +923,9 @@ pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
             } else {
                 session.sync()?
             };
+            // Verifying reads every cached entry too (each checked against
+            // its leaf hash); other commands read them only to show them.
+            log.entries.all().map_err(SyncError::from)?;
             let c = log.checkpoint.checkpoint();
             let state = log.state_at(OffsetDateTime::now_utc());
             if *json {
@@ -989,7 +1003,12 @@ pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
         }
         LogCommand::Show { since, local, json } => {
             let log = session.view()?;
-            let shown = log.entries.iter().filter(|e| e.index >= *since);
+            let shown = log
+                .entries
+                .all()
+                .map_err(SyncError::from)?
+                .iter()
+                .filter(|e| e.index >= *since);
             if *json {
                 let list: Vec<_> = shown
                     .map(|e| {

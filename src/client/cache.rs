@@ -1,17 +1,22 @@
 //! The incremental, verified local cache of one log (issue 7 item 2): the
-//! entries this client verified, so that a sync downloads only what is new
+//! entries this client verified and the replay they fold to, so that a sync
+//! downloads only what is new, a cached start resumes instead of replaying,
 //! and read commands work while the store is down.
 //!
 //! Layout, under `<cache dir>/<origin>-<log key id>-<operator key id>/`:
 //! - `entries.bin`: the verified entries in log order, each the envelope
 //!   bytes exactly as the log holds them, prefixed by its length (u32, big
 //!   endian). Only grows: a sync appends the new entries.
+//! - `state-<n>.bin`: the saved replay of the first `n` entries (leaf
+//!   hashes, entry ids, policy in force, fold; see [`snapshot`]). A sync
+//!   writes a new one when more than [`TAIL`] entries came after the last.
 //! - `manifest.json`: origin, size, how many bytes of `entries.bin` hold
 //!   those entries, the log-key-signed checkpoint they were verified
-//!   against, when, the genesis policy document, and the signer of every
-//!   entry (an index into a table of operator keys). The manifest is signed
-//!   with the operator's own ed25519 key, so only this client writes a
-//!   manifest the next load accepts.
+//!   against, when, the genesis policy document, the signer of every entry
+//!   (name and key, as an index into a table), and the state file (name,
+//!   entries covered, length and sha256). The manifest is signed with the
+//!   operator's own ed25519 key, so only this client writes a manifest the
+//!   next load accepts.
 //! - `lock`: held shared while loading and exclusively while saving, so
 //!   two commands of one operator never interleave their writes.
 //!
@@ -19,20 +24,21 @@
 //! verify under the operator's key, its checkpoint under the log key and
 //! its genesis must have the pinned digest; the checkpoint must not be
 //! newer than the trusted one (`<data dir>/checkpoints/…`) and, at the same
-//! size, must have the same root. The entries are then folded with
-//! [`Replay::extend_trusted`]: every envelope and statement is parsed again,
-//! every signer must be a key of the policy in force at its position, every
-//! leaf is hashed again and the recomputed root must be the checkpoint's.
-//! That root check is what binds the bytes on disk to the log, so no
-//! separate file digest is kept; the recorded signers (covered by the
-//! manifest signature) are what lets the load skip the ed25519 checks,
-//! which dominate a cold sync. Anything that fails is a [`Refused`] cache:
-//! the caller reports it and rebuilds from the store; a refused cache is
-//! never used.
-//!
-//! The tree is rebuilt from the leaf hashes of the cached bytes (hashing is
-//! needed for the root check anyway) and the fold by refolding the cached
-//! statements; both are cheap next to signature checks.
+//! size, must have the same root. The state file must have the length and
+//! sha256 the manifest gives; the replay resumes from it (its tree rebuilt
+//! from the saved leaf hashes), the entries after it are read from
+//! `entries.bin` and folded with [`Replay::extend_trusted`] (envelope and
+//! statement parsed, signer a key of the policy in force, leaf hashed), and
+//! the root of the whole tree must be the checkpoint's: that binds the saved
+//! leaves, and so every cached entry, to the log. The recorded signers
+//! (covered by the manifest signature) are what lets the load skip the
+//! ed25519 checks. The saved entries themselves are read only when a command
+//! shows them, and checked against their leaf hashes then
+//! ([`LogEntries`]). Anything that fails is a [`Refused`] cache: the caller
+//! reports it and rebuilds from the store; a refused cache is never used.
+
+mod entries;
+pub mod snapshot;
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
@@ -43,19 +49,26 @@ use ed25519_dalek::Signer as _;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+pub use entries::{LogEntries, Named};
+
 use crate::digest::Digest;
 use crate::durable::{DurableError, write_atomic};
 use crate::keys::vkey::NoteVerifierKey;
 use crate::keys::{PublicKey, Signer};
-use crate::ledger::SignedCheckpoint;
+use crate::ledger::{Hash, MerkleTree, SignedCheckpoint};
 use crate::policy::Policy;
 use crate::replay::Replay;
-use crate::state::VerifiedEntry;
+use crate::state::Folder;
 
 const ENTRIES: &str = "entries.bin";
 const MANIFEST: &str = "manifest.json";
 const LOCK: &str = "lock";
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
+
+/// Entries a load folds after the saved replay before a save writes a new
+/// one: a few milliseconds of parsing, against rewriting the whole fold on
+/// every sync.
+pub const TAIL: u64 = 1024;
 
 /// A cache that failed a check: never used, reported, rebuilt.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,19 +93,45 @@ pub struct Cache {
 pub struct Cached {
     /// The replay of the cached entries (tree, fold, policy chain).
     pub replay: Replay,
-    pub entries: Vec<VerifiedEntry>,
+    pub entries: LogEntries,
     /// The checkpoint the entries were verified against.
     pub checkpoint: SignedCheckpoint,
     /// When the cache was written for that checkpoint.
     pub verified_at: OffsetDateTime,
-    /// Bytes of `entries.bin` that hold the entries.
-    entries_len: u64,
+    kept: Kept,
 }
 
 impl Cached {
     pub fn size(&self) -> u64 {
         self.replay.size()
     }
+
+    /// What a save after this cache keeps of it.
+    pub fn kept(&self) -> Kept {
+        self.kept.clone()
+    }
+}
+
+/// What a save may keep of the cache a sync started from: the bytes of
+/// `entries.bin` and the saved replay.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    entries_len: u64,
+    state: StateFile,
+}
+
+/// The saved replay a manifest names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
+    /// The file name, in the cache directory.
+    file: String,
+    /// Entries it holds (the first `size` of the log).
+    size: u64,
+    /// Bytes of `entries.bin` that hold those entries.
+    entries_len: u64,
+    len: u64,
+    sha256: Digest,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -106,10 +145,18 @@ struct Manifest {
     #[serde(with = "time::serde::rfc3339")]
     verified_at: OffsetDateTime,
     genesis: String,
-    /// The distinct signers' keys.
-    keys: Vec<PublicKey>,
-    /// Per entry, the index into `keys` (u16, big endian), base64.
-    signers: String,
+    /// The distinct signers: operator name and key.
+    signers: Vec<NamedWire>,
+    /// Per entry, the index into `signers` (u16, big endian), base64.
+    by_entry: String,
+    state: StateFile,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NamedWire {
+    name: String,
+    key: PublicKey,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -122,19 +169,65 @@ struct SignedManifest {
     signature: String,
 }
 
-/// What a save writes.
+/// A state file read and checked.
+struct StateRead {
+    leaves: Vec<Hash>,
+    ids: Vec<Digest>,
+    seen: std::collections::HashSet<Digest>,
+    tree: MerkleTree,
+    saved: snapshot::Saved,
+    promotions: snapshot::Promotions,
+}
+
+/// What a save writes: a verified log view, and what it came from.
 #[derive(Debug)]
 pub struct Update<'a> {
-    /// Bytes of `entries.bin` to keep (from the [`Cached`] the sync started
-    /// from), or `None` to rewrite the file from `bodies`.
-    pub keep: Option<u64>,
+    /// What to keep of the cache the sync started from, or `None` to
+    /// rewrite everything from `bodies`.
+    pub kept: Option<&'a Kept>,
     /// The entries after the kept ones.
     pub bodies: &'a [Vec<u8>],
-    /// Every entry, kept and new, for the signer table.
-    pub entries: &'a [VerifiedEntry],
+    /// Every entry, kept and new.
+    pub entries: &'a LogEntries,
+    /// The replay of every entry: its fold, tree and policy chain.
+    pub folder: &'a Folder,
+    pub tree: &'a MerkleTree,
+    pub policy_entries: &'a [u64],
     pub checkpoint: &'a SignedCheckpoint,
     pub genesis: &'a Policy,
     pub verified_at: OffsetDateTime,
+}
+
+/// Reads `count` length-prefixed entries from bytes `[from, to)` of `path`.
+fn read_frames(path: &Path, from: u64, to: u64, count: usize) -> Result<Vec<Vec<u8>>, String> {
+    let mut bytes = Vec::new();
+    let len = to.saturating_sub(from);
+    File::open(path)
+        .and_then(|mut file| {
+            file.seek(SeekFrom::Start(from))?;
+            file.take(len).read_to_end(&mut bytes)
+        })
+        .map_err(|e| format!("cannot read {ENTRIES}: {e}"))?;
+    if bytes.len() as u64 != len {
+        return Err(format!("{ENTRIES} is shorter than its manifest says"));
+    }
+    let mut bodies = Vec::with_capacity(count);
+    let mut rest = bytes.as_slice();
+    while let Some((head, tail)) = rest.split_first_chunk::<4>() {
+        let len = u32::from_be_bytes(*head) as usize;
+        if tail.len() < len {
+            break;
+        }
+        let (body, tail) = tail.split_at(len);
+        bodies.push(body.to_vec());
+        rest = tail;
+    }
+    if !rest.is_empty() || bodies.len() != count {
+        return Err(format!(
+            "{ENTRIES} does not hold the {count} entries its manifest lists"
+        ));
+    }
+    Ok(bodies)
 }
 
 impl Cache {
@@ -237,11 +330,51 @@ impl Cache {
         }
         let genesis = Policy::pinned(&manifest.genesis, "cached genesis policy", policy_digest)
             .map_err(|e| self.refused(format!("its genesis policy is not the pinned one: {e}")))?;
-        let bodies = self.read_entries(manifest.entries_len, size)?;
-        let signers = self.signers(&manifest, bodies.len())?;
-        let mut replay = Replay::new(Arc::new(genesis));
-        let entries: Vec<_> = replay
-            .extend_trusted(&bodies, &signers)
+        let genesis = Arc::new(genesis);
+        let (signers, by_entry) = self.signers(&manifest, size)?;
+        let state = &manifest.state;
+        if state.size > size || state.entries_len > manifest.entries_len {
+            return Err(self.refused("its state file covers more than its entries"));
+        }
+        let StateRead {
+            leaves,
+            ids,
+            seen,
+            tree,
+            saved,
+            promotions,
+        } = self.read_state(state)?;
+        let snapshot::Saved {
+            policy,
+            policy_entries,
+            fold,
+        } = saved;
+        let policy =
+            if policy == genesis.document() {
+                Arc::clone(&genesis)
+            } else {
+                Arc::new(Policy::parse(&policy, "cached policy").map_err(|e| {
+                    self.refused(format!("its policy in force does not parse: {e}"))
+                })?)
+            };
+        let folder = Folder::restore(policy, fold, promotions, seen);
+        let mut replay = Replay::from_parts(Arc::clone(&genesis), folder, tree, policy_entries);
+
+        // The entries after the saved replay, folded again.
+        let later = usize::try_from(size - state.size).unwrap_or(usize::MAX);
+        let bodies = read_frames(
+            &self.dir.join(ENTRIES),
+            state.entries_len,
+            manifest.entries_len,
+            later,
+        )
+        .map_err(|problem| self.refused(problem))?;
+        let keys: Vec<PublicKey> = by_entry[by_entry.len() - later..]
+            .iter()
+            .map(|&i| signers[usize::from(i)].key)
+            .collect();
+        let later: Vec<_> = replay
+            .extend_trusted(&bodies, &keys)
             .map_err(|e| self.refused(format!("its entries do not replay: {e}")))?
             .into_iter()
             .map(|r| r.entry)
@@ -257,12 +390,25 @@ impl Cache {
                 first.index, first.reason
             )));
         }
+        let stored = entries::Stored {
+            dir: self.dir.clone(),
+            path: self.dir.join(ENTRIES),
+            manifest: self.dir.join(MANIFEST),
+            bytes: state.entries_len,
+            leaves,
+            ids,
+            signers,
+            by_entry,
+        };
         Ok(Some(Cached {
             replay,
-            entries,
+            entries: LogEntries::stored(stored, later),
             checkpoint,
             verified_at: manifest.verified_at,
-            entries_len: manifest.entries_len,
+            kept: Kept {
+                entries_len: manifest.entries_len,
+                state: manifest.state,
+            },
         }))
     }
 
@@ -288,55 +434,88 @@ impl Cache {
             .map_err(|e| self.refused(format!("{MANIFEST} does not parse: {e}")))
     }
 
-    fn read_entries(&self, entries_len: u64, size: u64) -> Result<Vec<Vec<u8>>, Refused> {
-        let path = self.dir.join(ENTRIES);
-        let mut bytes = Vec::new();
-        File::open(&path)
-            .and_then(|file| file.take(entries_len).read_to_end(&mut bytes))
-            .map_err(|e| self.refused(format!("cannot read {ENTRIES}: {e}")))?;
-        if bytes.len() as u64 != entries_len {
-            return Err(self.refused(format!("{ENTRIES} is shorter than its manifest says")));
+    /// The state file, checked against the manifest's length and digest,
+    /// with the tree of its leaves. The fold is decoded on one core while
+    /// the other hashes the file and rebuilds the tree; nothing decoded is
+    /// used unless the digest is the manifest's.
+    fn read_state(&self, state: &StateFile) -> Result<StateRead, Refused> {
+        if state.file.contains(['/', '\\']) || !state.file.starts_with("state-") {
+            return Err(self.refused(format!("its state file name {:?} is not one", state.file)));
         }
-        let mut bodies = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        let mut rest = bytes.as_slice();
-        while let Some((head, tail)) = rest.split_first_chunk::<4>() {
-            let len = u32::from_be_bytes(*head) as usize;
-            if tail.len() < len {
-                break;
-            }
-            let (body, tail) = tail.split_at(len);
-            bodies.push(body.to_vec());
-            rest = tail;
+        let bytes = std::fs::read(self.dir.join(&state.file))
+            .map_err(|e| self.refused(format!("cannot read {}: {e}", state.file)))?;
+        if bytes.len() as u64 != state.len {
+            return Err(self.refused(format!("{} is not the file its manifest lists", state.file)));
         }
-        if !rest.is_empty() || bodies.len() as u64 != size {
+        let (checked, (promotions, saved)) = rayon::join(
+            || {
+                let sha256 = Digest::of(&bytes);
+                let parts = snapshot::leaves_and_ids(&bytes).map(|(leaves, ids)| {
+                    let tree = MerkleTree::from_leaf_hashes(leaves.iter().copied());
+                    let seen = ids.iter().copied().collect();
+                    (leaves, ids, seen, tree)
+                });
+                (sha256, parts)
+            },
+            || rayon::join(|| snapshot::promotions(&bytes), || snapshot::saved(&bytes)),
+        );
+        let problem = |problem: String| self.refused(format!("{}: {problem}", state.file));
+        let (sha256, parts) = checked;
+        if sha256 != state.sha256 {
+            return Err(self.refused(format!("{} is not the file its manifest lists", state.file)));
+        }
+        let (leaves, ids, seen, tree) = parts.map_err(problem)?;
+        let saved = saved.map_err(problem)?;
+        let promotions = promotions.map_err(problem)?;
+        if leaves.len() as u64 != state.size {
             return Err(self.refused(format!(
-                "{ENTRIES} does not hold the {size} entries its manifest lists"
+                "{} does not hold the {} entries its manifest lists",
+                state.file, state.size
             )));
         }
-        Ok(bodies)
+        Ok(StateRead {
+            leaves,
+            ids,
+            seen,
+            tree,
+            saved,
+            promotions,
+        })
     }
 
-    fn signers(&self, manifest: &Manifest, count: usize) -> Result<Vec<PublicKey>, Refused> {
-        let raw = crate::encoding::decode_standard(&manifest.signers)
+    fn signers(&self, manifest: &Manifest, size: u64) -> Result<(Vec<Named>, Vec<u16>), Refused> {
+        let raw = crate::encoding::decode_standard(&manifest.by_entry)
             .map_err(|e| self.refused(format!("its signer table does not decode: {e}")))?;
-        if raw.len() != count * 2 {
+        if raw.len() as u64 != size * 2 {
             return Err(self.refused("its signer table does not have one signer per entry"));
         }
-        raw.chunks_exact(2)
-            .map(|pair| {
-                manifest
-                    .keys
-                    .get(usize::from(u16::from_be_bytes([pair[0], pair[1]])))
-                    .copied()
-                    .ok_or_else(|| self.refused("its signer table names an unknown key"))
+        let by_entry: Vec<u16> = raw
+            .chunks_exact(2)
+            .map(|pair| u16::from_be_bytes([pair[0], pair[1]]))
+            .collect();
+        if by_entry
+            .iter()
+            .any(|&i| usize::from(i) >= manifest.signers.len())
+        {
+            return Err(self.refused("its signer table names an unknown key"));
+        }
+        let signers = manifest
+            .signers
+            .iter()
+            .map(|n| Named {
+                name: n.name.clone(),
+                key: n.key,
             })
-            .collect()
+            .collect();
+        Ok((signers, by_entry))
     }
 
-    /// Writes the entries and a newly signed manifest: appends the new
-    /// entries (after cutting `entries.bin` back to the kept bytes), fsyncs
-    /// it, then replaces the manifest atomically. A crash in between leaves
-    /// the old manifest, which covers only the bytes it lists.
+    /// Writes the entries, the saved replay when due, and a newly signed
+    /// manifest: appends the new entries (after cutting `entries.bin` back to
+    /// the kept bytes) and fsyncs it, writes a new state file when more than
+    /// [`TAIL`] entries came after the kept one, then replaces the manifest
+    /// atomically. A crash in between leaves the old manifest, which covers
+    /// only the bytes and the state file it lists.
     pub fn save(&self, operator: &Signer, update: &Update<'_>) -> Result<(), DurableError> {
         let fail = |path: PathBuf, action| {
             move |source| DurableError {
@@ -344,6 +523,11 @@ impl Cache {
                 action,
                 source,
             }
+        };
+        let invalid = |path: PathBuf, action| DurableError {
+            path,
+            action,
+            source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
         };
         let path = self.dir.join(ENTRIES);
         let _lock = self.lock(true).map_err(fail(self.dir.join(LOCK), "lock"))?;
@@ -353,76 +537,140 @@ impl Cache {
             .write(true)
             .open(&path)
             .map_err(fail(path.clone(), "open"))?;
-        let keep = update.keep.unwrap_or(0);
+        let keep = update.kept.map_or(0, |k| k.entries_len);
         file.set_len(keep).map_err(fail(path.clone(), "truncate"))?;
         file.seek(SeekFrom::Start(keep))
             .map_err(fail(path.clone(), "seek in"))?;
         let mut buffer = Vec::new();
         for body in update.bodies {
-            let len = u32::try_from(body.len()).map_err(|_| DurableError {
-                path: path.clone(),
-                action: "write an entry over 4 GiB to",
-                source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
-            })?;
+            let len = u32::try_from(body.len())
+                .map_err(|_| invalid(path.clone(), "write an entry over 4 GiB to"))?;
             buffer.extend_from_slice(&len.to_be_bytes());
             buffer.extend_from_slice(body);
         }
         file.write_all(&buffer)
             .map_err(fail(path.clone(), "write"))?;
         file.sync_all().map_err(fail(path.clone(), "fsync"))?;
+        let entries_len = keep + buffer.len() as u64;
 
-        let mut keys: Vec<PublicKey> = Vec::new();
-        let mut signers = Vec::with_capacity(update.entries.len() * 2);
-        for entry in update.entries {
-            let index = keys
+        let size = update.checkpoint.checkpoint().size;
+        let reuse = update.kept.map(|k| &k.state).filter(|state| {
+            size - state.size.min(size) <= TAIL
+                && std::fs::metadata(self.dir.join(&state.file)).is_ok_and(|m| m.len() == state.len)
+        });
+        let state = match reuse {
+            Some(state) => state.clone(),
+            None => self.save_state(update, entries_len)?,
+        };
+
+        let mut signers: Vec<Named> = Vec::new();
+        let mut by_entry = Vec::with_capacity(update.entries.len() * 2);
+        for index in 0..update.entries.len() {
+            let (name, key) = update.entries.signer(index);
+            let at = signers
                 .iter()
-                .position(|k| *k == entry.key)
+                .position(|n| n.key == *key && n.name == name)
                 .unwrap_or_else(|| {
-                    keys.push(entry.key);
-                    keys.len() - 1
+                    signers.push(Named {
+                        name: name.to_owned(),
+                        key: *key,
+                    });
+                    signers.len() - 1
                 });
-            let index = u16::try_from(index).map_err(|_| DurableError {
-                path: self.dir.join(MANIFEST),
-                action: "record more than 65536 signers in",
-                source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+            let at = u16::try_from(at).map_err(|_| {
+                invalid(self.dir.join(MANIFEST), "record more than 65536 signers in")
             })?;
-            signers.extend_from_slice(&index.to_be_bytes());
+            by_entry.extend_from_slice(&at.to_be_bytes());
         }
         let manifest = Manifest {
             format: FORMAT,
             origin: self.origin.clone(),
-            size: update.checkpoint.checkpoint().size,
-            entries_len: keep + buffer.len() as u64,
+            size,
+            entries_len,
             checkpoint: String::from_utf8_lossy(update.checkpoint.as_bytes()).into_owned(),
             verified_at: update.verified_at,
             genesis: update.genesis.document().to_owned(),
-            keys,
-            signers: crate::encoding::encode(&signers),
+            signers: signers
+                .into_iter()
+                .map(|n| NamedWire {
+                    name: n.name,
+                    key: n.key,
+                })
+                .collect(),
+            by_entry: crate::encoding::encode(&by_entry),
+            state: state.clone(),
         };
-        let manifest = serde_json::to_string(&manifest).map_err(|e| DurableError {
+        let encode_error = |e: serde_json::Error| DurableError {
             path: self.dir.join(MANIFEST),
             action: "encode",
             source: std::io::Error::other(e),
-        })?;
+        };
+        let manifest = serde_json::to_string(&manifest).map_err(encode_error)?;
         let signature = operator.signing_key().sign(manifest.as_bytes());
         let signed = SignedManifest {
             manifest,
             key: operator.public(),
             signature: crate::encoding::encode(&signature.to_bytes()),
         };
-        let text = serde_json::to_vec(&signed).map_err(|e| DurableError {
-            path: self.dir.join(MANIFEST),
+        let text = serde_json::to_vec(&signed).map_err(encode_error)?;
+        write_atomic(&self.dir.join(MANIFEST), &text)?;
+        if reuse.is_none() {
+            self.remove_state_files_but(&state.file);
+        }
+        Ok(())
+    }
+
+    /// Writes the replay of every entry as a new state file.
+    fn save_state(&self, update: &Update<'_>, entries_len: u64) -> Result<StateFile, DurableError> {
+        let size = update.tree.len();
+        let file = format!("state-{size}.bin");
+        let path = self.dir.join(&file);
+        let invalid = |action| DurableError {
+            path: path.clone(),
+            action,
+            source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+        };
+        if !update.folder.raw_state().ignored.is_empty() {
+            return Err(invalid("save a fold that refused entries to"));
+        }
+        if update.entries.len() as u64 != size {
+            return Err(invalid("save a replay whose entries are not its tree's to"));
+        }
+        let bytes = snapshot::encode(
+            update.tree,
+            update.entries.ids(),
+            update.folder.policy().document(),
+            update.policy_entries,
+            update.folder.saved(),
+        )
+        .map_err(|e| DurableError {
+            path: path.clone(),
             action: "encode",
             source: std::io::Error::other(e),
         })?;
-        write_atomic(&self.dir.join(MANIFEST), &text)
+        write_atomic(&path, &bytes)?;
+        Ok(StateFile {
+            file,
+            size,
+            entries_len,
+            len: bytes.len() as u64,
+            sha256: Digest::of(&bytes),
+        })
     }
-}
 
-impl Cached {
-    /// Bytes of `entries.bin` to keep when saving after this cache.
-    pub fn entries_len(&self) -> u64 {
-        self.entries_len
+    /// Removes the state files a manifest no longer names (best effort: a
+    /// leftover is only disk space).
+    fn remove_state_files_but(&self, keep: &str) {
+        let Ok(dir) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in dir.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("state-") && name != keep {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 }
 

@@ -376,11 +376,14 @@ mod tests {
             e.contains("`store` is missing") && e.contains("tollgate join"),
             "{e}"
         );
-        let missing = load(Some(Path::new("/nonexistent/tollgate/config.toml"))).unwrap_err();
+        // No configuration: two lines, the demo or setting up.
+        let missing = load(Some(Path::new("/nonexistent/tollgate/config.toml")))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(missing.lines().count(), 2, "{missing}");
         assert!(
-            missing
-                .to_string()
-                .contains("run `tollgate init --name YOU`")
+            missing.contains("`tollgate demo`") && missing.contains("`tollgate init --name YOU`"),
+            "{missing}"
         );
     }
 

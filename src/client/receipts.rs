@@ -106,10 +106,7 @@ pub fn check_submitted(log: &VerifiedLog, submitted: &[Submitted]) -> Result<(),
     let missing: Vec<(&Submitted, Option<Digest>)> = submitted
         .iter()
         .filter_map(|s| {
-            let found = usize::try_from(s.index)
-                .ok()
-                .and_then(|i| log.entries.get(i))
-                .map(|e| e.id);
+            let found = log.entries.id(s.index);
             (found != Some(s.entry_id)).then_some((s, found))
         })
         .collect();

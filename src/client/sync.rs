@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use super::cache::{Cache, Cached, Update};
+use super::cache::{Cache, Cached, LogEntries, Refused, Update};
 use super::config::ClientConfig;
 use super::http::{StoreClient, StoreError};
 use crate::digest::Digest;
@@ -23,10 +23,10 @@ use crate::envelope::Envelope;
 use crate::keys::Signer;
 use crate::keys::vkey::NoteVerifierKey;
 use crate::ledger::cosignature::{QuorumError, check_quorum};
-use crate::ledger::{Accepted, Hash, SignedCheckpoint, check_checkpoint};
+use crate::ledger::{Accepted, Hash, MerkleTree, SignedCheckpoint, check_checkpoint};
 use crate::policy::Policy;
 use crate::replay::{RefusedEntry, Replay, ReplayError};
-use crate::state::{Folder, Rejudgements, State, VerifiedEntry};
+use crate::state::{Folder, Rejudgements, State};
 
 /// Everything needed to judge one view of the log.
 #[derive(Debug, Clone, Copy)]
@@ -53,11 +53,16 @@ pub struct LogInputs<'a> {
 pub struct VerifiedLog {
     pub checkpoint: SignedCheckpoint,
     pub accepted: Accepted,
-    pub entries: Vec<VerifiedEntry>,
+    /// Every entry; those from the local cache are read when asked for.
+    pub entries: LogEntries,
     pub genesis: Arc<Policy>,
     /// The fold of every entry, under the policy in force at each point; its
     /// policy is the latest accepted one.
     pub folder: Folder,
+    /// The tree of every entry.
+    pub tree: MerkleTree,
+    /// Log indexes of the accepted policy versions after the genesis one.
+    pub policy_entries: Vec<u64>,
     /// Entries downloaded from the store for this view (the rest came from
     /// the verified local cache).
     pub fetched: u64,
@@ -80,6 +85,14 @@ impl VerifiedLog {
 
     pub fn state_at(&self, now: OffsetDateTime) -> State {
         self.folder.state_judged(now, &self.rejudged)
+    }
+
+    /// [`Self::state_at`] for a read command done with the fold: the fold's
+    /// state is taken rather than copied, and the fold left empty (under the
+    /// same policy).
+    pub fn take_state_at(&mut self, now: OffsetDateTime) -> State {
+        let empty = Folder::new(Arc::clone(self.folder.policy()));
+        std::mem::replace(&mut self.folder, empty).into_state_judged(now, &self.rejudged)
     }
 }
 
@@ -117,6 +130,9 @@ pub enum SyncError {
     SavedCheckpoint { path: PathBuf, problem: String },
     #[error("{0}")]
     NoHome(#[from] crate::paths::NoHomeError),
+    /// The local cache failed a check as its entries were read.
+    #[error(transparent)]
+    Cache(#[from] Refused),
     /// The checkpoint lacks the configured witness quorum (a refusal, not
     /// an alarm: nothing shows the log is inconsistent).
     #[error("the store's checkpoint of size {size} is refused: {problem}")]
@@ -193,7 +209,7 @@ pub fn verify_log_snapshot(inputs: &LogInputs<'_>) -> Result<VerifiedLog, Mismat
 #[derive(Debug)]
 pub struct Base {
     pub replay: Replay,
-    pub entries: Vec<VerifiedEntry>,
+    pub entries: LogEntries,
 }
 
 /// Judges one view of the log whose first `base.replay.size()` entries were
@@ -253,7 +269,7 @@ pub fn verify_log_from(
 
     let (mut replay, mut verified) = match base {
         Some(base) => (base.replay, base.entries),
-        None => (Replay::new(genesis_of(inputs)?), Vec::new()),
+        None => (Replay::new(genesis_of(inputs)?), LogEntries::default()),
     };
     let genesis = Arc::clone(replay.genesis());
     let new = replay.extend(inputs.entries).map_err(|e| {
@@ -283,7 +299,7 @@ pub fn verify_log_from(
     }
 
     refused_entries(inputs, first, replay.refused())?;
-    let (folder, _, _) = replay.into_parts();
+    let (folder, tree, policy_entries) = replay.into_parts();
 
     Ok(VerifiedLog {
         checkpoint,
@@ -291,6 +307,8 @@ pub fn verify_log_from(
         entries: verified,
         genesis,
         folder,
+        tree,
+        policy_entries,
         fetched: inputs.entries.len() as u64,
         cache_note: None,
         offline: None,
@@ -496,7 +514,7 @@ pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<Verifie
         trusted: trusted.as_ref().map(|(bytes, _)| bytes.as_slice()),
         consistency: &consistency,
     };
-    let keep = cached.as_ref().map(Cached::entries_len);
+    let kept = cached.as_ref().map(Cached::kept);
     let base = cached.map(|c| Base {
         replay: c.replay,
         entries: c.entries,
@@ -513,11 +531,14 @@ pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<Verifie
     if log.accepted != Accepted::Same {
         write_atomic(&saved_path, log.checkpoint.as_bytes())?;
     }
-    if keep.is_none() || !entries.is_empty() {
+    if kept.is_none() || !entries.is_empty() {
         let update = Update {
-            keep,
+            kept: kept.as_ref(),
             bodies: &entries,
             entries: &log.entries,
+            folder: &log.folder,
+            tree: &log.tree,
+            policy_entries: &log.policy_entries,
             checkpoint: &log.checkpoint,
             genesis: &log.genesis,
             verified_at: OffsetDateTime::now_utc(),
@@ -554,13 +575,15 @@ pub fn offline(config: &ClientConfig, operator: &Signer) -> Result<VerifiedLog, 
             problem: format!("nothing verified is cached in {}", cache.dir().display()),
         })?;
     let genesis = Arc::clone(cached.replay.genesis());
-    let (folder, _, _) = cached.replay.into_parts();
+    let (folder, tree, policy_entries) = cached.replay.into_parts();
     Ok(VerifiedLog {
         checkpoint: cached.checkpoint,
         accepted: Accepted::Same,
         entries: cached.entries,
         genesis,
         folder,
+        tree,
+        policy_entries,
         fetched: 0,
         cache_note: None,
         offline: Some(cached.verified_at),

@@ -536,11 +536,15 @@ impl<'a> Writer<'a> {
                 step: format!("gate {gate}"),
                 reason: Box::new(Refusal::UnknownPromotion(promotion)),
             })?;
-        Ok(
-            crate::drift::lookup::bound_snapshots(self.policy, &state, &log.entries, p, gate)
-                .map(|bound| bound.files)
-                .unwrap_or_default(),
+        Ok(crate::drift::lookup::bound_snapshots(
+            self.policy,
+            &state,
+            log.entries.all().unwrap_or_default(),
+            p,
+            gate,
         )
+        .map(|bound| bound.files)
+        .unwrap_or_default())
     }
 
     /// SLSA provenance for the promoted artifact, signed by the builder.

@@ -6,12 +6,13 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::entry::VerifiedEntry;
 use super::model::{
     DecisionRecord, DeploymentRecord, GateRecord, GateState, GateVerdict, Promotion,
-    PromotionStatus, RollbackRecord, Running, State, UnapprovedDeployment, Via,
+    PromotionStatus, RollbackRecord, Running, ServiceState, State, UnapprovedDeployment, Via,
 };
 use super::reasons::Refusal;
 use super::rejudge::Rejudgements;
@@ -31,6 +32,38 @@ pub struct Folder {
     seen: HashSet<Digest>,
     nonces: HashSet<(String, String)>,
     /// Every decision id of a rollback group → the group's id.
+    rollback_of_decision: BTreeMap<Digest, Digest>,
+}
+
+/// What a fold holds besides its policy, the ids it has seen and its
+/// promotions, as the client's cache persists it (`client::cache`): a cached
+/// start resumes the fold from it instead of replaying the log. The
+/// promotions (most of a fold) are persisted apart, so that the two halves
+/// can be read on two cores.
+#[derive(Debug, Serialize)]
+pub struct FoldSaved<'a> {
+    promotion_order: &'a Vec<Digest>,
+    environments: &'a BTreeMap<String, BTreeMap<String, ServiceState>>,
+    decisions: &'a BTreeMap<Digest, DecisionRecord>,
+    decisions_by_promotion: &'a BTreeMap<Digest, Vec<Digest>>,
+    rollbacks: &'a BTreeMap<Digest, RollbackRecord>,
+    unapproved: &'a Vec<UnapprovedDeployment>,
+    size: u64,
+    nonces: &'a HashSet<(String, String)>,
+    rollback_of_decision: &'a BTreeMap<Digest, Digest>,
+}
+
+/// A [`FoldSaved`] read back.
+#[derive(Debug, Deserialize)]
+pub struct FoldRestored {
+    promotion_order: Vec<Digest>,
+    environments: BTreeMap<String, BTreeMap<String, ServiceState>>,
+    decisions: BTreeMap<Digest, DecisionRecord>,
+    decisions_by_promotion: BTreeMap<Digest, Vec<Digest>>,
+    rollbacks: BTreeMap<Digest, RollbackRecord>,
+    unapproved: Vec<UnapprovedDeployment>,
+    size: u64,
+    nonces: HashSet<(String, String)>,
     rollback_of_decision: BTreeMap<Digest, Digest>,
 }
 
@@ -90,6 +123,53 @@ impl Folder {
 
     pub fn policy(&self) -> &Arc<Policy> {
         &self.policy
+    }
+
+    /// The fold's data for the client's cache to persist (see [`FoldSaved`]),
+    /// and its promotions. A fold that refused an entry is not persisted, so
+    /// its `ignored` list is not part of it.
+    pub fn saved(&self) -> (FoldSaved<'_>, &BTreeMap<Digest, Promotion>) {
+        let state = &self.state;
+        let saved = FoldSaved {
+            promotion_order: &state.promotion_order,
+            environments: &state.environments,
+            decisions: &state.decisions,
+            decisions_by_promotion: &state.decisions_by_promotion,
+            rollbacks: &state.rollbacks,
+            unapproved: &state.unapproved,
+            size: state.size,
+            nonces: &self.nonces,
+            rollback_of_decision: &self.rollback_of_decision,
+        };
+        (saved, &state.promotions)
+    }
+
+    /// Resumes a fold saved with [`Self::saved`] under `policy`, the policy
+    /// in force after it; `seen` are the ids of the entries it took in.
+    pub fn restore(
+        policy: Arc<Policy>,
+        saved: FoldRestored,
+        promotions: BTreeMap<Digest, Promotion>,
+        seen: HashSet<Digest>,
+    ) -> Self {
+        Self {
+            policy,
+            state: State {
+                promotions,
+                promotion_order: saved.promotion_order,
+                environments: saved.environments,
+                decisions: saved.decisions,
+                decisions_by_promotion: saved.decisions_by_promotion,
+                rollbacks: saved.rollbacks,
+                ignored: Vec::new(),
+                unapproved: saved.unapproved,
+                disputed: Vec::new(),
+                size: saved.size,
+            },
+            seen,
+            nonces: saved.nonces,
+            rollback_of_decision: saved.rollback_of_decision,
+        }
     }
 
     /// Continues the fold under the next policy version, once the caller
@@ -249,12 +329,12 @@ impl Folder {
             .get_mut(&result.promotion)
             .and_then(|p| p.gates.get_mut(&result.gate))
         {
-            gate.latest = Some(GateRecord {
+            gate.latest = Some(Box::new(GateRecord {
                 id: entry.id,
                 index: entry.index,
                 signer: entry.signer.clone(),
                 result: result.clone(),
-            });
+            }));
         }
         Ok(())
     }
@@ -791,6 +871,12 @@ impl Folder {
     /// result's stated verdict only where `rejudged` agrees with it.
     pub fn state_judged(&self, now: OffsetDateTime, rejudged: &Rejudgements) -> State {
         super::readiness::evaluate_judged(&self.policy, self.state.clone(), now, rejudged)
+    }
+
+    /// [`Self::state_judged`] for a caller done with the fold (a read
+    /// command): the state is taken, not copied.
+    pub fn into_state_judged(self, now: OffsetDateTime, rejudged: &Rejudgements) -> State {
+        super::readiness::evaluate_judged(&self.policy, self.state, now, rejudged)
     }
 
     /// Would [`Self::apply`] accept `entry` next? The same judgement, with

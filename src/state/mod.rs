@@ -13,7 +13,7 @@ mod reasons;
 mod rejudge;
 
 pub use entry::{EntryError, KeyRing, VerifiedEntry};
-pub use fold::{Folder, check_observed_root, gate_results_digest};
+pub use fold::{FoldRestored, FoldSaved, Folder, check_observed_root, gate_results_digest};
 pub use model::{
     ApprovalView, DecisionRecord, DecisionRef, DeploymentRecord, GateRecord, GateState,
     GateVerdict, IgnoredEntry, Promotion, PromotionStatus, RollbackRecord, Running, ServiceState,

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::reasons::{Blocker, Refusal, StaleReason};
@@ -11,7 +12,7 @@ use crate::digest::Digest;
 use crate::statement::{Decision, GateResult, PromotionRequest};
 
 /// The whole derived state at one moment.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct State {
     /// Promotions by id (the entry id of the request).
     pub promotions: BTreeMap<Digest, Promotion>,
@@ -25,14 +26,18 @@ pub struct State {
     pub decisions_by_promotion: BTreeMap<Digest, Vec<Digest>>,
     /// Accepted and proposed rollbacks, by the id of their first decision.
     pub rollbacks: BTreeMap<Digest, RollbackRecord>,
-    /// Entries the fold did not count, and why.
+    /// Entries the fold did not count, and why. Not persisted: the
+    /// client's cache never holds a fold that refused an entry.
+    #[serde(skip)]
     pub ignored: Vec<IgnoredEntry>,
     /// Deployments that were recorded but were not allowed when reported
     /// (an audit finding: they never count as a successful run).
     pub unapproved: Vec<UnapprovedDeployment>,
     /// Gate results whose signed verdict their own evidence contradicts,
     /// as re-judged by this client (an audit finding naming the signer).
-    /// Empty unless readiness was given re-judgements.
+    /// Empty unless readiness was given re-judgements; never saved (each
+    /// evaluation derives it anew).
+    #[serde(skip)]
     pub disputed: Vec<DisputedGate>,
     /// How many entries were folded.
     pub size: u64,
@@ -62,7 +67,7 @@ pub struct IgnoredEntry {
 
 /// A `deployed` report for a promotion that was not ready at the report's
 /// signed time: a fact the log records, and an audit finding.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnapprovedDeployment {
     /// The deployment entry's id.
     pub deployment: Digest,
@@ -77,7 +82,7 @@ pub struct UnapprovedDeployment {
 }
 
 /// Where a promotion stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PromotionStatus {
     /// Blocked; `blockers` says why.
     Waiting,
@@ -106,7 +111,7 @@ impl PromotionStatus {
 }
 
 /// One promotion and everything the log says about it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Promotion {
     pub id: Digest,
     pub index: u64,
@@ -125,7 +130,7 @@ pub struct Promotion {
 }
 
 /// A pointer to a decision in the log.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionRef {
     pub id: Digest,
     pub index: u64,
@@ -135,19 +140,22 @@ pub struct DecisionRef {
 }
 
 /// A gate of a promotion: its latest result and its waivers.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GateState {
     pub name: String,
-    pub latest: Option<GateRecord>,
+    /// Boxed: a promotion's gates are a small map, and a map node holds
+    /// room for eleven of them.
+    pub latest: Option<Box<GateRecord>>,
     pub waivers: Vec<WaiverView>,
     pub verdict: GateVerdict,
     /// What this client found when it re-ran the latest result's
     /// evaluation; `None` when it was not re-judged.
+    #[serde(skip)]
     pub rejudged: Option<Rejudgement>,
 }
 
 /// A gate result in the log.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GateRecord {
     pub id: Digest,
     pub index: u64,
@@ -156,7 +164,7 @@ pub struct GateRecord {
 }
 
 /// What a gate means for readiness now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GateVerdict {
     Passed,
     Waived { until: OffsetDateTime },
@@ -165,7 +173,7 @@ pub enum GateVerdict {
 }
 
 /// A waiver decision and whether it counts now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaiverView {
     pub decision: DecisionRef,
     pub until: OffsetDateTime,
@@ -173,7 +181,7 @@ pub struct WaiverView {
 }
 
 /// An approval decision and whether it counts now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalView {
     pub decision: DecisionRef,
     pub issued_at: OffsetDateTime,
@@ -183,7 +191,7 @@ pub struct ApprovalView {
 }
 
 /// Whether a decision counts, and if not, why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Standing {
     Counted,
     Expired {
@@ -199,7 +207,7 @@ pub enum Standing {
 }
 
 /// A decision accepted into the state.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecisionRecord {
     pub id: Digest,
     pub index: u64,
@@ -222,7 +230,7 @@ impl DecisionRecord {
 }
 
 /// The outcome of a deployment of a promotion or rollback.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeploymentRecord {
     pub id: Digest,
     pub index: u64,
@@ -231,14 +239,14 @@ pub struct DeploymentRecord {
 }
 
 /// How an artifact came to run somewhere.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Via {
     Promotion(Digest),
     Rollback(Digest),
 }
 
 /// One successful deployment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Running {
     pub artifact: Digest,
     pub version: Option<String>,
@@ -252,7 +260,7 @@ pub struct Running {
 }
 
 /// One service in one environment.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ServiceState {
     pub running: Option<Running>,
     /// Successful deployments, oldest first. Append with
@@ -299,7 +307,7 @@ impl ServiceState {
 }
 
 /// A rollback: proposed until enough distinct people signed it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RollbackRecord {
     pub id: Digest,
     pub environment: String,

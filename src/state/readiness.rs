@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
 use time::OffsetDateTime;
 
 use super::fold::gate_results_digest;
@@ -36,18 +37,32 @@ pub fn evaluate_judged(
     now: OffsetDateTime,
     rejudged: &Rejudgements,
 ) -> State {
-    let ids: Vec<Digest> = state.promotion_order.clone();
-    let mut disputed = Vec::new();
-    for id in ids {
-        let Some(mut promotion) = state.promotions.remove(&id) else {
-            continue;
-        };
+    // Each promotion is judged in place, against the state without the
+    // promotions: of those a judgement reads only the one that supersedes
+    // it (the newest deployed to its environment and service), so only
+    // those few stay in view. (Taking each promotion out of the map and
+    // back in moved whole nodes of it, for every promotion.)
+    let mut promotions = std::mem::take(&mut state.promotions);
+    state.promotions = state
+        .environments
+        .values()
+        .flat_map(BTreeMap::values)
+        .filter_map(|service| service.newest_promotion)
+        .filter_map(|(_, id)| promotions.get(&id).map(|p| (id, p.clone())))
+        .collect();
+    // Independent judgements: on every core.
+    promotions.par_iter_mut().for_each(|(_, promotion)| {
         let latest = newest_deployed(&state, &promotion.request.to, &promotion.request.service);
-        evaluate_promotion(policy, &state, &mut promotion, now, latest, rejudged);
-        disputed.extend(disputes(&promotion));
-        state.promotions.insert(id, promotion);
-    }
-    state.disputed = disputed;
+        evaluate_promotion(policy, &state, promotion, now, latest, rejudged);
+    });
+    // Disputes in log order.
+    state.disputed = state
+        .promotion_order
+        .iter()
+        .filter_map(|id| promotions.get(id))
+        .flat_map(disputes)
+        .collect();
+    state.promotions = promotions;
     state
 }
 

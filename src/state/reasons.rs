@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -171,7 +172,7 @@ pub enum Refusal {
 }
 
 /// Why an approval no longer counts although it has not expired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum StaleReason {
     Policy,
     GateResults,
@@ -189,7 +190,7 @@ impl fmt::Display for StaleReason {
 }
 
 /// One reason a promotion is not ready.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Blocker {
     NotDeployedInPrevious {
         environment: String,

@@ -154,7 +154,11 @@ impl Data {
     pub fn from_log(log: Arc<VerifiedLog>, now: OffsetDateTime) -> Self {
         let checkpoint = log.checkpoint.checkpoint();
         let state = log.state_at(now);
-        let drift = Arc::new(drift_panes(&state, &log.entries, log.policy()));
+        let drift = Arc::new(drift_panes(
+            &state,
+            log.entries.all().unwrap_or_default(),
+            log.policy(),
+        ));
         Self {
             drift,
             state,
@@ -170,9 +174,10 @@ impl Data {
         }
     }
 
-    /// Every verified entry, in log order.
+    /// Every verified entry, in log order (read by the client task before
+    /// it built this view; none if the cached ones failed to read).
     pub fn entries(&self) -> &[VerifiedEntry] {
-        &self.log.entries
+        self.log.entries.all().unwrap_or_default()
     }
 
     /// Promotions in log order.

@@ -81,7 +81,13 @@ pub async fn run(
         if tx.send(Msg::Syncing).is_err() {
             return;
         }
-        match sync(&config, &client).await {
+        // The audit view shows every entry: read the cached ones here, so
+        // a cache that fails its check is reported as a failed sync.
+        let synced = sync(&config, &client).await.and_then(|verified| {
+            verified.entries.all()?;
+            Ok(verified)
+        });
+        match synced {
             Ok(mut verified) => {
                 let blobs = rejudger.rejudge(Some(&client), &mut verified).await;
                 let mut data = Data::from_log(Arc::new(verified), OffsetDateTime::now_utc());

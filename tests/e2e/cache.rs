@@ -132,6 +132,29 @@ fn a_sync_fetches_only_new_entries_and_a_tampered_cache_is_refused_and_rebuilt()
         "{stderr}"
     );
 
+    // A byte flipped in the saved replay (the fold a cached start resumes
+    // from): refused and rebuilt the same way.
+    let state = std::fs::read_dir(cache_dir(&s, "alice"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("state-")
+        })
+        .unwrap();
+    let mut bytes = std::fs::read(&state).unwrap();
+    let at = bytes.len() - 10;
+    bytes[at] ^= 0x01;
+    std::fs::write(&state, &bytes).unwrap();
+    let (size, fetched, stderr) = verify(&s, "alice");
+    assert_eq!((size, fetched), (2, 2), "{stderr}");
+    assert!(
+        stderr.contains("was refused") && stderr.contains("is not the file its manifest lists"),
+        "{stderr}"
+    );
+
     // Offline, a tampered cache is never shown: the command says why.
     let entries_bytes = std::fs::read(&entries).unwrap();
     let mut bytes = entries_bytes.clone();

@@ -112,14 +112,12 @@ impl Log {
         cache
             .save(
                 &self.me,
-                &Update {
-                    keep: None,
-                    bodies: &self.entries[..size],
-                    entries: &log.entries,
-                    checkpoint: &log.checkpoint,
-                    genesis: &log.genesis,
-                    verified_at: datetime!(2026-11-27 10:00 UTC),
-                },
+                &update(
+                    None,
+                    &self.entries[..size],
+                    &log,
+                    datetime!(2026-11-27 10:00 UTC),
+                ),
             )
             .unwrap();
     }
@@ -131,6 +129,25 @@ impl Log {
             &self.me.public(),
             Some(&self.signed(trusted)),
         )
+    }
+}
+
+fn update<'a>(
+    kept: Option<&'a Kept>,
+    bodies: &'a [Vec<u8>],
+    log: &'a VerifiedLog,
+    at: OffsetDateTime,
+) -> Update<'a> {
+    Update {
+        kept,
+        bodies,
+        entries: &log.entries,
+        folder: &log.folder,
+        tree: &log.tree,
+        policy_entries: &log.policy_entries,
+        checkpoint: &log.checkpoint,
+        genesis: &log.genesis,
+        verified_at: at,
     }
 }
 
@@ -151,8 +168,9 @@ fn a_saved_cache_loads_to_the_same_verified_log() {
     let cached = log.load(&cache, 5).unwrap().unwrap();
     let full = log.verified(5);
     assert_eq!(cached.size(), 5);
-    assert_eq!(cached.entries, full.entries);
+    assert_eq!(cached.entries.all().unwrap(), full.entries.all().unwrap());
     assert_eq!(cached.replay.folder().raw_state(), full.folder.raw_state());
+    assert_eq!(cached.replay.root(), full.tree.root());
     assert_eq!(cached.checkpoint.as_bytes(), full.checkpoint.as_bytes());
     assert_eq!(cached.verified_at, datetime!(2026-11-27 10:00 UTC));
 }
@@ -164,7 +182,7 @@ fn an_incremental_sync_verifies_only_the_new_entries_and_appends_them() {
     let cache = log.cache(dir.path());
     log.save(&cache, 4);
     let cached = log.load(&cache, 4).unwrap().unwrap();
-    let keep = cached.entries_len();
+    let kept = cached.kept();
     let checkpoint = log.checkpoint(6);
     let trusted = log.checkpoint(4);
     let proof =
@@ -188,22 +206,34 @@ fn an_incremental_sync_verifies_only_the_new_entries_and_appends_them() {
     )
     .unwrap();
     assert_eq!(synced.fetched, 2);
-    assert_eq!(synced.entries, log.verified(6).entries);
+    assert_eq!(
+        synced.entries.all().unwrap(),
+        log.verified(6).entries.all().unwrap()
+    );
     cache
         .save(
             &log.me,
-            &Update {
-                keep: Some(keep),
-                bodies: &log.entries[4..],
-                entries: &synced.entries,
-                checkpoint: &synced.checkpoint,
-                genesis: &synced.genesis,
-                verified_at: datetime!(2026-11-27 11:00 UTC),
-            },
+            &update(
+                Some(&kept),
+                &log.entries[4..],
+                &synced,
+                datetime!(2026-11-27 11:00 UTC),
+            ),
         )
         .unwrap();
+    // Two entries after the saved replay: it is kept, and they are folded
+    // again on load.
+    assert!(cache.dir().join("state-4.bin").exists());
+    assert!(!cache.dir().join("state-6.bin").exists());
     let reloaded = log.load(&cache, 6).unwrap().unwrap();
-    assert_eq!(reloaded.entries, synced.entries);
+    assert_eq!(
+        reloaded.entries.all().unwrap(),
+        synced.entries.all().unwrap()
+    );
+    assert_eq!(
+        reloaded.replay.folder().raw_state(),
+        synced.folder.raw_state()
+    );
 }
 
 #[test]
@@ -237,6 +267,9 @@ fn new_entries_that_do_not_extend_the_cached_tree_do_not_verify() {
     assert!(err.summary.contains("does not verify"), "{}", err.summary);
 }
 
+/// The cached entries are read when a command shows them; a changed byte
+/// is refused then (or at load, when it falls in the entries folded after the
+/// saved replay), and the refused cache is not used again.
 #[test]
 fn every_byte_flipped_in_the_entries_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -246,12 +279,93 @@ fn every_byte_flipped_in_the_entries_file_is_refused() {
     let path = cache.dir().join(ENTRIES);
     let original = std::fs::read(&path).unwrap();
     for at in (0..original.len()).step_by(7) {
+        log.save(&cache, 3);
         let mut bytes = original.clone();
         bytes[at] ^= 0x20;
         std::fs::write(&path, &bytes).unwrap();
-        let refused = log.load(&cache, 3).unwrap_err();
+        let refused = match log.load(&cache, 3) {
+            Err(refused) => refused,
+            Ok(cached) => {
+                let cached = cached.unwrap();
+                let refused = cached.entries.all().unwrap_err();
+                assert!(log.load(&cache, 3).unwrap().is_none(), "used again");
+                refused
+            }
+        };
         assert!(refused.to_string().contains("rebuilt from the store"));
     }
+}
+
+#[test]
+fn every_byte_flipped_in_the_saved_replay_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = log_of(4);
+    let cache = log.cache(dir.path());
+    log.save(&cache, 4);
+    let path = cache.dir().join("state-4.bin");
+    let original = std::fs::read(&path).unwrap();
+    for at in (0..original.len()).step_by(5) {
+        let mut bytes = original.clone();
+        bytes[at] ^= 0x01;
+        std::fs::write(&path, &bytes).unwrap();
+        let refused = log.load(&cache, 4).unwrap_err();
+        assert!(
+            refused.problem.contains("not the file its manifest lists"),
+            "{refused}"
+        );
+    }
+    // Cut short, or gone.
+    std::fs::write(&path, &original[..original.len() - 1]).unwrap();
+    assert!(log.load(&cache, 4).is_err());
+    std::fs::remove_file(&path).unwrap();
+    assert!(log.load(&cache, 4).is_err());
+}
+
+/// A state file that matches its manifest but not the log (here: another
+/// log's leaves, with a manifest signed by me) does not hash to the
+/// checkpoint's root.
+#[test]
+fn a_saved_replay_of_another_log_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = log_of(4);
+    let cache = log.cache(dir.path());
+    log.save(&cache, 4);
+    let other_dir = tempfile::tempdir().unwrap();
+    // The same genesis and keys, other requests.
+    let copy = |s: &Signer| Signer::from_signing_key(s.name(), s.signing_key().clone()).unwrap();
+    let mut other = Log {
+        ci: copy(&log.ci),
+        me: copy(&log.me),
+        note_key: copy(&log.note_key),
+        vkey: log.vkey.clone(),
+        genesis: log.genesis.clone(),
+        entries: log.entries[..1].to_vec(),
+    };
+    for n in 0..3 {
+        other.request(&format!("9.0.{n}"));
+    }
+    let other_cache = other.cache(other_dir.path());
+    other.save(&other_cache, 4);
+    // Their state file under my manifest, re-signed by me with its digest.
+    let theirs = std::fs::read(other_cache.dir().join("state-4.bin")).unwrap();
+    std::fs::write(cache.dir().join("state-4.bin"), &theirs).unwrap();
+    let path = cache.dir().join(MANIFEST);
+    let signed: SignedManifest = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let mut manifest: Manifest = serde_json::from_str(&signed.manifest).unwrap();
+    manifest.state.len = theirs.len() as u64;
+    manifest.state.sha256 = Digest::of(&theirs);
+    let text = serde_json::to_string(&manifest).unwrap();
+    let resigned = SignedManifest {
+        signature: crate::encoding::encode(&log.me.signing_key().sign(text.as_bytes()).to_bytes()),
+        key: log.me.public(),
+        manifest: text,
+    };
+    std::fs::write(&path, serde_json::to_vec(&resigned).unwrap()).unwrap();
+    let refused = log.load(&cache, 4).unwrap_err();
+    assert!(
+        refused.problem.contains("do not hash to the root"),
+        "{refused}"
+    );
 }
 
 #[test]
@@ -323,7 +437,7 @@ fn refolding_attributes_each_entry_to_a_key_of_the_policy_in_force() {
     let log = log_of(3);
     let genesis = Arc::new(Policy::pinned(&log.genesis, "policy", log.digest()).unwrap());
     let full = log.verified(3);
-    let keys: Vec<PublicKey> = full.entries.iter().map(|e| e.key).collect();
+    let keys: Vec<PublicKey> = full.entries.all().unwrap().iter().map(|e| e.key).collect();
     let mut trusted = Replay::new(Arc::clone(&genesis));
     let refolded: Vec<_> = trusted
         .extend_trusted(&log.entries, &keys)
@@ -331,7 +445,7 @@ fn refolding_attributes_each_entry_to_a_key_of_the_policy_in_force() {
         .into_iter()
         .map(|r| r.entry)
         .collect();
-    assert_eq!(refolded, full.entries);
+    assert_eq!(refolded, full.entries.all().unwrap());
     assert_eq!(trusted.folder().raw_state(), full.folder.raw_state());
     // A key the policy does not name is not a signer.
     let stranger = Signer::generate("mallory").public();
@@ -348,4 +462,55 @@ fn refolding_attributes_each_entry_to_a_key_of_the_policy_in_force() {
             .extend_trusted(&log.entries, &keys[..2])
             .is_err()
     );
+}
+
+/// More than [`TAIL`] entries after the saved replay: the save writes a new
+/// one and removes the old; the load resumes from the new one.
+#[test]
+fn a_long_tail_is_saved_as_a_new_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let total = usize::try_from(TAIL).unwrap() + 3;
+    let log = log_of(total);
+    let cache = log.cache(dir.path());
+    log.save(&cache, 2);
+    let kept = log.load(&cache, 2).unwrap().unwrap().kept();
+    let mut replay = log.load(&cache, 2).unwrap().unwrap();
+    let tail_bodies = &log.entries[2..total];
+    let new: Vec<_> = replay
+        .replay
+        .extend(tail_bodies)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.entry)
+        .collect();
+    replay.entries.extend(new);
+    let (folder, tree, policy_entries) = replay.replay.into_parts();
+    let full = log.verified(total);
+    let synced = VerifiedLog {
+        entries: replay.entries,
+        folder,
+        tree,
+        policy_entries,
+        ..full
+    };
+    cache
+        .save(
+            &log.me,
+            &update(
+                Some(&kept),
+                tail_bodies,
+                &synced,
+                datetime!(2026-11-27 11:00 UTC),
+            ),
+        )
+        .unwrap();
+    assert!(cache.dir().join(format!("state-{total}.bin")).exists());
+    assert!(!cache.dir().join("state-2.bin").exists());
+    let reloaded = log.load(&cache, total).unwrap().unwrap();
+    assert_eq!(reloaded.size(), total as u64);
+    assert_eq!(
+        reloaded.replay.folder().raw_state(),
+        log.verified(total).folder.raw_state()
+    );
+    assert_eq!(reloaded.entries.all().unwrap().len(), total);
 }

@@ -380,7 +380,7 @@ fn the_policy_chain_is_followed_and_enforced() {
     assert_eq!(log.policy().version, 2);
     assert_eq!(log.genesis.version, 1);
     assert_eq!(log.entries.len(), 3);
-    assert_eq!(log.entries[2].signer, "dave");
+    assert_eq!(log.entries.all().unwrap()[2].signer, "dave");
 }
 
 #[test]
