@@ -121,6 +121,17 @@ pub fn sync_failed_short(reason: &str) -> String {
     }
 }
 
+/// While the store is down: what the screen shows instead.
+pub fn as_of_cache(size: u64, verified_at: Option<time::OffsetDateTime>) -> String {
+    match verified_at {
+        Some(at) => format!(
+            "showing the verified local cache as of checkpoint {size}, verified {}",
+            super::data::when(at)
+        ),
+        None => format!("showing the verified local cache as of checkpoint {size}"),
+    }
+}
+
 /// How the status line starts while the last sync failed.
 pub const SYNC_FAILED: &str = "sync failed: ";
 pub fn rejudged_disputed(computed: &str, evaluator: &str) -> String {

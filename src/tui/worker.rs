@@ -24,7 +24,7 @@ use crate::client::evidence::{BlobCache, Rejudger};
 use crate::client::http::StoreClient;
 use crate::client::outbox::{Item, ItemState, Outbox};
 use crate::client::receipts::verify_receipt;
-use crate::client::sync::{SyncError, accept_receipt, sync};
+use crate::client::sync::{SyncError, VerifiedLog, accept_receipt, offline, sync};
 
 /// How often the log is polled while the event stream is down.
 pub const POLL: Duration = Duration::from_secs(5);
@@ -63,6 +63,8 @@ pub async fn run(
     // state is shown, and the evidence pane's models are built once each.
     let mut rejudger = Rejudger::new(BlobCache::default_location());
     let mut models = super::evidence::Models::default();
+    // Whether the verified cache is on screen while the store is down.
+    let mut offline_shown = false;
     loop {
         if let Some(outbox) = &outbox {
             match outbox.deliver(&client, OffsetDateTime::now_utc).await {
@@ -90,12 +92,8 @@ pub async fn run(
         match synced {
             Ok(mut verified) => {
                 let blobs = rejudger.rejudge(Some(&client), &mut verified).await;
-                let mut data = Data::from_log(Arc::new(verified), OffsetDateTime::now_utc());
-                data.evidence = models.build(&data.policy, &data.state, &blobs);
-                data.me = data
-                    .policy
-                    .operator_for_key(&client.signer().public())
-                    .map(|o| o.name.clone());
+                let data = view_model(verified, &blobs, &mut models, &client);
+                offline_shown = false;
                 let _ = tx.send(Msg::Synced(Box::new(data)));
             }
             Err(SyncError::Alarm { summary, evidence }) => {
@@ -107,7 +105,27 @@ pub async fn run(
             }
             Err(e) => {
                 tracing::warn!(error = %e, "sync failed");
-                let _ = tx.send(Msg::SyncFailed(e.to_string()));
+                let mut reason = e.to_string();
+                // The store is down (or refuses): show the verified local
+                // cache, once per outage, marked with its checkpoint.
+                if !offline_shown {
+                    let cached = offline(&config, client.signer()).and_then(|verified| {
+                        verified.entries.all()?;
+                        Ok(verified)
+                    });
+                    if let Ok(mut verified) = cached {
+                        let blobs = rejudger.rejudge(None, &mut verified).await;
+                        let as_of = super::strings::as_of_cache(
+                            verified.checkpoint.checkpoint().size,
+                            verified.offline,
+                        );
+                        let data = view_model(verified, &blobs, &mut models, &client);
+                        let _ = tx.send(Msg::Synced(Box::new(data)));
+                        offline_shown = true;
+                        reason = format!("{as_of} — {reason}");
+                    }
+                }
+                let _ = tx.send(Msg::SyncFailed(reason));
             }
         }
         let poll = if live.load(Ordering::Relaxed) {
@@ -177,6 +195,22 @@ async fn keep_receipt(
         tracing::error!(?msg, entry = %item.entry_id, "receipt not kept");
         let _ = tx.send(msg);
     }
+}
+
+/// The screen's view model of a verified (and re-judged) log.
+fn view_model(
+    verified: VerifiedLog,
+    blobs: &crate::client::evidence::Blobs,
+    models: &mut super::evidence::Models,
+    client: &StoreClient,
+) -> Data {
+    let mut data = Data::from_log(Arc::new(verified), OffsetDateTime::now_utc());
+    data.evidence = models.build(&data.policy, &data.state, blobs);
+    data.me = data
+        .policy
+        .operator_for_key(&client.signer().public())
+        .map(|o| o.name.clone());
+    data
 }
 
 /// Aborts a task when dropped (the worker's return ends the follower).

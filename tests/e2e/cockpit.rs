@@ -101,3 +101,18 @@ fn a_decision_made_while_the_store_is_down_waits_in_the_outbox_and_arrives_once(
     let approvals = value["promotions"][0]["approvals"].as_array().unwrap();
     assert_eq!(approvals.len(), 1, "{value:#}");
 }
+
+#[test]
+fn with_the_store_down_the_cockpit_shows_the_verified_cache_as_of_its_checkpoint() {
+    let world = World::new();
+    let mut s = Served::start(&world, Db::Sqlite);
+    send_requests(&s, 0..3);
+    // alice's last sync verified and cached 3 entries.
+    s.expect(0, "alice", &["log", "verify"]);
+    s.stop();
+    let cockpit = cockpit(&s, "alice");
+    cockpit.wait_for("log 3");
+    cockpit.wait_for("as of checkpoint 3");
+    cockpit.wait_for("web 1.0.2 → dev");
+    cockpit.quit();
+}
