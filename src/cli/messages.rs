@@ -297,6 +297,9 @@ pub fn promotion_text(p: &crate::state::Promotion) -> String {
     );
     for blocker in &p.blockers {
         let _ = write!(text, "\n  ✖ {blocker}");
+        if let Some(command) = blocker.next_command(&p.id) {
+            let _ = write!(text, "\n    next: {command}");
+        }
     }
     text
 }

@@ -370,3 +370,33 @@ impl fmt::Display for Blocker {
         }
     }
 }
+
+impl Blocker {
+    /// The command that clears this blocker of `promotion`, when one
+    /// command does (`tollgate status` prints it under the blocker); `None`
+    /// when it clears by waiting or by acting on another promotion.
+    pub fn next_command(&self, promotion: &Digest) -> Option<String> {
+        match self {
+            Self::GateMissing { gate }
+            | Self::GateFailed { gate, .. }
+            | Self::GateEvidenceMissing { gate, .. } => Some(format!(
+                "tollgate gate submit {promotion} --gate {gate} FILE…"
+            )),
+            Self::GateDisputed { gate, .. } | Self::GateNotRejudged { gate, .. } => {
+                Some(format!("tollgate gate recheck {promotion} --gate {gate}"))
+            }
+            Self::ApprovalsMissing { role, .. } => Some(format!(
+                "tollgate approve {promotion} --role {role} --rationale \"…\""
+            )),
+            Self::ApprovalStale { .. }
+            | Self::ApprovalExpired { .. }
+            | Self::ApprovalRevoked { .. } => {
+                Some(format!("tollgate approve {promotion} --rationale \"…\""))
+            }
+            Self::NotDeployedInPrevious { .. }
+            | Self::Rejected { .. }
+            | Self::Frozen { .. }
+            | Self::Superseded { .. } => None,
+        }
+    }
+}
