@@ -284,7 +284,6 @@ fn provenance(builder: &Path, name: &str, artifact: &tollgate::digest::Digest) -
 /// history. The one difference from the README: the store listens on a free
 /// port (`--listen 127.0.0.1:0`) instead of 8443.
 #[test]
-#[allow(clippy::too_many_lines)]
 fn the_readme_first_session_runs_command_by_command() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path();
