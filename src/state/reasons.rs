@@ -400,3 +400,36 @@ impl Blocker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Blocker;
+    use crate::digest::Digest;
+
+    #[test]
+    fn a_blocker_names_the_command_that_clears_it_or_none() {
+        let id = Digest::of(b"promotion");
+        let approval = Blocker::ApprovalsMissing {
+            role: "security".into(),
+            have: 0,
+            need: 1,
+        };
+        assert_eq!(
+            approval.next_command(&id).unwrap(),
+            format!("tollgate approve {id} --role security --rationale \"…\"")
+        );
+        let gate = Blocker::GateMissing {
+            gate: "sast".into(),
+        };
+        assert_eq!(
+            gate.next_command(&id).unwrap(),
+            format!("tollgate gate submit {id} --gate sast FILE…")
+        );
+        let frozen = Blocker::Frozen {
+            environment: "prod".into(),
+            reason: "year-end".into(),
+            until: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        assert_eq!(frozen.next_command(&id), None);
+    }
+}

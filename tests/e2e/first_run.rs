@@ -426,7 +426,7 @@ fn the_readme_first_session_runs_command_by_command() {
         );
         assert!(dry.contains("PASS"), "{dry}");
         submit(&dev, &gates[..1]);
-        expect(home, None, 0, &["status", &dev]);
+        expect(home, ci, 0, &["status", &dev]);
         deployed(&dev);
 
         // staging: the blocker names the approval to sign; alice signs it.
