@@ -295,8 +295,16 @@ pub fn promotion_text(p: &crate::state::Promotion) -> String {
         to = p.request.to,
         status = p.status.label(),
     );
+    // What to run next, while running something can still make it ready.
+    let open = matches!(
+        p.status,
+        crate::state::PromotionStatus::Waiting | crate::state::PromotionStatus::DeployFailed
+    );
     for blocker in &p.blockers {
         let _ = write!(text, "\n  ✖ {blocker}");
+        if let Some(command) = blocker.next_command(&p.id).filter(|_| open) {
+            let _ = write!(text, "\n    next: {command}");
+        }
     }
     text
 }

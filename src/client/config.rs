@@ -11,7 +11,9 @@
 //! witness_quorum = 2           # cosignatures required [default: all witnesses]
 //! ```
 //!
-//! Relative `ca` and `key` paths are read relative to the config file. Every
+//! Relative `ca` and `key` paths are read relative to the config file.
+//! `TOLLGATE_KEY` names a key file over `key`: CI (or a second person on the
+//! same machine) signs with its own key from the same configuration. Every
 //! error names the file, the field, the problem and the fix.
 
 use std::path::{Path, PathBuf};
@@ -91,7 +93,12 @@ pub fn default_path() -> Result<PathBuf, ConfigError> {
     Ok(crate::paths::config_dir()?.join(FILE_NAME))
 }
 
-/// Reads the configuration from `path`, or from the default location.
+/// The environment variable that names the key file over the configuration's
+/// `key` (as it does over the default for `--key`).
+pub const KEY_ENV: &str = "TOLLGATE_KEY";
+
+/// Reads the configuration from `path`, or from the default location; a
+/// non-empty `TOLLGATE_KEY` replaces its `key`.
 pub fn load(path: Option<&Path>) -> Result<ClientConfig, ConfigError> {
     let path = match path {
         Some(path) => path.to_path_buf(),
@@ -104,7 +111,11 @@ pub fn load(path: Option<&Path>) -> Result<ClientConfig, ConfigError> {
         }
         Err(source) => return Err(ConfigError::Read { path, source }),
     };
-    parse(&text, &path)
+    let mut config = parse(&text, &path)?;
+    if let Some(key) = std::env::var_os(KEY_ENV).filter(|v| !v.is_empty()) {
+        config.key = PathBuf::from(key);
+    }
+    Ok(config)
 }
 
 /// Parses configuration text; `path` names the file in errors and anchors

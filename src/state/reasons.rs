@@ -370,3 +370,66 @@ impl fmt::Display for Blocker {
         }
     }
 }
+
+impl Blocker {
+    /// The command that clears this blocker of `promotion`, when one
+    /// command does (`tollgate status` prints it under the blocker); `None`
+    /// when it clears by waiting or by acting on another promotion.
+    pub fn next_command(&self, promotion: &Digest) -> Option<String> {
+        match self {
+            Self::GateMissing { gate }
+            | Self::GateFailed { gate, .. }
+            | Self::GateEvidenceMissing { gate, .. } => Some(format!(
+                "tollgate gate submit {promotion} --gate {gate} FILE…"
+            )),
+            Self::GateDisputed { gate, .. } | Self::GateNotRejudged { gate, .. } => {
+                Some(format!("tollgate gate recheck {promotion} --gate {gate}"))
+            }
+            Self::ApprovalsMissing { role, .. } => Some(format!(
+                "tollgate approve {promotion} --role {role} --rationale \"…\""
+            )),
+            Self::ApprovalStale { .. }
+            | Self::ApprovalExpired { .. }
+            | Self::ApprovalRevoked { .. } => {
+                Some(format!("tollgate approve {promotion} --rationale \"…\""))
+            }
+            Self::NotDeployedInPrevious { .. }
+            | Self::Rejected { .. }
+            | Self::Frozen { .. }
+            | Self::Superseded { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Blocker;
+    use crate::digest::Digest;
+
+    #[test]
+    fn a_blocker_names_the_command_that_clears_it_or_none() {
+        let id = Digest::of(b"promotion");
+        let approval = Blocker::ApprovalsMissing {
+            role: "security".into(),
+            have: 0,
+            need: 1,
+        };
+        assert_eq!(
+            approval.next_command(&id).unwrap(),
+            format!("tollgate approve {id} --role security --rationale \"…\"")
+        );
+        let gate = Blocker::GateMissing {
+            gate: "sast".into(),
+        };
+        assert_eq!(
+            gate.next_command(&id).unwrap(),
+            format!("tollgate gate submit {id} --gate sast FILE…")
+        );
+        let frozen = Blocker::Frozen {
+            environment: "prod".into(),
+            reason: "year-end".into(),
+            until: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        assert_eq!(frozen.next_command(&id), None);
+    }
+}
