@@ -20,6 +20,11 @@ pub fn use_root(root: PathBuf) -> bool {
     ROOT.set(root).is_ok()
 }
 
+/// Whether [`use_root`] put this process's files under one root.
+pub fn has_root() -> bool {
+    ROOT.get().is_some()
+}
+
 fn under_root(sub: &str) -> Option<PathBuf> {
     ROOT.get().map(|root| root.join(sub))
 }

@@ -98,7 +98,9 @@ pub fn default_path() -> Result<PathBuf, ConfigError> {
 pub const KEY_ENV: &str = "TOLLGATE_KEY";
 
 /// Reads the configuration from `path`, or from the default location; a
-/// non-empty `TOLLGATE_KEY` replaces its `key`.
+/// non-empty `TOLLGATE_KEY` replaces its `key`, except in a process whose
+/// files live under one root (`tollgate demo`'s personas: a key exported
+/// for real work must never sign demo entries, nor the reverse).
 pub fn load(path: Option<&Path>) -> Result<ClientConfig, ConfigError> {
     let path = match path {
         Some(path) => path.to_path_buf(),
@@ -112,7 +114,10 @@ pub fn load(path: Option<&Path>) -> Result<ClientConfig, ConfigError> {
         Err(source) => return Err(ConfigError::Read { path, source }),
     };
     let mut config = parse(&text, &path)?;
-    if let Some(key) = std::env::var_os(KEY_ENV).filter(|v| !v.is_empty()) {
+    if let Some(key) = std::env::var_os(KEY_ENV)
+        .filter(|v| !v.is_empty())
+        .filter(|_| !crate::paths::has_root())
+    {
         config.key = PathBuf::from(key);
     }
     Ok(config)

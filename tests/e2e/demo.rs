@@ -61,7 +61,11 @@ fn the_demo_seeds_its_story_and_approves_from_the_cockpit() {
     let tmp = tempfile::tempdir().unwrap();
     let workspace = tmp.path().join("demo");
     let ws = workspace.to_str().unwrap();
-    let mut cockpit = Pty::start(&["demo", "--dir", ws], &[]);
+    // A key exported for real work is never used by the demo's personas.
+    let mut cockpit = Pty::start(
+        &["demo", "--dir", ws],
+        &[("TOLLGATE_KEY", Path::new("/nonexistent/real-work.key"))],
+    );
     cockpit.wait_for("Inbox — alice");
     // The inbox's sections, from the story (each waited for: a frame may
     // still be arriving).
