@@ -100,11 +100,11 @@ fn config_path(workspace: &Path, name: &str) -> PathBuf {
         .join("config.toml")
 }
 
-fn open_cockpit(workspace: &Path, name: &str, ui: UiArgs) -> CommandResult {
+fn open_cockpit(workspace: &Path, name: &str, ui: UiArgs, notice: Option<String>) -> CommandResult {
     // Every path of this process (outbox, trusted checkpoint, cache) is the
     // persona's, whatever TOLLGATE_*_DIR say: a demo never touches real files.
     crate::paths::use_root(persona_root(workspace, name));
-    super::ui(Some(&config_path(workspace, name)), ui)
+    super::ui(Some(&config_path(workspace, name)), ui, notice)
 }
 
 fn join(workspace: &Path, name: &str, ui: UiArgs) -> CommandResult {
@@ -116,7 +116,7 @@ fn join(workspace: &Path, name: &str, ui: UiArgs) -> CommandResult {
             workspace.display()
         )));
     }
-    open_cockpit(workspace, name, ui)
+    open_cockpit(workspace, name, ui, None)
 }
 
 /// The workspace, removed on drop unless the user named it.
@@ -168,7 +168,8 @@ fn live(dir: Option<&Path>, name: &str, ui: UiArgs) -> CommandResult {
         "{}",
         messages::demo_ready(&running.url, started.elapsed(), &ws.path, ws.keep)
     );
-    let result = open_cockpit(&ws.path, name, ui);
+    let notice = messages::demo_join_hint(&ws.path);
+    let result = open_cockpit(&ws.path, name, ui, Some(notice));
     running.stop();
     result
 }

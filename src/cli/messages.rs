@@ -569,6 +569,14 @@ pub fn history<'e>(
     out
 }
 
+/// The demo cockpit's first status line.
+pub fn demo_join_hint(workspace: &std::path::Path) -> String {
+    format!(
+        "demo: a second person joins from another terminal with `tollgate demo --join {} --as dana`",
+        workspace.display()
+    )
+}
+
 /// Printed before the demo's cockpit opens (and visible again after it
 /// closes): where the store is, and how to join as a second persona.
 pub fn demo_ready(

@@ -167,12 +167,13 @@ struct UiArgs {
     keymap: Option<String>,
 }
 
-fn ui(config: Option<&std::path::Path>, args: UiArgs) -> CommandResult {
+fn ui(config: Option<&std::path::Path>, args: UiArgs, notice: Option<String>) -> CommandResult {
     let options = crate::tui::Options {
         read_only: args.read_only,
         no_color: args.no_color,
         theme: args.theme,
         keymap: args.keymap,
+        notice,
     };
     crate::tui::run(config, &options).map_err(|e| CommandError::Input(anyhow::Error::new(e)))
 }
@@ -199,7 +200,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let config = cli.config.as_deref();
     let result = match cli.command.unwrap_or(Command::Ui(UiArgs::default())) {
-        Command::Ui(args) => ui(config, args),
+        Command::Ui(args) => ui(config, args, None),
         Command::Demo(args) => demo::run(args),
         Command::Key(command) => key::run(command),
         Command::Policy(command) => policy::run(&command, config),

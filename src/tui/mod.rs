@@ -44,6 +44,8 @@ pub struct Options {
     pub no_color: bool,
     pub theme: Option<String>,
     pub keymap: Option<String>,
+    /// A first line for the status bar (the demo says how to join it).
+    pub notice: Option<String>,
 }
 
 /// The keymap: the built-in one named (default `default`), then the user's

@@ -62,7 +62,8 @@ pub fn run(config_path: Option<&std::path::Path>, options: &Options) -> Result<(
         me,
         read_only: options.read_only,
     };
-    let app = App::new(session, keymap, theme, clock.now());
+    let mut app = App::new(session, keymap, theme, clock.now());
+    app.status.clone_from(&options.notice);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

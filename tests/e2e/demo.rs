@@ -67,6 +67,8 @@ fn the_demo_seeds_its_story_and_approves_from_the_cockpit() {
         &[("TOLLGATE_KEY", Path::new("/nonexistent/real-work.key"))],
     );
     cockpit.wait_for("Inbox — alice");
+    // How to show the two-person rule is on screen from the start.
+    cockpit.wait_for("tollgate demo --join");
     // The inbox's sections, from the story (each waited for: a frame may
     // still be arriving).
     for text in [
@@ -89,6 +91,12 @@ fn the_demo_seeds_its_story_and_approves_from_the_cockpit() {
     let (_, lied) = promotion_id(&workspace, "checkout", "2.4.0", "dev");
     let blockers = lied["blockers"].to_string();
     assert!(blockers.contains("disputed"), "{lied}");
+
+    // A second terminal joins the same store as dana, security.
+    let second = Pty::start(&["demo", "--join", ws, "--as", "dana"], &[]);
+    second.wait_for("Inbox — dana");
+    second.wait_for("dana [security]");
+    second.quit();
 
     // Live updates: with the event stream open, a request CI makes now
     // shows up without a keypress (the next poll is half a minute away).
