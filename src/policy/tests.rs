@@ -436,3 +436,23 @@ fn gate_settings_are_typed_and_errors_are_located() {
         assert_eq!(settings.kind(), gate.kind);
     }
 }
+
+#[test]
+fn a_drift_gate_comparing_with_an_unknown_environment_is_named() {
+    let text = EXAMPLE_POLICY.replace(
+        "kind = \"drift\"\n",
+        "kind = \"drift\"\ncompare_with = \"stagign\"\n",
+    );
+    let found = messages(&text);
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("gates.drift.compare_with") && m.contains("\"stagign\"")),
+        "{found:?}"
+    );
+    let text = EXAMPLE_POLICY.replace(
+        "kind = \"drift\"\n",
+        "kind = \"drift\"\ncompare_with = \"staging\"\n",
+    );
+    assert!(Policy::parse(&text, "p.toml").is_ok());
+}

@@ -11,8 +11,8 @@ use super::error::Problems;
 use super::messages as msg;
 use super::read::{At, Draft, DraftEnvironment};
 use super::{
-    AdminRule, ApprovalRequirement, Environment, Gate, MAX_POLICY_BYTES, Operator, Policy,
-    PolicyErrors, RollbackRule, SIGNER_KINDS, WaiverRule,
+    AdminRule, ApprovalRequirement, Environment, Gate, GateKind, MAX_POLICY_BYTES, Operator,
+    Policy, PolicyErrors, RollbackRule, SIGNER_KINDS, WaiverRule,
 };
 use crate::digest::Digest;
 use crate::keys::PublicKey;
@@ -197,6 +197,17 @@ fn check(draft: &Draft, problems: &mut Problems) {
     check_cycles(&draft.environments, problems);
 
     for gate in &draft.gates {
+        // A drift gate's reference environment must exist, or the gate
+        // could only ever say "no snapshot".
+        if gate.kind == Some(GateKind::Drift)
+            && let Some(toml::Value::String(env)) = gate.settings.get("compare_with")
+            && !environments.contains(env.as_str())
+        {
+            problems.push(
+                gate.name.span.clone(),
+                msg::unknown_after(&format!("gates.{}.compare_with", gate.name.value), env),
+            );
+        }
         let path = format!("gates.{}.waivable_by", gate.name.value);
         if let Some(waiver) = &gate.waivable_by
             && let Some(role) = &waiver.role
