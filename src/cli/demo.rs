@@ -16,11 +16,9 @@ use std::time::Instant;
 
 use anyhow::{Context as _, anyhow, bail};
 use time::OffsetDateTime;
-use time::macros::datetime;
 use tokio::sync::oneshot;
 
 use super::{CommandError, CommandResult, UiArgs, messages};
-use crate::client::evidence::{BlobCache, Rejudger};
 use crate::client::http::StoreClient;
 use crate::demo::personas::{self, Keys, PERSONAS};
 use crate::demo::scenario::{self, Scenario, Step};
@@ -39,9 +37,6 @@ use crate::witness::{Witness, server as witness_server, state::StateDir};
 /// story spans three days, so the demo store accepts that much (a real
 /// store keeps the default of a few minutes).
 const DEMO_CLOCK_SKEW: std::time::Duration = std::time::Duration::from_hours(4 * 24);
-
-/// The clock of the screenshots: the same pictures on every run.
-const SCREENSHOT_NOW: OffsetDateTime = datetime!(2026-11-30 12:00 UTC);
 
 /// Options of `tollgate demo`.
 #[derive(Debug, clap::Args)]
@@ -409,35 +404,16 @@ fn seed(keys: &Keys, url: &str, pin: Digest, scenario: &Scenario) -> anyhow::Res
 
 /// The main views drawn by the real renderer from the story, as SVG.
 fn screenshots(dir: &Path) -> anyhow::Result<()> {
-    let keys = Keys::fixed()?;
-    let policy =
-        personas::policy(&keys, SCREENSHOT_NOW).map_err(|e| anyhow!("the demo policy: {e}"))?;
-    let log_seed = Digest::of(b"tollgate demo log key");
-    let log_key = Signer::from_signing_key(
-        &policy.origin,
-        ed25519_dalek::SigningKey::from_bytes(log_seed.as_bytes()),
-    )?;
-    let scenario = scenario::build(&keys, &log_key, &policy, SCREENSHOT_NOW)?;
-    let mut log = scenario::verified(&scenario.steps, &keys, &log_key, &policy)?;
-    // The evidence as the cockpit's client task would have fetched it: in
-    // a scratch evidence cache, re-judged from there (no store needed).
     let scratch = Workspace {
         path: std::env::temp_dir().join(format!("tollgate-shots-{}", std::process::id())),
         keep: false,
     };
-    let cache = BlobCache::new(scratch.path.join("evidence"));
-    for step in &scenario.steps {
-        for (_, bytes) in &step.blobs {
-            cache.keep(&Digest::of(bytes), bytes);
-        }
-    }
-    let blobs = tokio::runtime::Builder::new_current_thread()
-        .build()?
-        .block_on(Rejudger::new(cache).rejudge(None, &mut log));
+    let screens = crate::demo::shots::story(&scratch.path)?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for (file, svg) in crate::demo::shots::all(log, &blobs, &scenario, SCREENSHOT_NOW)? {
-        let path = dir.join(file);
-        std::fs::write(&path, svg).with_context(|| format!("cannot write {}", path.display()))?;
+    for screen in &screens {
+        let path = dir.join(screen.file);
+        std::fs::write(&path, screen.svg())
+            .with_context(|| format!("cannot write {}", path.display()))?;
         println!("{}", path.display());
     }
     Ok(())

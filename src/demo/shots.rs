@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
 use time::OffsetDateTime;
 
 use super::scenario::Scenario;
@@ -33,15 +34,74 @@ pub enum ShotError {
     Missing(&'static str),
 }
 
-/// Every screenshot: file name and SVG text. `log` carries this client's
-/// re-judgements of the gate results, and `blobs` the evidence documents
-/// they were judged on, as the cockpit's client task leaves them.
-pub fn all(
+/// The clock of the screenshots: the same pictures on every run.
+pub const NOW: OffsetDateTime = time::macros::datetime!(2026-11-30 12:00 UTC);
+
+/// One screen of the cockpit, as the renderer drew it.
+#[derive(Debug)]
+pub struct Screen {
+    /// The SVG file's name in `screenshots/`.
+    pub file: &'static str,
+    pub title: &'static str,
+    pub buffer: Buffer,
+}
+
+impl Screen {
+    /// The screen as an SVG image.
+    pub fn svg(&self) -> String {
+        super::svg::render(&self.buffer, &format!("tollgate — {}", self.title))
+    }
+}
+
+/// Why the story's screens could not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum StoryError {
+    #[error("the demo keys: {0}")]
+    Key(#[from] crate::keys::KeyError),
+    #[error("the demo policy: {0}")]
+    Policy(#[from] crate::policy::PolicyErrors),
+    #[error(transparent)]
+    Scenario(#[from] super::scenario::ScenarioError),
+    #[error(transparent)]
+    Shot(#[from] ShotError),
+    #[error("the re-judging runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+}
+
+/// Every screen of the demo's story, drawn with fixed keys at [`NOW`]. The
+/// evidence is re-judged as the cockpit's client task would, from an
+/// evidence cache under `scratch` (no store needed).
+pub fn story(scratch: &std::path::Path) -> Result<Vec<Screen>, StoryError> {
+    let keys = super::personas::Keys::fixed()?;
+    let policy = super::personas::policy(&keys, NOW)?;
+    let log_seed = crate::digest::Digest::of(b"tollgate demo log key");
+    let log_key = crate::keys::Signer::from_signing_key(
+        &policy.origin,
+        ed25519_dalek::SigningKey::from_bytes(log_seed.as_bytes()),
+    )?;
+    let scenario = super::scenario::build(&keys, &log_key, &policy, NOW)?;
+    let mut log = super::scenario::verified(&scenario.steps, &keys, &log_key, &policy)?;
+    let cache = crate::client::evidence::BlobCache::new(scratch.join("evidence"));
+    for step in &scenario.steps {
+        for (_, bytes) in &step.blobs {
+            cache.keep(&crate::digest::Digest::of(bytes), bytes);
+        }
+    }
+    let blobs = tokio::runtime::Builder::new_current_thread()
+        .build()?
+        .block_on(crate::client::evidence::Rejudger::new(cache).rejudge(None, &mut log));
+    Ok(screens(log, &blobs, &scenario, NOW)?)
+}
+
+/// Every screen. `log` carries this client's re-judgements of the gate
+/// results, and `blobs` the evidence documents they were judged on, as the
+/// cockpit's client task leaves them.
+pub fn screens(
     log: VerifiedLog,
     blobs: &Blobs,
     scenario: &Scenario,
     now: OffsetDateTime,
-) -> Result<Vec<(&'static str, String)>, ShotError> {
+) -> Result<Vec<Screen>, ShotError> {
     let keymap = load_keymap(None, None)?;
     let theme = load_theme(None, false, None)?;
     let session = Session {
@@ -59,7 +119,7 @@ pub fn all(
     let mut shots = Vec::new();
 
     app.act(Action::ViewInbox);
-    shots.push(("inbox.svg", draw(&app, "inbox — what waits for alice")?));
+    shots.push(draw(&app, "inbox.svg", "inbox — what waits for alice")?);
 
     app.act(Action::ViewPromotions);
     for (file, promotion, tab, title) in [
@@ -90,17 +150,18 @@ pub fn all(
             "a promotion",
         )?;
         app.tab = tab;
-        shots.push((file, draw(&app, title)?));
+        shots.push(draw(&app, file, title)?);
     }
     select(&mut app, |r| *r == RowKey::Promotion(checkout), "checkout")?;
     app.tab = DetailTab::Gates;
     app.act(Action::Approve);
     type_text(&mut app, "release notes and evidence reviewed");
     key(&mut app, KeyCode::Enter);
-    shots.push((
+    shots.push(draw(
+        &app,
         "approve.svg",
-        draw(&app, "approve: exactly what will be signed")?,
-    ));
+        "approve: exactly what will be signed",
+    )?);
     app.act(Action::Cancel);
     app.popups.clear();
 
@@ -113,21 +174,23 @@ pub fn all(
         },
         "search in prod",
     )?;
-    shots.push((
+    shots.push(draw(
+        &app,
         "environments.svg",
-        draw(&app, "environments — what runs where")?,
-    ));
+        "environments — what runs where",
+    )?);
     app.act(Action::Rollback);
     type_text(&mut app, "p99 doubled");
     key(&mut app, KeyCode::Enter);
-    shots.push((
+    shots.push(draw(
+        &app,
         "rollback.svg",
-        draw(&app, "rollback: type the environment to confirm")?,
-    ));
+        "rollback: type the environment to confirm",
+    )?);
     app.popups.clear();
 
     app.act(Action::ViewAudit);
-    shots.push(("audit.svg", draw(&app, "the verified audit log")?));
+    shots.push(draw(&app, "audit.svg", "the verified audit log")?);
     Ok(shots)
 }
 
@@ -156,14 +219,15 @@ fn select(
     Err(ShotError::Missing(what))
 }
 
-fn draw(app: &App, title: &'static str) -> Result<String, ShotError> {
+fn draw(app: &App, file: &'static str, title: &'static str) -> Result<Screen, ShotError> {
     let mut terminal =
         Terminal::new(TestBackend::new(SIZE.0, SIZE.1)).map_err(|e| ShotError::Draw(title, e))?;
     terminal
         .draw(|f| render::draw(app, f))
         .map_err(|e| ShotError::Draw(title, e))?;
-    Ok(super::svg::render(
-        terminal.backend().buffer(),
-        &format!("tollgate — {title}"),
-    ))
+    Ok(Screen {
+        file,
+        title,
+        buffer: terminal.backend().buffer().clone(),
+    })
 }

@@ -191,3 +191,22 @@ fn the_screenshots_are_what_the_renderer_draws_today() {
     }
     assert!(drawn >= 8, "only {drawn} screenshots");
 }
+
+/// Every view and detail tab of the demo's story at 120×40, as insta
+/// snapshots of the renderer's buffer: the text and, where they carry
+/// meaning, the styles (danger, selection, status), cell by cell.
+#[test]
+fn every_view_and_tab_of_the_demo_story_renders() {
+    let scratch = tempfile::tempdir().unwrap();
+    let screens = tollgate::demo::shots::story(scratch.path()).unwrap();
+    assert!(screens.len() >= 10, "{}", screens.len());
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for screen in &screens {
+            let name = format!("demo_{}", screen.file.trim_end_matches(".svg"));
+            insta::assert_snapshot!(name, format!("{:?}", screen.buffer));
+        }
+    });
+}
