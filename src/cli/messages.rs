@@ -349,8 +349,9 @@ pub fn init_done(
     format!(
         "Created:\n  key:     {key}\n  policy:  {policy} (a starter policy; you are operator `{name}`)\n  config:  {config}\n\n\
          Next:\n  \
-         1. Edit the policy: people and their keys (`tollgate key show`), roles, environments,\n     \
-         gates. Check it with `tollgate policy check {policy}`.\n  \
+         1. Edit the policy before the store first starts (it pins it): each person's and CI's\n     \
+         key (each runs `tollgate key generate --name NAME`, which prints its [operators.NAME]\n     \
+         block), roles, environments, gates. Check it with `tollgate policy check {policy}`.\n  \
          2. Run a store: `tollgate serve --self-signed` starts with that policy and prints\n     \
          its URL and certificate pin. Or ask whoever runs your team's store for them.\n  \
          3. Enrol: `tollgate join https://127.0.0.1:8443 --pin sha256:…`.\n  \
