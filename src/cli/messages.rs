@@ -295,6 +295,44 @@ pub fn promotion_text(p: &crate::state::Promotion) -> String {
         to = p.request.to,
         status = p.status.label(),
     );
+    let _ = write!(
+        text,
+        "\n  requested by {} at {}",
+        p.requested_by,
+        time(p.request.requested_at)
+    );
+    for gate in p.gates.values() {
+        let verdict = match &gate.verdict {
+            crate::state::GateVerdict::Passed => "✔ passed".to_owned(),
+            crate::state::GateVerdict::Waived { until } => {
+                format!("! waived until {}", time(*until))
+            }
+            crate::state::GateVerdict::Failed => "✖ failed".to_owned(),
+            crate::state::GateVerdict::Missing => "… no result".to_owned(),
+        };
+        let _ = write!(text, "\n  gate {}: {verdict}", gate.name);
+        if let Some(latest) = &gate.latest {
+            let _ = write!(text, " — {} (by {})", latest.result.summary, latest.signer);
+        }
+    }
+    for a in &p.approvals {
+        let standing = match &a.standing {
+            crate::state::Standing::Counted => "counts".to_owned(),
+            crate::state::Standing::Expired { at } => format!("expired {}", time(*at)),
+            crate::state::Standing::Stale(why) => format!("stale: {why}"),
+            crate::state::Standing::Revoked { by } => format!("revoked by {by}"),
+            crate::state::Standing::NotNeeded => "not needed".to_owned(),
+        };
+        let _ = write!(
+            text,
+            "\n  approval: {} as {} at {}, expires {} [{standing}] — \"{}\"",
+            a.decision.signer,
+            a.decision.role,
+            time(a.issued_at),
+            time(a.expires_at),
+            a.decision.rationale
+        );
+    }
     // What to run next, while running something can still make it ready.
     let open = matches!(
         p.status,
@@ -304,6 +342,49 @@ pub fn promotion_text(p: &crate::state::Promotion) -> String {
         let _ = write!(text, "\n  ✖ {blocker}");
         if let Some(command) = blocker.next_command(&p.id).filter(|_| open) {
             let _ = write!(text, "\n    next: {command}");
+        }
+    }
+    text
+}
+
+/// What runs in each environment now, one line per service (after a
+/// rollback, the version rolled back to).
+pub fn environments_text(state: &crate::state::State, policy: &crate::policy::Policy) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::from("environments:");
+    for env in policy.environment_order() {
+        let Some(services) = state.environments.get(env) else {
+            continue;
+        };
+        for (service, s) in services {
+            let Some(running) = &s.running else { continue };
+            let via = match running.via {
+                crate::state::Via::Promotion(id) => format!("promotion {}", id.short()),
+                crate::state::Via::Rollback(id) => format!("rollback {}", id.short()),
+            };
+            // A rollback names no version; the run it went back to does.
+            let version = running
+                .version
+                .as_deref()
+                .or_else(|| {
+                    s.history
+                        .iter()
+                        .rev()
+                        .find(|r| r.artifact == running.artifact && r.version.is_some())
+                        .and_then(|r| r.version.as_deref())
+                })
+                .unwrap_or("?");
+            let _ = write!(
+                text,
+                "\n  {env}/{service}: {version} ({}) since {} via {via}{}",
+                running.artifact.short(),
+                time(running.at),
+                if running.approved {
+                    ""
+                } else {
+                    " — UNAPPROVED"
+                }
+            );
         }
     }
     text

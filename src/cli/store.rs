@@ -892,6 +892,9 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
             .and_then(|()| out.flush());
         written.context("cannot write to standard output")?;
     }
+    if !args.json && args.promotion.is_none() {
+        println!("{}", messages::environments_text(&state, log.policy()));
+    }
     if !args.json {
         // With promotions listed, the unapproved deployments went out with
         // them above.

@@ -533,6 +533,19 @@ fn the_readme_first_session_runs_command_by_command() {
         &["deployed", &rollback_id, "--status", "succeeded"],
     );
 
+    // `status` says what runs where now: 1.4.1 again in prod, by rollback.
+    let now = expect(home, None, 0, &["status", "--service", "checkout"]);
+    let prod_line = now
+        .lines()
+        .find(|l| l.trim_start().starts_with("prod/checkout:"))
+        .unwrap_or_else(|| panic!("no prod line: {now}"));
+    assert!(
+        prod_line.contains("1.4.1") && prod_line.contains("via rollback"),
+        "{prod_line}"
+    );
+    assert!(now.contains("approval: alice as release-manager"), "{now}");
+    assert!(now.contains("requested by ci-main"), "{now}");
+
     let history = expect(home, None, 0, &["log", "show"]);
     for who in ["alice", "dana", "ci-main"] {
         assert!(history.contains(who), "{who}: {history}");
