@@ -101,5 +101,19 @@ pub fn bound_snapshots(
             None => out.missing.push(env.clone()),
         }
     }
+    // Both found: the diff they give, stored beside them (RFC 6902).
+    if out.missing.is_empty()
+        && let [reference, target] = out.files.as_slice()
+        && let (Ok(a), Ok(b)) = (
+            crate::statement::Statement::parse_verified(&reference.1),
+            crate::statement::Statement::parse_verified(&target.1),
+        )
+        && let (crate::statement::Predicate::Snapshot(a), crate::statement::Predicate::Snapshot(b)) =
+            (&a.predicate, &b.predicate)
+        && let Ok(patch) = serde_json::to_vec(&super::compare(a, b, &settings.ignore).patch)
+    {
+        out.files
+            .push((format!("drift patch of {service} (RFC 6902)"), patch));
+    }
     Some(out)
 }

@@ -356,3 +356,51 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_drift_gate_checks_the_stored_patch_against_the_snapshots() {
+    use crate::evidence::{Context, EvidenceFile, evaluate_with};
+    use crate::policy::gates::{DriftSettings, GateSettings};
+    use crate::statement::{GateStatus, Predicate, Statement};
+    let snap = |env: &str, flag: bool| {
+        let s = Snapshot {
+            environment: env.into(),
+            service: "payments".into(),
+            captured_at: datetime!(2026-11-30 12:00 UTC),
+            artifact: Digest::of(b"a"),
+            config: std::collections::BTreeMap::new(),
+            flags: [("card_vault_v2".to_owned(), json!(flag))].into(),
+            dependencies: std::collections::BTreeMap::new(),
+            secret_fingerprints: std::collections::BTreeMap::new(),
+            images: std::collections::BTreeMap::new(),
+        };
+        Statement::about("payments", Digest::of(b"a"), Predicate::Snapshot(s.clone())).to_payload()
+    };
+    let (staging, prod) = (snap("staging", false), snap("prod", true));
+    let settings = GateSettings::Drift(DriftSettings::default());
+    let judge = |patch: &[u8]| {
+        let files = [
+            EvidenceFile {
+                name: "staging",
+                bytes: &staging,
+            },
+            EvidenceFile {
+                name: "prod",
+                bytes: &prod,
+            },
+            EvidenceFile {
+                name: "patch",
+                bytes: patch,
+            },
+        ];
+        evaluate_with(&settings, &files, Context { artifact: None })
+    };
+    // The true diff: judged as drift (one flag), not an error.
+    let honest = br#"[{"op":"replace","path":"/flags/card_vault_v2","value":true}]"#;
+    assert_eq!(judge(honest).status, GateStatus::Fail);
+    // A patch that hides or invents a change is an error, never a verdict.
+    let forged = br#"[{"op":"replace","path":"/flags/card_vault_v2","value":false}]"#;
+    let v = judge(forged);
+    assert_eq!(v.status, GateStatus::Error, "{}", v.summary);
+    assert!(v.summary.contains("not the diff"), "{}", v.summary);
+}

@@ -20,6 +20,8 @@ pub enum Format {
     Metrics,
     /// A tollgate snapshot statement (drift gate evidence).
     Snapshot,
+    /// An RFC 6902 JSON Patch: the stored form of a drift gate's diff.
+    JsonPatch,
 }
 
 impl Format {
@@ -33,6 +35,7 @@ impl Format {
             Self::OpenVex => "OpenVEX document",
             Self::Metrics => "metrics JSON",
             Self::Snapshot => "snapshot statement",
+            Self::JsonPatch => "JSON Patch",
         }
     }
 
@@ -47,6 +50,7 @@ impl Format {
             Self::OpenVex => "an OpenVEX document",
             Self::Metrics => "a metrics JSON file",
             Self::Snapshot => "a snapshot statement",
+            Self::JsonPatch => "a JSON Patch (RFC 6902)",
         }
     }
 
@@ -60,6 +64,7 @@ impl Format {
             Self::OpenVex => "application/openvex+json",
             Self::Metrics => "application/json",
             Self::Snapshot => "application/vnd.in-toto+json",
+            Self::JsonPatch => "application/json-patch+json",
         }
     }
 }
@@ -96,8 +101,13 @@ pub fn detect(file: &EvidenceFile<'_>) -> Result<Format, EvidenceError> {
     if trimmed.starts_with('<') {
         return Ok(Format::Junit);
     }
+    if trimmed.starts_with('[') {
+        return serde_json::from_str::<json_patch::Patch>(body)
+            .map(|_| Format::JsonPatch)
+            .map_err(|_| unknown("a JSON array that is not an RFC 6902 JSON Patch"));
+    }
     if !trimmed.starts_with('{') {
-        return Err(unknown("it is neither a JSON object nor XML"));
+        return Err(unknown("it is neither a JSON object or array nor XML"));
     }
     let probe: Probe<'_> =
         serde_json::from_str(body).map_err(|e| EvidenceError::malformed(file.name, "JSON", e))?;

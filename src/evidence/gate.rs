@@ -160,7 +160,7 @@ fn judge(
         GateSettings::Provenance(_) => &[Format::Provenance],
         GateSettings::Vex(_) => &[Format::OpenVex],
         GateSettings::Perf(_) => &[Format::Metrics],
-        GateSettings::Drift(_) => &[Format::Snapshot],
+        GateSettings::Drift(_) => &[Format::Snapshot, Format::JsonPatch],
         GateSettings::Manual(_) => &[],
     };
     for (format, f) in files {
@@ -560,7 +560,12 @@ fn perf_verdict(s: &PerfSettings, files: &[Typed<'_>]) -> Result<Verdict, Eviden
 fn drift_verdict(s: &DriftSettings, files: &[Typed<'_>]) -> Result<Verdict, EvidenceError> {
     let capture = "capture one in each environment with `tollgate snapshot submit --env E --service S FILE…`, then submit the gate again";
     let mut snapshots = Vec::with_capacity(files.len());
-    for (_, f) in files {
+    let mut patches = Vec::new();
+    for (format, f) in files {
+        if *format == Format::JsonPatch {
+            patches.push(f);
+            continue;
+        }
         let statement = crate::statement::Statement::parse_verified(f.bytes)
             .map_err(|e| EvidenceError::malformed(f.name, "snapshot statement", e))?;
         match statement.predicate {
@@ -621,6 +626,33 @@ fn drift_verdict(s: &DriftSettings, files: &[Typed<'_>]) -> Result<Verdict, Evid
         return Ok(Verdict::new(GateStatus::Error, problem));
     }
     let comparison = crate::drift::compare(reference, target, &s.ignore);
+    // The stored diff must be the one these snapshots give: a patch that
+    // says otherwise would show reviewers a diff nobody judged.
+    match patches.as_slice() {
+        [] => {}
+        [patch] => {
+            let stated: json_patch::Patch = serde_json::from_slice(patch.bytes)
+                .map_err(|e| EvidenceError::malformed(patch.name, "JSON Patch", e))?;
+            if stated != comparison.patch {
+                return Ok(Verdict::new(
+                    GateStatus::Error,
+                    format!(
+                        "{}: the stored drift patch is not the diff of the two snapshots; submit the gate again so it is recomputed",
+                        patch.name
+                    ),
+                ));
+            }
+        }
+        more => {
+            return Ok(Verdict::new(
+                GateStatus::Error,
+                format!(
+                    "{} JSON Patches given; a drift gate stores exactly one",
+                    more.len()
+                ),
+            ));
+        }
+    }
     let drifted = comparison.rows.len();
     let status = if drifted == 0 {
         GateStatus::Pass

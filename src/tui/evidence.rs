@@ -316,6 +316,9 @@ fn detail(
         // A drift gate's evidence: an environment snapshot statement; the
         // Drift tab shows its diff, and its raw JSON is shown below.
         Format::Snapshot => Detail::Nothing,
+        // The drift gate's stored diff: the Drift tab shows it as a table;
+        // here its raw operations.
+        Format::JsonPatch => Detail::Nothing,
         Format::OpenVex => Detail::Vex(
             vex::parse(file)?
                 .into_iter()
