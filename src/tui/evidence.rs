@@ -313,12 +313,10 @@ fn detail(
             })
         }
         Format::Metrics => budgets(&perf::parse(file)?, settings),
-        // A drift gate's evidence: an environment snapshot statement; the
-        // Drift tab shows its diff, and its raw JSON is shown below.
-        Format::Snapshot => Detail::Nothing,
-        // The drift gate's stored diff: the Drift tab shows it as a table;
-        // here its raw operations.
-        Format::JsonPatch => Detail::Nothing,
+        // A drift gate's evidence: the snapshot statements and their stored
+        // diff (RFC 6902); the Drift tab shows the diff as a table, and the
+        // raw JSON is shown below.
+        Format::Snapshot | Format::JsonPatch => Detail::Nothing,
         Format::OpenVex => Detail::Vex(
             vex::parse(file)?
                 .into_iter()
