@@ -52,7 +52,7 @@ pub enum EvidenceError {
     )]
     NotUtf8 { name: String, offset: usize },
     #[error(
-        "{name}: unknown evidence format ({hint}); tollgate reads JUnit XML, SARIF 2.1.0, CycloneDX JSON, SPDX 2.3 JSON, in-toto DSSE envelopes, OpenVEX v0.2.0, k6 summary JSON and plain metrics JSON"
+        "{name}: unknown evidence format ({hint}); tollgate reads JUnit XML, SARIF 2.1.0, CycloneDX JSON, SPDX 2.3 JSON, in-toto DSSE envelopes, OpenVEX v0.2.0, k6 summary JSON, plain metrics JSON, and tollgate snapshot statements with their RFC 6902 patch (drift)"
     )]
     Unknown { name: String, hint: String },
     #[error(
