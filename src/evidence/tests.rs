@@ -341,12 +341,13 @@ fn perf_reads_k6_both_shapes_and_plain_metrics() {
 
 #[test]
 fn detection_errors_name_the_problem() {
+    let deep = vec![b'['; 100_000];
     let cases: [(&[u8], &str); 7] = [
         (b"", "empty"),
         (b"\xff\xfe<x/>", "not UTF-8"),
         (b"hello", "neither a JSON object or array nor XML"),
         (b"[1, 2]", "not an RFC 6902 JSON Patch"),
-        (&[b'['; 100_000], "not an RFC 6902 JSON Patch"),
+        (&deep, "not an RFC 6902 JSON Patch"),
         (br#"{"a":1}"#, "unknown evidence format"),
         (br#"{"runs": [}"#, "not valid JSON"),
     ];
