@@ -23,8 +23,9 @@ pub use gate::{Context, InputSummary, Verdict, evaluate, evaluate_gate, evaluate
 
 /// The version of the evaluation rules bound into every gate result.
 /// Bump it whenever the same (settings, evidence) can give another verdict:
-/// 2 computes drift gates from snapshot statements (1 could not).
-pub const EVALUATOR_VERSION: &str = "tollgate-evidence/2";
+/// 2 computes drift gates from snapshot statements (1 could not); 3 also
+/// checks the stored drift patch against them.
+pub const EVALUATOR_VERSION: &str = "tollgate-evidence/3";
 
 /// Largest evidence file read, in bytes. Real reports are far smaller; the
 /// bound keeps memory use predictable on hostile input.
