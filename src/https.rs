@@ -14,6 +14,34 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_rustls::TlsAcceptor;
 
+/// Why a TLS front could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}; choose another --listen address")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+}
+
+/// Binds `listen` for a TLS front with `identity`: the listener, the TLS
+/// acceptor, and the address actually bound (for port 0).
+pub async fn bind(
+    identity: &crate::tls::Identity,
+    listen: std::net::SocketAddr,
+) -> Result<(TcpListener, TlsAcceptor, std::net::SocketAddr), ServeError> {
+    let acceptor = TlsAcceptor::from(identity.server_config()?);
+    let bind_error = |source| ServeError::Bind {
+        addr: listen,
+        source,
+    };
+    let listener = TcpListener::bind(listen).await.map_err(bind_error)?;
+    let addr = listener.local_addr().map_err(bind_error)?;
+    Ok((listener, acceptor, addr))
+}
+
 /// How a TLS front serves connections.
 #[derive(Debug, Clone, Copy)]
 pub struct Front {

@@ -12,15 +12,12 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio_rustls::TlsAcceptor;
 
 use super::Witness;
 use super::protocol::Rejection;
-use crate::https::{Front, serve_https};
-use crate::store::server::ServeError;
+use crate::https::{Front, ServeError, bind, serve_https};
 use crate::tls::Identity;
 
 /// Largest request body: 63 proof lines and a checkpoint with many
@@ -122,17 +119,7 @@ pub async fn start(
     identity: &Identity,
     listen: SocketAddr,
 ) -> Result<RunningWitness, ServeError> {
-    let acceptor = TlsAcceptor::from(identity.server_config()?);
-    let listener = TcpListener::bind(listen)
-        .await
-        .map_err(|source| ServeError::Bind {
-            addr: listen,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| ServeError::Bind {
-        addr: listen,
-        source,
-    })?;
+    let (listener, acceptor, addr) = bind(identity, listen).await?;
     let app = router(witness);
     let (stop, stopped) = watch::channel(false);
     let front = Front {

@@ -15,16 +15,14 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::{get, post};
-use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
-use tokio_rustls::TlsAcceptor;
 
 pub use error::ApiError;
 
 use super::Store;
-use crate::https::{Front, serve_https};
-use crate::tls::{Identity, TlsError};
+use crate::https::{Front, bind, serve_https};
+use crate::tls::Identity;
 
 /// Limits that keep hostile or broken clients from hurting the store.
 #[derive(Debug, Clone)]
@@ -73,17 +71,7 @@ pub struct AppState {
     pub buffers: Arc<Semaphore>,
 }
 
-/// Why the server could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum ServeError {
-    #[error("cannot listen on {addr}: {source}; choose another --listen address")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    Tls(#[from] TlsError),
-}
+pub use crate::https::ServeError;
 
 /// The `/v1` router with authentication in front of every route.
 pub fn router(state: AppState) -> Router {
@@ -133,17 +121,7 @@ pub async fn start(
     listen: SocketAddr,
     limits: Limits,
 ) -> Result<RunningServer, ServeError> {
-    let acceptor = TlsAcceptor::from(identity.server_config()?);
-    let listener = TcpListener::bind(listen)
-        .await
-        .map_err(|source| ServeError::Bind {
-            addr: listen,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| ServeError::Bind {
-        addr: listen,
-        source,
-    })?;
+    let (listener, acceptor, addr) = bind(identity, listen).await?;
     let limits = Arc::new(limits);
     let state = AppState {
         store: store.clone(),

@@ -644,34 +644,21 @@ impl AppendTx {
                 .iter()
                 .map(|e| Ok((to_i64(e.index)?, e)))
                 .collect::<Result<Vec<_>, DatabaseError>>()?;
-            match self {
-                Self::Sqlite(tx) => {
-                    let mut query = QueryBuilder::<Sqlite>::new(
-                        "INSERT INTO entries (idx, entry_id, leaf_hash, body, accepted_at) ",
-                    );
-                    query.push_values(&rows, |mut row, (index, e)| {
-                        row.push_bind(*index)
-                            .push_bind(e.entry_id)
-                            .push_bind(e.leaf_hash)
-                            .push_bind(e.body)
-                            .push_bind(e.accepted_at_ms);
-                    });
-                    query.build().execute(&mut **tx).await.map_err(db(action))?;
-                }
-                Self::Postgres(tx) => {
-                    let mut query = QueryBuilder::<Postgres>::new(
-                        "INSERT INTO entries (idx, entry_id, leaf_hash, body, accepted_at) ",
-                    );
-                    query.push_values(&rows, |mut row, (index, e)| {
-                        row.push_bind(*index)
-                            .push_bind(e.entry_id)
-                            .push_bind(e.leaf_hash)
-                            .push_bind(e.body)
-                            .push_bind(e.accepted_at_ms);
-                    });
-                    query.build().execute(&mut **tx).await.map_err(db(action))?;
-                }
-            }
+            // One statement per chunk, the same on both backends (the
+            // builder's database type comes from the connection).
+            on_backend!(self, tx => {
+                let mut query = QueryBuilder::new(
+                    "INSERT INTO entries (idx, entry_id, leaf_hash, body, accepted_at) ",
+                );
+                query.push_values(&rows, |mut row, (index, e)| {
+                    row.push_bind(*index)
+                        .push_bind(e.entry_id)
+                        .push_bind(e.leaf_hash)
+                        .push_bind(e.body)
+                        .push_bind(e.accepted_at_ms);
+                });
+                query.build().execute(&mut **tx).await.map_err(db(action))?;
+            });
         }
         Ok(())
     }
