@@ -299,6 +299,44 @@ impl Drop for Served {
     }
 }
 
+/// Story steps several tests share.
+impl Served {
+    /// payments 1.4.2 through dev (gated, deployed) and requested into
+    /// staging with its gate passed: waiting for a release manager. Returns
+    /// the staging promotion's id.
+    pub fn staging_waiting_for_approval(&self) -> String {
+        let artifact = tollgate::digest::Digest::of(b"payments 1.4.2").to_string();
+        let request = |from: Option<&str>, to: &str| {
+            let mut args = vec![
+                "promote",
+                "request",
+                "--service",
+                "payments",
+                "--version",
+                "1.4.2",
+                "--digest",
+                &artifact,
+                "--to",
+                to,
+                "--repo",
+                "git@example.com:payments.git",
+                "--commit",
+                "4f2a9c1",
+            ];
+            if let Some(from) = from {
+                args.extend(["--from", from]);
+            }
+            Self::entry_id(&self.expect(0, "ci-main", &args))
+        };
+        let dev = request(None, "dev");
+        self.pass_gate(&dev, "unit-tests");
+        self.expect(0, "ci-main", &["deployed", &dev, "--status", "succeeded"]);
+        let staging = request(Some("dev"), "staging");
+        self.pass_gate(&staging, "unit-tests");
+        staging
+    }
+}
+
 /// Raw access for tests that play a client or a dishonest operator.
 impl Served {
     /// A store client signing as `persona`, trusting the store's pin.

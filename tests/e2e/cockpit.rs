@@ -6,8 +6,6 @@
 
 use std::path::PathBuf;
 
-use tollgate::digest::Digest;
-
 use crate::common::World;
 use crate::common::pty::Pty;
 use crate::common::served::{Db, Served};
@@ -53,30 +51,7 @@ fn a_store_that_forks_its_log_raises_the_banner() {
 fn a_decision_made_while_the_store_is_down_waits_in_the_outbox_and_arrives_once() {
     let world = World::new();
     let mut s = Served::start(&world, Db::Sqlite);
-    let artifact = Digest::of(b"payments 1.4.2").to_string();
-    let request = |from: Option<&str>, to: &str| {
-        let mut args = vec![
-            "promote",
-            "request",
-            "--service",
-            "payments",
-            "--version",
-            "1.4.2",
-            "--digest",
-            &artifact,
-            "--to",
-            to,
-        ];
-        if let Some(from) = from {
-            args.extend(["--from", from]);
-        }
-        Served::entry_id(&s.expect(0, "ci-main", &args))
-    };
-    let dev = request(None, "dev");
-    s.pass_gate(&dev, "unit-tests");
-    s.expect(0, "ci-main", &["deployed", &dev, "--status", "succeeded"]);
-    let staging = request(Some("dev"), "staging");
-    s.pass_gate(&staging, "unit-tests");
+    let staging = s.staging_waiting_for_approval();
 
     let mut cockpit = cockpit(&s, "alice");
     cockpit.wait_for("payments 1.4.2 → staging");

@@ -557,35 +557,7 @@ fn the_real_cockpit_shows_the_inbox_and_approves_through_the_outbox() {
 
     let world = World::new();
     let served = Served::start(&world, Db::Sqlite);
-    let artifact = Digest::of(b"payments 1.4.2").to_string();
-    let request = |from: Option<&str>, to: &str| {
-        let mut args = vec![
-            "promote",
-            "request",
-            "--service",
-            "payments",
-            "--version",
-            "1.4.2",
-            "--digest",
-            &artifact,
-            "--to",
-            to,
-            "--repo",
-            "git@example.com:payments.git",
-            "--commit",
-            "4f2a9c1",
-        ];
-        if let Some(from) = from {
-            args.extend(["--from", from]);
-        }
-        Served::entry_id(&served.expect(0, "ci-main", &args))
-    };
-    let pass = |p: &str| served.pass_gate(p, "unit-tests");
-    let dev = request(None, "dev");
-    pass(&dev);
-    served.expect(0, "ci-main", &["deployed", &dev, "--status", "succeeded"]);
-    let staging = request(Some("dev"), "staging");
-    pass(&staging);
+    let staging = served.staging_waiting_for_approval();
 
     let persona = served.data_path("alice");
     let persona = persona.parent().unwrap();
