@@ -13,6 +13,11 @@ pub mod pty;
 pub mod receiver;
 pub mod served;
 
+/// The binary's allocator (`src/main.rs`): tests and benches run on what
+/// production runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 
 use time::macros::datetime;
