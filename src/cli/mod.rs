@@ -195,6 +195,16 @@ impl KeyPath {
     }
 }
 
+/// Leaves `value` to the operating system, which reclaims it when the
+/// process exits a moment later, instead of freeing it piece by piece: the
+/// verified log and state a read command of a 100k-entry log ends with are
+/// hundreds of thousands of allocations, some 35 ms to free. Only for what a
+/// command holds at its very end (nothing in it needs a destructor to run:
+/// files are closed and output flushed before).
+fn leave_to_exit<T>(value: T) {
+    std::mem::forget(value);
+}
+
 /// Parses the process arguments, runs the command and returns the exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();

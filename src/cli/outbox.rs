@@ -93,7 +93,8 @@ pub fn sync(config: Option<&Path>, args: &SyncArgs) -> CommandResult {
         }
         return Err(CommandError::from(error));
     }
-    let log = session.sync()?;
+    // Nothing here shows readiness, so the gate results are not re-judged.
+    let log = session.sync_verified()?;
     if args.json {
         println!(
             "{}",
@@ -113,6 +114,7 @@ pub fn sync(config: Option<&Path>, args: &SyncArgs) -> CommandResult {
             )
         );
     }
+    super::leave_to_exit(log);
     if delivery.refused.is_empty() {
         Ok(())
     } else {

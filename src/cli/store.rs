@@ -23,7 +23,7 @@ use crate::digest::Digest;
 use crate::keys::{Signer, file};
 use crate::ledger::{SignedCheckpoint, TlogProof, leaf_hash, verify_inclusion};
 use crate::policy::Policy;
-use crate::state::{Promotion, Refusal};
+use crate::state::{Promotion, Refusal, State};
 use crate::statement::{
     Deployment, DeploymentStatus, DeploymentTarget, Predicate, SourceRef, Statement,
 };
@@ -102,12 +102,22 @@ impl Session {
         self.sync_raw().map_err(sync_error)
     }
 
-    fn sync_raw(&self) -> Result<VerifiedLog, SyncError> {
+    /// [`Self::sync`] without re-judging the gate results, for a command
+    /// that shows no readiness (`tollgate sync`).
+    pub fn sync_verified(&self) -> Result<VerifiedLog, CommandError> {
+        self.sync_unjudged().map_err(sync_error)
+    }
+
+    fn sync_unjudged(&self) -> Result<VerifiedLog, SyncError> {
         let log = self.block_on(sync::sync(&self.config, &self.client))?;
         if let Some(note) = &log.cache_note {
             eprintln!("{}", messages::cache_note(note));
         }
-        Ok(self.rejudge(log))
+        Ok(log)
+    }
+
+    fn sync_raw(&self) -> Result<VerifiedLog, SyncError> {
+        self.sync_unjudged().map(|log| self.rejudge(log))
     }
 
     /// Re-judges the log's gate results from their evidence (fetched once
@@ -879,33 +889,8 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
             "findings": messages::findings_json(&state),
         });
         println!("{value:#}");
-    } else if promotions.is_empty() {
-        println!("{}", messages::no_promotions());
     } else {
-        // One write for many promotions, not one per line.
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        let written: std::io::Result<()> = promotions
-            .iter()
-            .map(|p| messages::promotion_text(p))
-            .chain(state.unapproved.iter().map(messages::unapproved_text))
-            .try_for_each(|text| writeln!(out, "{text}"))
-            .and_then(|()| out.flush());
-        written.context("cannot write to standard output")?;
-    }
-    if !args.json && args.promotion.is_none() {
-        println!("{}", messages::environments_text(&state, log.policy()));
-    }
-    if !args.json {
-        // With promotions listed, the unapproved deployments went out with
-        // them above.
-        if promotions.is_empty() {
-            for finding in &state.unapproved {
-                println!("{}", messages::unapproved_text(finding));
-            }
-        }
-        for finding in &state.disputed {
-            println!("{}", messages::disputed_text(finding));
-        }
+        write_status_text(&state, &promotions, &log, args.promotion.is_none())?;
     }
     // With one promotion, `status` is a gate for scripts: exit 0 only when
     // it may be deployed now.
@@ -914,6 +899,40 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
             promotions.first().map_or("unknown", |p| p.status.label()),
         )));
     }
+    drop(promotions);
+    super::leave_to_exit((state, log));
+    Ok(())
+}
+
+/// `status` as text: the promotions (formatted on every core: a 100k-entry
+/// log prints tens of megabytes), the unapproved deployments, every
+/// environment unless one promotion was asked for, and the disputed gate
+/// results, in one buffered write.
+fn write_status_text(
+    state: &State,
+    promotions: &[&Promotion],
+    log: &VerifiedLog,
+    environments: bool,
+) -> CommandResult {
+    use rayon::prelude::*;
+    let mut texts: Vec<String> = promotions
+        .par_iter()
+        .map(|p| messages::promotion_text(p))
+        .collect();
+    if promotions.is_empty() {
+        texts.push(messages::no_promotions());
+    }
+    texts.extend(state.unapproved.iter().map(messages::unapproved_text));
+    if environments {
+        texts.push(messages::environments_text(state, log.policy()));
+    }
+    texts.extend(state.disputed.iter().map(messages::disputed_text));
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    texts
+        .iter()
+        .try_for_each(|text| writeln!(out, "{text}"))
+        .and_then(|()| out.flush())
+        .context("cannot write to standard output")?;
     Ok(())
 }
 
