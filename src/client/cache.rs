@@ -515,8 +515,9 @@ impl Cache {
     /// the kept bytes) and fsyncs it, writes a new state file when more than
     /// [`TAIL`] entries came after the kept one, then replaces the manifest
     /// atomically. A crash in between leaves the old manifest, which covers
-    /// only the bytes and the state file it lists.
-    pub fn save(&self, operator: &Signer, update: &Update<'_>) -> Result<(), DurableError> {
+    /// only the bytes and the state file it lists. Returns what the next
+    /// save after this one may keep.
+    pub fn save(&self, operator: &Signer, update: &Update<'_>) -> Result<Kept, DurableError> {
         let fail = |path: PathBuf, action| {
             move |source| DurableError {
                 path,
@@ -600,6 +601,10 @@ impl Cache {
             by_entry: crate::encoding::encode(&by_entry),
             state: state.clone(),
         };
+        let kept = Kept {
+            entries_len,
+            state: state.clone(),
+        };
         let encode_error = |e: serde_json::Error| DurableError {
             path: self.dir.join(MANIFEST),
             action: "encode",
@@ -617,7 +622,7 @@ impl Cache {
         if reuse.is_none() {
             self.remove_state_files_but(&state.file);
         }
-        Ok(())
+        Ok(kept)
     }
 
     /// Writes the replay of every entry as a new state file.

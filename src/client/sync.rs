@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use super::cache::{Cache, Cached, LogEntries, Refused, Update};
+use super::cache::{Cache, Kept, LogEntries, Refused, Update};
 use super::config::ClientConfig;
 use super::http::{StoreClient, StoreError};
 use crate::digest::Digest;
@@ -464,6 +464,51 @@ fn trusted_checkpoint(
 /// saved one, and saves the checkpoint and the cache; on a mismatch writes
 /// evidence and returns [`SyncError::Alarm`].
 pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<VerifiedLog, SyncError> {
+    sync_resuming(config, client, None)
+        .await
+        .map(|(log, _)| log)
+}
+
+/// A log this process verified and keeps in memory (the cockpit's client
+/// task), for the next sync to start from instead of loading the local
+/// cache again: the replay of its entries and what the cache on disk holds
+/// of them.
+#[derive(Debug)]
+pub struct Resume {
+    pub base: Base,
+    /// What the last save wrote (`None`: the cache was not written, so the
+    /// next save rewrites it).
+    pub kept: Option<Kept>,
+}
+
+impl Resume {
+    /// The replay of `log` (its fold copied: the caller keeps `log` on
+    /// screen) and what the last save kept.
+    pub fn of(log: &VerifiedLog, kept: Option<Kept>) -> Self {
+        Self {
+            base: Base {
+                replay: Replay::from_parts(
+                    Arc::clone(&log.genesis),
+                    log.folder.clone(),
+                    log.tree.clone(),
+                    log.policy_entries.clone(),
+                ),
+                entries: log.entries.clone(),
+            },
+            kept,
+        }
+    }
+}
+
+/// [`sync`], starting from `resume` when given (checked exactly as a loaded
+/// cache is: the served tree must extend it, its root is recomputed and the
+/// served checkpoint checked against the trusted one), else from the local
+/// cache. Returns the verified log and what the cache on disk now holds.
+pub async fn sync_resuming(
+    config: &ClientConfig,
+    client: &StoreClient,
+    resume: Option<Resume>,
+) -> Result<(VerifiedLog, Option<Kept>), SyncError> {
     let origin = config.log_vkey.name().to_owned();
     let saved_path = checkpoint_path(&origin)?;
     let trusted = trusted_checkpoint(config, &saved_path)?;
@@ -472,14 +517,28 @@ pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<Verifie
     let served = client.checkpoint().await?;
     let operator = client.signer();
     let cache = Cache::default_location(&config.log_vkey, &operator.public())?;
-    let (cached, mut cache_note) = match cache.load(
-        &config.log_vkey,
-        config.policy_digest,
-        &operator.public(),
-        trusted.as_ref().map(|(_, c)| c),
-    ) {
-        Ok(cached) => (cached, None),
-        Err(refused) => (None, Some(refused.to_string())),
+    let (cached, kept, mut cache_note) = match resume {
+        Some(resume) => (Some(resume.base), resume.kept, None),
+        None => match cache.load(
+            &config.log_vkey,
+            config.policy_digest,
+            &operator.public(),
+            trusted.as_ref().map(|(_, c)| c),
+        ) {
+            Ok(Some(cached)) => {
+                let kept = cached.kept();
+                (
+                    Some(Base {
+                        replay: cached.replay,
+                        entries: cached.entries,
+                    }),
+                    Some(kept),
+                    None,
+                )
+            }
+            Ok(None) => (None, None, None),
+            Err(refused) => (None, None, Some(refused.to_string())),
+        },
     };
 
     // The size to fetch comes from the signed checkpoint; a bad signature is
@@ -488,8 +547,11 @@ pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<Verifie
         .map_or(0, |c| c.checkpoint().size);
     // A cache larger than the served tree cannot be extended; the full
     // download lets the check against the trusted checkpoint judge it.
-    let cached = cached.filter(|c| c.size() <= size);
-    let start = cached.as_ref().map_or(0, Cached::size);
+    let (cached, kept) = match cached {
+        Some(base) if base.replay.size() <= size => (Some(base), kept),
+        _ => (None, None),
+    };
+    let start = cached.as_ref().map_or(0, |base| base.replay.size());
     let entries = client.entries(start, size).await?;
     let served_policy = if cached.is_some() {
         None
@@ -514,11 +576,7 @@ pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<Verifie
         trusted: trusted.as_ref().map(|(bytes, _)| bytes.as_slice()),
         consistency: &consistency,
     };
-    let kept = cached.as_ref().map(Cached::kept);
-    let base = cached.map(|c| Base {
-        replay: c.replay,
-        entries: c.entries,
-    });
+    let base = cached;
     let submitted = super::receipts::load(&super::receipts::submitted_path(&origin)?)?;
     let verified = verify_log_from(&inputs, base)
         .and_then(|log| super::receipts::check_submitted(&log, &submitted).map(|()| log));
@@ -531,7 +589,13 @@ pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<Verifie
     if log.accepted != Accepted::Same {
         write_atomic(&saved_path, log.checkpoint.as_bytes())?;
     }
-    if kept.is_none() || !entries.is_empty() {
+    // A save rewrites the whole cache when nothing of it is kept, which
+    // takes every entry's bytes: those of a resumed log are not at hand, so
+    // such a log is left unsaved (the next load finds the older cache, or
+    // none, and fetches the rest).
+    let whole = start == 0;
+    let mut kept = kept;
+    if (kept.is_none() && whole) || (kept.is_some() && !entries.is_empty()) {
         let update = Update {
             kept: kept.as_ref(),
             bodies: &entries,
@@ -543,14 +607,18 @@ pub async fn sync(config: &ClientConfig, client: &StoreClient) -> Result<Verifie
             genesis: &log.genesis,
             verified_at: OffsetDateTime::now_utc(),
         };
-        if let Err(e) = cache.save(operator, &update) {
-            cache_note = Some(format!(
-                "the local cache could not be written ({e}); the next command downloads the whole log again"
-            ));
-        }
+        kept = match cache.save(operator, &update) {
+            Ok(kept) => Some(kept),
+            Err(e) => {
+                cache_note = Some(format!(
+                    "the local cache could not be written ({e}); the next command downloads the whole log again"
+                ));
+                None
+            }
+        };
     }
     log.cache_note = cache_note;
-    Ok(log)
+    Ok((log, kept))
 }
 
 /// The verified local cache as a log view, without the store: checked

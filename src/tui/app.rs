@@ -470,7 +470,7 @@ impl App {
                 target: Target::Promotion(id),
                 ..
             }) => *id,
-            RowKey::Entry(i) => super::data::entry_promotion(data.entries().get(*i)?)?,
+            RowKey::Entry(i) => data.index.get(*i)?.promotion?,
             _ => return None,
         };
         data.state.promotions.get(&id)

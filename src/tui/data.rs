@@ -7,15 +7,14 @@ use std::sync::Arc;
 
 use time::{Duration, OffsetDateTime};
 
+use super::index::LogIndex;
 use crate::client::sync::VerifiedLog;
 use crate::digest::Digest;
 use crate::drift;
 use crate::policy::Policy;
 use crate::policy::gates::DriftSettings;
-use crate::state::{
-    Promotion, PromotionStatus, Running, ServiceState, Standing, State, VerifiedEntry,
-};
-use crate::statement::{DecisionAction, Predicate, Snapshot};
+use crate::state::{Promotion, PromotionStatus, Running, ServiceState, Standing, State};
+use crate::statement::Snapshot;
 
 /// Approvals closer than this to expiry are "expiring soon" in the inbox.
 pub const EXPIRING_SOON: Duration = Duration::hours(4);
@@ -36,9 +35,11 @@ pub struct Data {
     pub state: State,
     pub policy: Arc<Policy>,
     pub checkpoint: Option<CheckpointInfo>,
-    /// The verified log itself: its entries (shared, never copied) for the
-    /// audit view and timelines, and the fold for preparing actions.
+    /// The verified log itself (shared, never copied): the fold for
+    /// preparing actions.
     pub log: Arc<VerifiedLog>,
+    /// Its entries as rows, for the audit view, timelines and the drift tab.
+    pub index: LogIndex,
     /// My operator name under the policy in force, when my key is in it.
     pub me: Option<String>,
     /// The drift of each (service, reference environment, target
@@ -126,12 +127,8 @@ impl DriftPane {
 }
 
 /// Every route a promotion crosses, with its drift.
-fn drift_panes(
-    state: &State,
-    entries: &[VerifiedEntry],
-    policy: &Policy,
-) -> BTreeMap<DriftKey, DriftPane> {
-    let snapshots = drift::latest_snapshots(state, entries);
+fn drift_panes(state: &State, index: &LogIndex, policy: &Policy) -> BTreeMap<DriftKey, DriftPane> {
+    let snapshots = index.latest_snapshots(state);
     // Settings are read once per environment, not once per promotion.
     let mut settings: BTreeMap<&str, Option<DriftSettings>> = BTreeMap::new();
     let mut out = BTreeMap::new();
@@ -150,15 +147,18 @@ fn drift_panes(
 }
 
 impl Data {
-    /// The view model of a verified log at `now`.
+    /// The view model of a verified log at `now` (its entries indexed here;
+    /// the client task keeps an index across syncs: [`Self::from_indexed`]).
     pub fn from_log(log: Arc<VerifiedLog>, now: OffsetDateTime) -> Self {
+        let index = LogIndex::of(&log.entries).unwrap_or_default();
+        Self::from_indexed(log, index, now)
+    }
+
+    /// The view model of a verified log whose entries `index` holds.
+    pub fn from_indexed(log: Arc<VerifiedLog>, index: LogIndex, now: OffsetDateTime) -> Self {
         let checkpoint = log.checkpoint.checkpoint();
         let state = log.state_at(now);
-        let drift = Arc::new(drift_panes(
-            &state,
-            log.entries.all().unwrap_or_default(),
-            log.policy(),
-        ));
+        let drift = Arc::new(drift_panes(&state, &index, log.policy()));
         Self {
             drift,
             state,
@@ -169,15 +169,10 @@ impl Data {
                 root: hex::encode(checkpoint.root),
             }),
             log,
+            index,
             me: None,
             evidence: super::evidence::Evidence::new(),
         }
-    }
-
-    /// Every verified entry, in log order (read by the client task before
-    /// it built this view; none if the cached ones failed to read).
-    pub fn entries(&self) -> &[VerifiedEntry] {
-        self.log.entries.all().unwrap_or_default()
     }
 
     /// Promotions in log order.
@@ -201,14 +196,6 @@ impl Data {
     /// The drift a promotion would carry into its target environment.
     pub fn drift_of(&self, promotion: &Promotion) -> Option<&DriftPane> {
         self.drift.get(&DriftPane::key(&self.policy, promotion))
-    }
-
-    /// Every entry about `promotion`, in log order.
-    pub fn timeline(&self, promotion: &Digest) -> Vec<&VerifiedEntry> {
-        self.entries()
-            .iter()
-            .filter(|e| e.id == *promotion || entry_promotion(e) == Some(*promotion))
-            .collect()
     }
 
     /// Audit findings for a service in an environment, one line each:
@@ -235,14 +222,10 @@ impl Data {
             .ignored
             .iter()
             .filter(|i| {
-                self.entries()
+                self.index
                     .get(usize::try_from(i.index).unwrap_or(usize::MAX))
-                    .is_some_and(|e| match &e.statement.predicate {
-                        Predicate::Deployment(d) => {
-                            d.environment == environment && d.service == service
-                        }
-                        _ => false,
-                    })
+                    .and_then(|row| row.deployed.as_deref())
+                    .is_some_and(|(env, svc)| env == environment && svc == service)
             })
             .map(|i| format!("entry {}: {}", i.index, i.reason));
         unapproved.chain(refused).collect()
@@ -313,24 +296,6 @@ impl Data {
             }
         }
         [waiting, blocked, expiring, recent, rollback].concat()
-    }
-}
-
-/// The promotion an entry is about, if any.
-pub fn entry_promotion(entry: &VerifiedEntry) -> Option<Digest> {
-    match &entry.statement.predicate {
-        Predicate::GateResult(g) => Some(g.promotion),
-        Predicate::Decision(d) => match &d.action {
-            DecisionAction::Approve { promotion }
-            | DecisionAction::Reject { promotion }
-            | DecisionAction::Waive { promotion, .. } => Some(*promotion),
-            DecisionAction::Revoke { .. } | DecisionAction::Rollback { .. } => None,
-        },
-        Predicate::Deployment(d) => match d.target {
-            crate::statement::DeploymentTarget::Promotion(id) => Some(id),
-            crate::statement::DeploymentTarget::Rollback(_) => None,
-        },
-        Predicate::PromotionRequest(_) | Predicate::Snapshot(_) | Predicate::Policy(_) => None,
     }
 }
 

@@ -16,6 +16,7 @@ pub mod component;
 pub mod config;
 pub mod data;
 pub mod evidence;
+pub mod index;
 pub mod keymap;
 pub mod logging;
 pub mod popups;

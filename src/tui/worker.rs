@@ -2,6 +2,10 @@
 //! signs + queues + delivers what the operator confirmed. It posts messages
 //! back to the app; the render path never waits on it.
 //!
+//! The log verified last stays in memory, with the index of its entries
+//! ([`LogIndex`]); a sync extends both with the new entries instead of
+//! loading the local cache and reading every entry again.
+//!
 //! It learns that the log grew from the store's `/v1/events` stream
 //! ([`follow`]): each event carries the new tree size, and a size above the
 //! last one seen starts a sync, which fetches the missing range from the
@@ -18,13 +22,15 @@ use tokio::sync::{Notify, mpsc};
 
 use super::app::{Msg, Submission};
 use super::data::Data;
+use super::index::LogIndex;
 use super::prepare::sign_and_queue;
+use crate::client::cache::Kept;
 use crate::client::config::ClientConfig;
 use crate::client::evidence::{BlobCache, Rejudger};
 use crate::client::http::StoreClient;
 use crate::client::outbox::{Item, ItemState, Outbox};
 use crate::client::receipts::verify_receipt;
-use crate::client::sync::{SyncError, VerifiedLog, accept_receipt, offline, sync};
+use crate::client::sync::{Resume, SyncError, VerifiedLog, accept_receipt, offline, sync_resuming};
 
 /// How often the log is polled while the event stream is down.
 pub const POLL: Duration = Duration::from_secs(5);
@@ -65,6 +71,10 @@ pub async fn run(
     let mut models = super::evidence::Models::default();
     // Whether the verified cache is on screen while the store is down.
     let mut offline_shown = false;
+    // The log verified last and what the cache on disk holds of it, and
+    // the index of its entries (kept across syncs, extended with each).
+    let mut held: Option<(Arc<VerifiedLog>, Option<Kept>)> = None;
+    let mut index = LogIndex::default();
     loop {
         if let Some(outbox) = &outbox {
             match outbox.deliver(&client, OffsetDateTime::now_utc).await {
@@ -83,16 +93,25 @@ pub async fn run(
         if tx.send(Msg::Syncing).is_err() {
             return;
         }
-        // The audit view shows every entry: read the cached ones here, so
-        // a cache that fails its check is reported as a failed sync.
-        let synced = sync(&config, &client).await.and_then(|verified| {
-            verified.entries.all()?;
-            Ok(verified)
-        });
+        // The next sync starts from the log verified last, in memory; the
+        // new entries are indexed, and a cache that fails its check as its
+        // entries are read is reported as a failed sync.
+        let resume = held.take().map(|(log, kept)| Resume::of(&log, kept));
+        let synced = sync_resuming(&config, &client, resume)
+            .await
+            .and_then(|(verified, kept)| {
+                index.extend(&verified.entries)?;
+                Ok((verified, kept))
+            });
         match synced {
-            Ok(mut verified) => {
+            Ok((mut verified, kept)) => {
                 let blobs = rejudger.rejudge(Some(&client), &mut verified).await;
-                let data = view_model(verified, &blobs, &mut models, &client);
+                let data = view_model(verified, index.clone(), &blobs, &mut models, &client);
+                // A log mostly downloaded just now holds every statement
+                // parsed; the next sync starts from the cache written
+                // instead, whose entries are read only when indexed.
+                held = (data.log.fetched <= crate::client::cache::TAIL)
+                    .then(|| (Arc::clone(&data.log), kept));
                 offline_shown = false;
                 let _ = tx.send(Msg::Synced(Box::new(data)));
             }
@@ -110,7 +129,7 @@ pub async fn run(
                 // cache, once per outage, marked with its checkpoint.
                 if !offline_shown {
                     let cached = offline(&config, client.signer()).and_then(|verified| {
-                        verified.entries.all()?;
+                        index.extend(&verified.entries)?;
                         Ok(verified)
                     });
                     if let Ok(mut verified) = cached {
@@ -119,7 +138,8 @@ pub async fn run(
                             verified.checkpoint.checkpoint().size,
                             verified.offline,
                         );
-                        let data = view_model(verified, &blobs, &mut models, &client);
+                        let data =
+                            view_model(verified, index.clone(), &blobs, &mut models, &client);
                         let _ = tx.send(Msg::Synced(Box::new(data)));
                         offline_shown = true;
                         reason = format!("{as_of} — {reason}");
@@ -200,11 +220,12 @@ async fn keep_receipt(
 /// The screen's view model of a verified (and re-judged) log.
 fn view_model(
     verified: VerifiedLog,
+    index: LogIndex,
     blobs: &crate::client::evidence::Blobs,
     models: &mut super::evidence::Models,
     client: &StoreClient,
 ) -> Data {
-    let mut data = Data::from_log(Arc::new(verified), OffsetDateTime::now_utc());
+    let mut data = Data::from_indexed(Arc::new(verified), index, OffsetDateTime::now_utc());
     data.evidence = models.build(&data.policy, &data.state, blobs);
     data.me = data
         .policy

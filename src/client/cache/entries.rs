@@ -21,6 +21,9 @@ use crate::ledger::{Hash, leaf_hash};
 use crate::state::VerifiedEntry;
 use crate::statement::Statement;
 
+/// Entries [`LogEntries::visit`] reads and checks at a time.
+const VISIT_CHUNK: usize = 4096;
+
 /// An operator as the cache records a signer: name and key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Named {
@@ -116,6 +119,27 @@ impl LogEntries {
         }
     }
 
+    /// Calls `visit` with every entry from `from` on, in log order. Cached
+    /// ones are read from the cache a chunk at a time and checked as
+    /// [`Self::all`] checks them, so they are never all in memory at once
+    /// (the cockpit indexes a log of any size this way).
+    pub fn visit(&self, from: usize, mut visit: impl FnMut(&VerifiedEntry)) -> Result<(), Refused> {
+        if let Some(all) = self.all.get() {
+            all.iter().skip(from).for_each(visit);
+            return Ok(());
+        }
+        if let Some(stored) = &self.stored
+            && from < stored.ids.len()
+        {
+            stored.visit(from, &mut visit).inspect_err(|_| {
+                let _ = std::fs::remove_file(&stored.manifest);
+            })?;
+        }
+        let skip = from.saturating_sub(self.stored_len());
+        self.later.iter().skip(skip).for_each(visit);
+        Ok(())
+    }
+
     /// Every entry, read from the cache the first time (see the module doc).
     pub fn all(&self) -> Result<&[VerifiedEntry], Refused> {
         let Some(stored) = &self.stored else {
@@ -156,6 +180,53 @@ impl Stored {
                 })
             })
             .collect()
+    }
+
+    /// Reads the stored entries from `from` on, [`VISIT_CHUNK`] at a time,
+    /// each chunk checked on every core and then visited in order.
+    fn visit(&self, from: usize, visit: &mut impl FnMut(&VerifiedEntry)) -> Result<(), Refused> {
+        use std::io::Read as _;
+        let file = std::fs::File::open(&self.path)
+            .map_err(|e| self.refused(format!("cannot read {}: {e}", super::ENTRIES)))?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, file.take(self.bytes));
+        let short = || {
+            self.refused(format!(
+                "{} does not hold the {} entries its manifest lists",
+                super::ENTRIES,
+                self.ids.len()
+            ))
+        };
+        let mut index = 0;
+        while index < self.ids.len() {
+            let end = self.ids.len().min(index + VISIT_CHUNK);
+            let mut bodies = Vec::with_capacity(end - index);
+            for _ in index..end {
+                let mut head = [0u8; 4];
+                reader.read_exact(&mut head).map_err(|_| short())?;
+                let mut body = vec![0u8; u32::from_be_bytes(head) as usize];
+                reader.read_exact(&mut body).map_err(|_| short())?;
+                bodies.push(body);
+            }
+            let first = index.max(from);
+            let checked: Result<Vec<VerifiedEntry>, Refused> = bodies
+                .get(first - index..)
+                .unwrap_or_default()
+                .par_iter()
+                .enumerate()
+                .map(|(offset, body)| {
+                    let at = first + offset;
+                    self.entry(at, body).ok_or_else(|| {
+                        self.refused(format!(
+                            "entry {at} of {} is not the entry it verified",
+                            super::ENTRIES
+                        ))
+                    })
+                })
+                .collect();
+            checked?.iter().for_each(&mut *visit);
+            index = end;
+        }
+        Ok(())
     }
 
     fn entry(&self, index: usize, body: &[u8]) -> Option<VerifiedEntry> {

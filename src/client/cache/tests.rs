@@ -226,10 +226,19 @@ fn an_incremental_sync_verifies_only_the_new_entries_and_appends_them() {
     assert!(cache.dir().join("state-4.bin").exists());
     assert!(!cache.dir().join("state-6.bin").exists());
     let reloaded = log.load(&cache, 6).unwrap().unwrap();
-    assert_eq!(
-        reloaded.entries.all().unwrap(),
-        synced.entries.all().unwrap()
-    );
+    // Visiting from any position (in the stored entries, at their end, in
+    // the ones folded after them) gives exactly the verified entries from
+    // there.
+    let all = synced.entries.all().unwrap();
+    for from in 0..=6 {
+        let mut seen = Vec::new();
+        reloaded
+            .entries
+            .visit(from, |e| seen.push(e.clone()))
+            .unwrap();
+        assert_eq!(seen, all[from..], "from {from}");
+    }
+    assert_eq!(reloaded.entries.all().unwrap(), all);
     assert_eq!(
         reloaded.replay.folder().raw_state(),
         synced.folder.raw_state()
@@ -287,7 +296,19 @@ fn every_byte_flipped_in_the_entries_file_is_refused() {
             Err(refused) => refused,
             Ok(cached) => {
                 let cached = cached.unwrap();
-                let refused = cached.entries.all().unwrap_err();
+                // Read one at a time (the cockpit's index) or all at once.
+                let visited = cached.entries.visit(0, |_| {}).unwrap_err();
+                assert!(log.load(&cache, 3).unwrap().is_none(), "used again");
+                log.save(&cache, 3);
+                std::fs::write(&path, &bytes).unwrap();
+                let refused = log
+                    .load(&cache, 3)
+                    .unwrap()
+                    .unwrap()
+                    .entries
+                    .all()
+                    .unwrap_err();
+                assert_eq!(refused, visited);
                 assert!(log.load(&cache, 3).unwrap().is_none(), "used again");
                 refused
             }

@@ -64,12 +64,12 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
     }
     let lines = match (app.selected_row(), &app.data) {
         (Some(RowKey::Service { .. } | RowKey::Inbox(_)), Some(data)) => service_lines(app, data),
-        (Some(RowKey::Entry(i)), Some(data)) => data.entries().get(*i).map_or_else(Vec::new, |e| {
+        (Some(RowKey::Entry(i)), Some(data)) => data.index.get(*i).map_or_else(Vec::new, |e| {
             vec![
                 Line::from(format!("entry {}  {}", e.index, e.id.short())),
-                Line::from(format!("kind {}", e.statement.kind().name())),
+                Line::from(format!("kind {}", e.kind.name())),
                 Line::from(format!("signer {}", e.signer)),
-                Line::from(e.statement.summary()),
+                Line::from(e.summary.to_string()),
             ]
         }),
         (_, None) => vec![Line::from(s::LOADING)],

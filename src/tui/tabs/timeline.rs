@@ -19,23 +19,17 @@ impl Component for Timeline {
         };
         let t = &app.theme;
         let lines: Vec<Line<'_>> = data
+            .index
             .timeline(&p.id)
-            .into_iter()
             .map(|e| {
                 Line::from(vec![
                     Span::styled(format!("{:>4} ", e.index), t.style("dim")),
                     Span::styled(
-                        format!(
-                            "{} ",
-                            e.statement
-                                .signed_at()
-                                .map(|(_, at)| when(at))
-                                .unwrap_or_default()
-                        ),
+                        format!("{} ", e.signed_at.map(when).unwrap_or_default()),
                         t.style("dim"),
                     ),
                     Span::styled(format!("{:<8} ", e.signer), t.style("text")),
-                    Span::raw(e.statement.summary()),
+                    Span::raw(e.summary.to_string()),
                 ])
             })
             .collect();

@@ -5,38 +5,32 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Cell, Row};
 
-use crate::state::VerifiedEntry;
 use crate::tui::app::{App, Pane, RowKey};
 use crate::tui::component::Component;
 use crate::tui::data::when;
+use crate::tui::index::EntryRow;
 use crate::tui::widgets::VirtualTable;
 
 #[derive(Debug)]
 pub struct Audit;
 
-pub fn row_text(entry: &VerifiedEntry) -> String {
+pub fn row_text(row: &EntryRow) -> String {
     format!(
         "{} {} {} {}",
-        entry.index,
-        entry.signer,
-        entry.statement.kind().name(),
-        entry.statement.summary()
+        row.index,
+        row.signer,
+        row.kind.name(),
+        row.summary
     )
 }
 
-pub fn entry_row(entry: &VerifiedEntry) -> Row<'static> {
+pub fn entry_row(row: &EntryRow) -> Row<'static> {
     Row::new(vec![
-        Cell::from(entry.index.to_string()),
-        Cell::from(
-            entry
-                .statement
-                .signed_at()
-                .map(|(_, t)| when(t))
-                .unwrap_or_default(),
-        ),
-        Cell::from(entry.signer.clone()),
-        Cell::from(entry.statement.kind().name()),
-        Cell::from(entry.statement.summary()),
+        Cell::from(row.index.to_string()),
+        Cell::from(row.signed_at.map(when).unwrap_or_default()),
+        Cell::from(row.signer.to_string()),
+        Cell::from(row.kind.name()),
+        Cell::from(row.summary.to_string()),
     ])
 }
 
@@ -67,7 +61,7 @@ impl Component for Audit {
         };
         table.draw(app, frame, area, |i| match (app.rows.get(i), &app.data) {
             (Some(RowKey::Entry(at)), Some(data)) => data
-                .entries()
+                .index
                 .get(*at)
                 .map_or_else(|| Row::new(Vec::<Cell<'static>>::new()), entry_row),
             _ => Row::new(Vec::<Cell<'static>>::new()),

@@ -48,8 +48,14 @@ pub fn rows(app: &App) -> Vec<RowKey> {
                 service: service.to_owned(),
             })
             .collect(),
-        View::Audit => (0..data.entries().len())
-            .filter(|i| filter.is_empty() || keep(audit::row_text(&data.entries()[*i])))
+        View::Audit => (0..data.index.len())
+            .filter(|i| {
+                filter.is_empty()
+                    || data
+                        .index
+                        .get(*i)
+                        .is_some_and(|row| keep(audit::row_text(row)))
+            })
             .map(RowKey::Entry)
             .collect(),
     }
