@@ -13,18 +13,24 @@
 //! binary is the bench-profile build cargo makes for it). Environment:
 //! `TOLLGATE_BENCH_ENTRIES` (N, default 100 000), `TOLLGATE_BENCH_RUNS` (R,
 //! default 7), `TOLLGATE_BENCH_STORE_TMP` (where the store's database goes;
-//! default `/dev/shm` when present, see `store_parent`).
+//! default `/dev/shm` when present, see `store_parent`),
+//! `TOLLGATE_BENCH_KEEP_HOME` (set: the client home with its cache is kept
+//! and its environment printed, to run or profile `tollgate status` by
+//! hand).
 //!
 //! What it does:
 //!
 //! 1. builds a realistic log of at least N + R entries with
 //!    `tests/common/bulk.rs` (services promoted dev → staging, gates,
-//!    approvals, deployments); the first N are the log, the next R are held
-//!    back;
+//!    approvals, deployments), every gate result citing the same real pytest
+//!    report by digest with the verdict the evaluator computes from it (so
+//!    the clients' re-judging of gate results agrees with each); the first N
+//!    are the log, the next R are held back;
 //! 2. opens a `Store` (SQLite in a temporary directory, on `/dev/shm` by
 //!    default) with the bulk
 //!    policy as its genesis policy and `server::start`s it on HTTPS
-//!    127.0.0.1:0, as `tollgate serve` does; then appends the N entries
+//!    127.0.0.1:0, as `tollgate serve` does; uploads that report; then
+//!    appends the N entries
 //!    through the HTTP API, each request signed per RFC 9421 by `ci-main`.
 //!    The appends are sequential on one keep-alive connection: the bulk log
 //!    is one fixed order (every approval observes the log's root at its own
@@ -50,8 +56,9 @@
 //!    --service svc-0` R times each (exit 0, and the offline "as of
 //!    checkpoint" line on stderr);
 //! 5. prints min / median / max in ms per figure, each median's ratio to
-//!    the `--version` median, the budget verdicts, and the peak RSS of one
-//!    offline `status` (`/usr/bin/time -f %M`, when present).
+//!    the `--version` median, the bytes the last run printed on stdout, the
+//!    budget verdicts, and the peak RSS of one offline `status`
+//!    (`/usr/bin/time -f %M`, when present).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -90,6 +97,17 @@ const OPERATOR: &str = "alice";
 
 /// The operator whose key signs the HTTP requests that append the log.
 const APPENDER: &str = "ci-main";
+
+/// The evidence every gate result cites (a real pytest JUnit report, see
+/// tests/fixtures/evidence/SOURCES.md).
+const EVIDENCE_NAME: &str = "pytest-pass.xml";
+
+fn evidence() -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/evidence")
+        .join(EVIDENCE_NAME);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
 
 /// The service the filtered `status` shows.
 const SERVICE: &str = "svc-0";
@@ -189,6 +207,14 @@ impl Served {
     /// A client of this store signing requests as `signer`.
     fn client(&self, signer: Signer) -> StoreClient {
         StoreClient::with_trust(&self.url, &Trust::Pin(self.pin), Arc::new(signer)).unwrap()
+    }
+
+    /// Uploads the evidence file the bulk log's gate results cite.
+    fn upload_evidence(&self, client: &StoreClient, bulk: &Bulk) {
+        let evidence = bulk.gate_evidence().unwrap();
+        self.runtime
+            .block_on(client.put_evidence(evidence.bytes.clone(), &evidence.media_type))
+            .unwrap_or_else(|e| panic!("the store refused the evidence: {e}"));
     }
 
     /// Appends `entries` in order; entry k must land at index `first + k`.
@@ -352,6 +378,8 @@ struct Figure {
     samples: Vec<Duration>,
     /// The budget it is compared with, in ms.
     budget_ms: Option<f64>,
+    /// Bytes the last sample printed on stdout.
+    stdout_bytes: usize,
 }
 
 impl Figure {
@@ -360,6 +388,7 @@ impl Figure {
             name: name.into(),
             samples: Vec::new(),
             budget_ms,
+            stdout_bytes: 0,
         }
     }
 
@@ -379,6 +408,12 @@ impl Figure {
         }
     }
 
+    /// Records one timed process.
+    fn push(&mut self, elapsed: Duration, out: &Output) {
+        self.samples.push(elapsed);
+        self.stdout_bytes = out.stdout.len();
+    }
+
     fn print(&self, baseline_ms: f64) {
         let values = self.sorted_ms();
         let median = self.median_ms();
@@ -389,13 +424,14 @@ impl Figure {
             )
         });
         println!(
-            "{:<34} n={:<2} min {:>9.1}  median {:>9.1}  max {:>9.1} ms  median/--version {:>6.1}×{verdict}",
+            "{:<42} n={:<2} min {:>8.1}  median {:>8.1}  max {:>8.1} ms  median/--version {:>7.1}×  stdout {:>6.1} KiB{verdict}",
             self.name,
             values.len(),
             values[0],
             median,
             values[values.len() - 1],
             median / baseline_ms,
+            self.stdout_bytes as f64 / 1024.0,
         );
     }
 }
@@ -406,7 +442,7 @@ fn time_version(home: &Home, runs: usize) -> Figure {
     for _ in 0..runs {
         let (elapsed, out) = home.timed(&["--version"]);
         assert_success("--version", &out);
-        figure.samples.push(elapsed);
+        figure.push(elapsed, &out);
     }
     figure
 }
@@ -422,7 +458,7 @@ fn time_cold_sync(home: &Home, size: u64) -> Figure {
         "the cold sync did not fetch the whole log"
     );
     println!("cold sync: fetched {fetched} entries, log size {log_size}");
-    figure.samples.push(elapsed);
+    figure.push(elapsed, &out);
     figure
 }
 
@@ -443,7 +479,7 @@ fn time_incremental_syncs(
             (1, new_size),
             "the incremental sync did not fetch exactly the one new entry"
         );
-        figure.samples.push(elapsed);
+        figure.push(elapsed, &out);
     }
     figure
 }
@@ -462,7 +498,7 @@ fn time_offline(home: &Home, args: &[&str], runs: usize, size: u64) -> Figure {
             "`tollgate {}` did not say it showed the cache {expected}; stderr:\n{stderr}",
             args.join(" ")
         );
-        figure.samples.push(elapsed);
+        figure.push(elapsed, &out);
     }
     figure
 }
@@ -477,7 +513,7 @@ fn main() {
     );
 
     let building = Instant::now();
-    let bulk = Bulk::with_entries(entries + runs);
+    let bulk = Bulk::with_entries_and_evidence(entries + runs, EVIDENCE_NAME, &evidence());
     let (log, held_back) = bulk.entries.split_at(entries);
     let held_back = &held_back[..runs];
     println!(
@@ -489,6 +525,7 @@ fn main() {
     let mut served = Served::start(&bulk);
     let appender = served.client(signer_of(&bulk, APPENDER));
     let appending = Instant::now();
+    served.upload_evidence(&appender, &bulk);
     served.append(&appender, 0, log);
     served.assert_log_is(log);
     println!(
@@ -522,6 +559,19 @@ fn main() {
         ),
         None => println!("peak RSS: /usr/bin/time not found, not measured"),
     }
-    drop(home);
+    if std::env::var_os("TOLLGATE_BENCH_KEEP_HOME").is_some() {
+        keep(home);
+    }
     drop(served);
+}
+
+/// Keeps the client home (its cache of the whole log) for timing or
+/// profiling `tollgate status` by hand; the store is gone, so it runs
+/// offline, as timed here.
+fn keep(home: Home) {
+    let path = home.dir.keep();
+    println!(
+        "client home kept: HOME={p} TOLLGATE_CONFIG_DIR={p}/config TOLLGATE_DATA_DIR={p}/data TOLLGATE_CACHE_DIR={p}/cache",
+        p = path.display()
+    );
 }
