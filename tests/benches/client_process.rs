@@ -136,9 +136,9 @@ fn signer_of(bulk: &Bulk, name: &str) -> Signer {
 /// The appends are sequential, so each one waits for its own durable commit;
 /// on a RAM-backed filesystem the fsyncs are free and the N appends are
 /// several times faster (on the 2-core development machine: about 600
-/// entries/s on disk, 1 500 to 2 800 on `/dev/shm`). Nothing timed waits for the store's disk: every timed
-/// process only reads from the store, and each held-back entry is
-/// acknowledged before its sync starts. The client home stays on the
+/// entries/s on disk, 1 500 to 2 800 on `/dev/shm`). Nothing timed waits
+/// for the store's disk: every timed process only reads from the store, and
+/// each held-back entry is acknowledged before its sync starts. The client home stays on the
 /// system's temporary directory (its cache writes are part of the figures).
 fn store_parent() -> PathBuf {
     if let Some(dir) = std::env::var_os("TOLLGATE_BENCH_STORE_TMP") {
