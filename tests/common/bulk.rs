@@ -3,21 +3,29 @@
 //! checkpoint is the real root) and deployments — every entry one the
 //! production fold accepts. Built without verifying anything, so that
 //! making 100 000 entries takes seconds.
+//!
+//! By default gate results cite no evidence (what the in-process benches
+//! measure). [`Bulk::with_entries_and_evidence`] makes every gate result
+//! cite one real evidence file by digest with the verdict the evaluator
+//! computes from it, as `tollgate gate submit` signs it, so that a client
+//! re-judging the log (issue 9) agrees with every one.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use time::Duration;
+use tollgate::client::actions::evidence_ref;
 use tollgate::digest::Digest;
+use tollgate::evidence::{Context, EVALUATOR_VERSION, EvidenceFile, Verdict, evaluate_gate};
 use tollgate::keys::Signer;
 use tollgate::ledger::{MerkleTree, leaf_hash};
 use tollgate::policy::Policy;
 use tollgate::state::{Folder, VerifiedEntry, gate_results_digest};
 use tollgate::statement::{
-    Binding, Decision, DecisionAction, Deployment, DeploymentStatus, DeploymentTarget, GateResult,
-    GateStatus, ObservedCheckpoint, Predicate, PromotionRequest, RootHash, SourceRef, Statement,
-    new_nonce,
+    Binding, Decision, DecisionAction, Deployment, DeploymentStatus, DeploymentTarget, EvidenceRef,
+    GateResult, GateStatus, ObservedCheckpoint, Predicate, PromotionRequest, RootHash, SourceRef,
+    Statement, new_nonce,
 };
 
 use super::{ORIGIN, PEOPLE, T0, policy_text};
@@ -29,6 +37,20 @@ pub struct Bulk {
     pub entries: Vec<Vec<u8>>,
     folder: Folder,
     tree: MerkleTree,
+    /// What every gate result states and cites; `None`: no evidence.
+    gate_evidence: Option<GateEvidence>,
+}
+
+/// The verdict of the `unit-tests` gate on one evidence file and the
+/// reference to that file, as `tollgate gate submit` puts them in a gate
+/// result.
+pub struct GateEvidence {
+    /// The evidence file, for uploading to a store.
+    pub bytes: Vec<u8>,
+    /// Its media type, as the gate result names it.
+    pub media_type: String,
+    verdict: Verdict,
+    reference: EvidenceRef,
 }
 
 impl Bulk {
@@ -44,18 +66,56 @@ impl Bulk {
             signers,
             entries: Vec::new(),
             tree: MerkleTree::new(),
+            gate_evidence: None,
         }
     }
 
     /// At least `n` entries (whole promotion cycles of seven).
     pub fn with_entries(n: usize) -> Self {
-        let mut bulk = Self::new();
+        Self::new().filled(n)
+    }
+
+    /// This log with whole promotion cycles appended up to at least `n`
+    /// entries.
+    fn filled(mut self, n: usize) -> Self {
         let mut k = 0u64;
-        while bulk.entries.len() < n {
-            bulk.cycle(k);
+        while self.entries.len() < n {
+            self.cycle(k);
             k += 1;
         }
-        bulk
+        self
+    }
+
+    /// As [`Bulk::with_entries`], every gate result citing `evidence` (a
+    /// file named `name`) with the verdict the `unit-tests` gate computes
+    /// from it, which must be a pass.
+    pub fn with_entries_and_evidence(n: usize, name: &str, evidence: &[u8]) -> Self {
+        let mut bulk = Self::new();
+        let gate = bulk.policy.gate("unit-tests").unwrap();
+        let files = [EvidenceFile {
+            name,
+            bytes: evidence,
+        }];
+        let verdict = evaluate_gate(gate, &files, Context::default());
+        assert_eq!(
+            verdict.status,
+            GateStatus::Pass,
+            "{name}: the unit-tests gate does not pass on it: {}",
+            verdict.summary
+        );
+        let reference = evidence_ref("unit-tests", &verdict.inputs[0]);
+        bulk.gate_evidence = Some(GateEvidence {
+            bytes: evidence.to_vec(),
+            media_type: reference.media_type.clone(),
+            verdict,
+            reference,
+        });
+        bulk.filled(n)
+    }
+
+    /// The evidence every gate result cites, if any.
+    pub fn gate_evidence(&self) -> Option<&GateEvidence> {
+        self.gate_evidence.as_ref()
     }
 
     fn now(&self) -> time::OffsetDateTime {
@@ -101,10 +161,8 @@ impl Bulk {
     }
 
     fn gate(&mut self, service: &str, artifact: Digest, promotion: Digest) {
-        let statement = Statement::about(
-            service,
-            artifact,
-            Predicate::GateResult(GateResult {
+        let result = match &self.gate_evidence {
+            None => GateResult {
                 promotion,
                 gate: "unit-tests".into(),
                 status: GateStatus::Pass,
@@ -114,8 +172,20 @@ impl Bulk {
                 remediation: None,
                 produced_at: self.now(),
                 evaluator: None,
-            }),
-        );
+            },
+            Some(e) => GateResult {
+                promotion,
+                gate: "unit-tests".into(),
+                status: e.verdict.status,
+                summary: e.verdict.summary.clone(),
+                measurements: e.verdict.measurements.clone(),
+                evidence: vec![e.reference.clone()],
+                remediation: e.verdict.remediation.clone(),
+                produced_at: self.now(),
+                evaluator: Some(EVALUATOR_VERSION.into()),
+            },
+        };
+        let statement = Statement::about(service, artifact, Predicate::GateResult(result));
         self.push("ci-main", statement);
     }
 
