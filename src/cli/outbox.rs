@@ -93,8 +93,9 @@ pub fn sync(config: Option<&Path>, args: &SyncArgs) -> CommandResult {
         }
         return Err(CommandError::from(error));
     }
-    // Nothing here shows readiness, so the gate results are not re-judged.
-    let log = session.sync_verified()?;
+    // Gate results are re-judged here too (only the ones not judged
+    // before), so that read commands offline find their evidence cached.
+    let log = session.sync()?;
     if args.json {
         println!(
             "{}",

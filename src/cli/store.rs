@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use super::{CommandError, CommandResult, messages};
 use crate::client::actions;
 use crate::client::config::{self, ClientConfig};
-use crate::client::evidence::{BlobCache, Rejudger};
+use crate::client::evidence::{BlobCache, JudgedFile, Rejudger};
 use crate::client::http::{Receipt, StoreClient, StoreError};
 use crate::client::outbox::{ItemState, Outbox};
 use crate::client::sync::{self, SyncError, VerifiedLog};
@@ -102,30 +102,31 @@ impl Session {
         self.sync_raw().map_err(sync_error)
     }
 
-    /// [`Self::sync`] without re-judging the gate results, for a command
-    /// that shows no readiness (`tollgate sync`).
-    pub fn sync_verified(&self) -> Result<VerifiedLog, CommandError> {
-        self.sync_unjudged().map_err(sync_error)
-    }
-
-    fn sync_unjudged(&self) -> Result<VerifiedLog, SyncError> {
+    fn sync_raw(&self) -> Result<VerifiedLog, SyncError> {
         let log = self.block_on(sync::sync(&self.config, &self.client))?;
         if let Some(note) = &log.cache_note {
             eprintln!("{}", messages::cache_note(note));
         }
-        Ok(log)
-    }
-
-    fn sync_raw(&self) -> Result<VerifiedLog, SyncError> {
-        self.sync_unjudged().map(|log| self.rejudge(log))
+        Ok(self.rejudge(log))
     }
 
     /// Re-judges the log's gate results from their evidence (fetched once
     /// into the local evidence cache; offline, from that cache only), so
     /// every state this command shows counts only confirmed verdicts.
+    /// The judgements made by earlier commands are kept (signed) in the
+    /// evidence cache, so only new gate results are judged.
     fn rejudge(&self, mut log: VerifiedLog) -> VerifiedLog {
         let client = log.offline.is_none().then_some(&self.client);
-        self.block_on(Rejudger::new(BlobCache::default_location()).rejudge(client, &mut log));
+        let cache = BlobCache::default_location();
+        let file = JudgedFile::new(cache.dir(), &self.signer().public());
+        let mut rejudger = Rejudger::new(cache).verdicts_only();
+        rejudger.restore(file.load(&self.signer().public()));
+        self.block_on(rejudger.rejudge(client, &mut log));
+        if rejudger.judged_anew()
+            && let Err(e) = file.save(self.signer(), rejudger.judged())
+        {
+            tracing::warn!(error = %e, "cannot keep the gate results' judgements");
+        }
         log
     }
 

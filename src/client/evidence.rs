@@ -22,6 +22,10 @@ use crate::evidence::{self, Context, EVALUATOR_VERSION, EvidenceFile, MAX_EVIDEN
 use crate::policy::{GateKind, Policy};
 use crate::state::{GateRecord, Rejudgement, Rejudgements};
 
+pub mod judged;
+
+pub use judged::{Judged, JudgedFile};
+
 /// One evidence blob as this client could get it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Blob {
@@ -192,7 +196,12 @@ pub fn rejudge_gate(
 pub struct Rejudger {
     cache: BlobCache,
     /// (gate result entry id, policy digest) → a final judgement.
-    judged: HashMap<(Digest, Digest), Rejudgement>,
+    judged: Judged,
+    /// Whether a judgement was added since [`Self::restore`].
+    judged_anew: bool,
+    /// Whether the evidence of results judged before is read anyway, for
+    /// display (the cockpit's evidence pane).
+    display: bool,
     /// Blobs already read, so a poll reads nothing again.
     found: HashMap<Digest, Arc<[u8]>>,
 }
@@ -201,9 +210,35 @@ impl Rejudger {
     pub fn new(cache: BlobCache) -> Self {
         Self {
             cache,
-            judged: HashMap::new(),
+            judged: Judged::new(),
+            judged_anew: false,
+            display: true,
             found: HashMap::new(),
         }
+    }
+
+    /// For a command that shows verdicts, not evidence: the evidence of a
+    /// result judged before is not read again.
+    #[must_use]
+    pub fn verdicts_only(mut self) -> Self {
+        self.display = false;
+        self
+    }
+
+    /// Starts from judgements made before (see [`judged`]).
+    pub fn restore(&mut self, judged: Judged) {
+        self.judged = judged;
+        self.judged_anew = false;
+    }
+
+    /// Every final judgement so far.
+    pub fn judged(&self) -> &Judged {
+        &self.judged
+    }
+
+    /// Whether a judgement was added since [`Self::restore`].
+    pub fn judged_anew(&self) -> bool {
+        self.judged_anew
     }
 
     /// Re-judges `log`'s gate results, fetching evidence through `client`
@@ -221,6 +256,13 @@ impl Rejudger {
                 let Some(latest) = &gate.latest else {
                     continue;
                 };
+                let key = (latest.id, policy_digest);
+                if !self.display
+                    && let Some(found) = self.judged.get(&key)
+                {
+                    rejudged.insert(latest.id, found.clone());
+                    continue;
+                }
                 for e in &latest.result.evidence {
                     if blobs.contains_key(&e.digest) {
                         continue;
@@ -234,7 +276,6 @@ impl Rejudger {
                     }
                     blobs.insert(e.digest, blob);
                 }
-                let key = (latest.id, policy_digest);
                 let found = match self.judged.get(&key) {
                     Some(found) => Some(found.clone()),
                     None => rejudge_gate(&policy, &p.artifact, latest, &blobs),
@@ -242,8 +283,11 @@ impl Rejudger {
                 if let Some(found) = found {
                     // Agreements and disputes are final; the rest may
                     // change once the store is reachable again.
-                    if matches!(found, Rejudgement::Agrees | Rejudgement::Disputed { .. }) {
+                    if matches!(found, Rejudgement::Agrees | Rejudgement::Disputed { .. })
+                        && !self.judged.contains_key(&key)
+                    {
                         self.judged.insert(key, found.clone());
+                        self.judged_anew = true;
                     }
                     rejudged.insert(latest.id, found);
                 }

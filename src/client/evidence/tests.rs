@@ -36,3 +36,55 @@ fn offline_a_blob_outside_the_cache_is_unavailable_not_missing() {
         "{problem}"
     );
 }
+
+/// Judgements survive between commands only under the operator's own
+/// signature and this evaluator; a changed byte, another operator's key or
+/// a file of another evaluator is ignored (judged again), and the states
+/// that are not final are never kept.
+#[test]
+fn saved_judgements_are_believed_only_as_this_operator_signed_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let me = crate::keys::Signer::generate("alice");
+    let other = crate::keys::Signer::generate("mallory");
+    let file = JudgedFile::new(dir.path(), &me.public());
+    let (policy, a, b, c) = (
+        Digest::of(b"policy"),
+        Digest::of(b"a"),
+        Digest::of(b"b"),
+        Digest::of(b"c"),
+    );
+    let disputed = Rejudgement::Disputed {
+        stated: crate::statement::GateStatus::Pass,
+        computed: crate::statement::GateStatus::Fail,
+        evaluator: EVALUATOR_VERSION.to_owned(),
+        summary: "2 of 10 tests failed".to_owned(),
+    };
+    let mut judged = Judged::new();
+    judged.insert((a, policy), Rejudgement::Agrees);
+    judged.insert((b, policy), disputed.clone());
+    judged.insert(
+        (c, policy),
+        Rejudgement::NotRejudged {
+            problem: "offline".to_owned(),
+        },
+    );
+    assert!(file.load(&me.public()).is_empty(), "no file yet");
+    file.save(&me, &judged).unwrap();
+
+    let loaded = file.load(&me.public());
+    assert_eq!(loaded.len(), 2);
+    assert_eq!(loaded[&(a, policy)], Rejudgement::Agrees);
+    assert_eq!(loaded[&(b, policy)], disputed);
+
+    assert!(file.load(&other.public()).is_empty(), "another key");
+    let original = std::fs::read(file.path()).unwrap();
+    for at in 0..original.len() {
+        let mut bytes = original.clone();
+        bytes[at] ^= 0x01;
+        std::fs::write(file.path(), &bytes).unwrap();
+        assert!(file.load(&me.public()).is_empty(), "byte {at} flipped");
+    }
+    // Signed by someone else, even with a valid body: ignored.
+    file.save(&other, &judged).unwrap();
+    assert!(file.load(&me.public()).is_empty());
+}
