@@ -93,9 +93,9 @@ pub fn sync(config: Option<&Path>, args: &SyncArgs) -> CommandResult {
         }
         return Err(CommandError::from(error));
     }
-    // Gate results are re-judged here too (only the ones not judged
-    // before), so that read commands offline find their evidence cached.
-    let log = session.sync()?;
+    // The gate results fetched are judged here, so that read commands
+    // offline find their evidence cached and their judgements kept.
+    let log = session.sync_judging_new()?;
     if args.json {
         println!(
             "{}",

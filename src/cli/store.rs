@@ -103,11 +103,23 @@ impl Session {
     }
 
     fn sync_raw(&self) -> Result<VerifiedLog, SyncError> {
+        self.sync_judging(false)
+    }
+
+    /// [`Self::sync`] for a command that shows no readiness (`tollgate
+    /// sync`): only the gate results it fetched are judged (and the
+    /// judgements kept for the commands that show them).
+    pub fn sync_judging_new(&self) -> Result<VerifiedLog, CommandError> {
+        self.sync_judging(true).map_err(sync_error)
+    }
+
+    fn sync_judging(&self, new_only: bool) -> Result<VerifiedLog, SyncError> {
         let log = self.block_on(sync::sync(&self.config, &self.client))?;
         if let Some(note) = &log.cache_note {
             eprintln!("{}", messages::cache_note(note));
         }
-        Ok(self.rejudge(log))
+        let first = new_only.then(|| log.checkpoint.checkpoint().size - log.fetched);
+        Ok(self.rejudge_from(log, first))
     }
 
     /// Re-judges the log's gate results from their evidence (fetched once
@@ -115,13 +127,22 @@ impl Session {
     /// every state this command shows counts only confirmed verdicts.
     /// The judgements made by earlier commands are kept (signed) in the
     /// evidence cache, so only new gate results are judged.
-    fn rejudge(&self, mut log: VerifiedLog) -> VerifiedLog {
+    fn rejudge(&self, log: VerifiedLog) -> VerifiedLog {
+        self.rejudge_from(log, None)
+    }
+
+    /// [`Self::rejudge`] of the gate results from log index `first` on
+    /// only, or of all.
+    fn rejudge_from(&self, mut log: VerifiedLog, first: Option<u64>) -> VerifiedLog {
         let client = log.offline.is_none().then_some(&self.client);
         let cache = BlobCache::default_location();
         let file = JudgedFile::new(cache.dir(), &self.signer().public());
         let mut rejudger = Rejudger::new(cache).verdicts_only();
         rejudger.restore(file.load(&self.signer().public()));
-        self.block_on(rejudger.rejudge(client, &mut log));
+        match first {
+            Some(first) => self.block_on(rejudger.rejudge_since(client, &mut log, first)),
+            None => self.block_on(rejudger.rejudge(client, &mut log)),
+        };
         if rejudger.judged_anew()
             && let Err(e) = file.save(self.signer(), rejudger.judged())
         {

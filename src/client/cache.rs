@@ -58,12 +58,12 @@ use crate::keys::{PublicKey, Signer};
 use crate::ledger::{Hash, MerkleTree, SignedCheckpoint};
 use crate::policy::Policy;
 use crate::replay::Replay;
-use crate::state::Folder;
+use crate::state::{DecisionRecord, Folder, Promotion, SavedMap};
 
 const ENTRIES: &str = "entries.bin";
 const MANIFEST: &str = "manifest.json";
 const LOCK: &str = "lock";
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// Entries a load folds after the saved replay before a save writes a new
 /// one: a few milliseconds of parsing, against rewriting the whole fold on
@@ -131,7 +131,26 @@ struct StateFile {
     /// Bytes of `entries.bin` that hold those entries.
     entries_len: u64,
     len: u64,
+    /// [`file_digest`] of the file.
     sha256: Digest,
+}
+
+/// Bytes of a state file hashed apart, on every core.
+const DIGEST_CHUNK: usize = 1 << 20;
+
+/// The digest a manifest gives for a state file: the sha256 of the sha256s
+/// of its 1 MiB chunks, in order. As binding as one sha256 of the whole
+/// file (a changed byte changes its chunk's digest, and so this one), and
+/// computed on every core: a single sha256 of a 100k-entry fold took a core
+/// for most of a cached start.
+fn file_digest(bytes: &[u8]) -> Digest {
+    use rayon::prelude::*;
+    use sha2::Digest as _;
+    let chunks: Vec<[u8; 32]> = bytes
+        .par_chunks(DIGEST_CHUNK)
+        .map(|chunk| sha2::Sha256::digest(chunk).into())
+        .collect();
+    Digest::of(chunks.as_flattened())
 }
 
 #[derive(Serialize, Deserialize)]
@@ -176,7 +195,7 @@ struct StateRead {
     seen: std::collections::HashSet<Digest>,
     tree: MerkleTree,
     saved: snapshot::Saved,
-    promotions: snapshot::Promotions,
+    values: (SavedMap<Promotion>, SavedMap<DecisionRecord>),
 }
 
 /// What a save writes: a verified log view, and what it came from.
@@ -342,7 +361,7 @@ impl Cache {
             seen,
             tree,
             saved,
-            promotions,
+            values,
         } = self.read_state(state)?;
         let snapshot::Saved {
             policy,
@@ -357,7 +376,7 @@ impl Cache {
                     self.refused(format!("its policy in force does not parse: {e}"))
                 })?)
             };
-        let folder = Folder::restore(policy, fold, promotions, seen);
+        let folder = Folder::restore(policy, fold, values, seen);
         let mut replay = Replay::from_parts(Arc::clone(&genesis), folder, tree, policy_entries);
 
         // The entries after the saved replay, folded again.
@@ -435,21 +454,24 @@ impl Cache {
     }
 
     /// The state file, checked against the manifest's length and digest,
-    /// with the tree of its leaves. The fold is decoded on one core while
-    /// the other hashes the file and rebuilds the tree; nothing decoded is
-    /// used unless the digest is the manifest's.
+    /// with the tree of its leaves. The rest of the fold is decoded on one
+    /// core while the other hashes the file and rebuilds the tree; the
+    /// promotions and decisions are decoded only when read
+    /// ([`crate::state::SavedMap`]). Nothing decoded is used unless the
+    /// digest is the manifest's.
     fn read_state(&self, state: &StateFile) -> Result<StateRead, Refused> {
         if state.file.contains(['/', '\\']) || !state.file.starts_with("state-") {
             return Err(self.refused(format!("its state file name {:?} is not one", state.file)));
         }
-        let bytes = std::fs::read(self.dir.join(&state.file))
-            .map_err(|e| self.refused(format!("cannot read {}: {e}", state.file)))?;
+        let bytes: Arc<[u8]> = std::fs::read(self.dir.join(&state.file))
+            .map_err(|e| self.refused(format!("cannot read {}: {e}", state.file)))?
+            .into();
         if bytes.len() as u64 != state.len {
             return Err(self.refused(format!("{} is not the file its manifest lists", state.file)));
         }
-        let (checked, (promotions, saved)) = rayon::join(
+        let (checked, (values, saved)) = rayon::join(
             || {
-                let sha256 = Digest::of(&bytes);
+                let sha256 = file_digest(&bytes);
                 let parts = snapshot::leaves_and_ids(&bytes).map(|(leaves, ids)| {
                     let tree = MerkleTree::from_leaf_hashes(leaves.iter().copied());
                     let seen = ids.iter().copied().collect();
@@ -457,7 +479,7 @@ impl Cache {
                 });
                 (sha256, parts)
             },
-            || rayon::join(|| snapshot::promotions(&bytes), || snapshot::saved(&bytes)),
+            || (snapshot::values(&bytes), snapshot::saved(&bytes)),
         );
         let problem = |problem: String| self.refused(format!("{}: {problem}", state.file));
         let (sha256, parts) = checked;
@@ -466,7 +488,7 @@ impl Cache {
         }
         let (leaves, ids, seen, tree) = parts.map_err(problem)?;
         let saved = saved.map_err(problem)?;
-        let promotions = promotions.map_err(problem)?;
+        let values = values.map_err(problem)?;
         if leaves.len() as u64 != state.size {
             return Err(self.refused(format!(
                 "{} does not hold the {} entries its manifest lists",
@@ -479,7 +501,7 @@ impl Cache {
             seen,
             tree,
             saved,
-            promotions,
+            values,
         })
     }
 
@@ -659,7 +681,7 @@ impl Cache {
             size,
             entries_len,
             len: bytes.len() as u64,
-            sha256: Digest::of(&bytes),
+            sha256: file_digest(&bytes),
         })
     }
 

@@ -21,6 +21,7 @@ use crate::digest::Digest;
 use crate::evidence::{self, Context, EVALUATOR_VERSION, EvidenceFile, MAX_EVIDENCE_BYTES};
 use crate::policy::{GateKind, Policy};
 use crate::state::{GateRecord, Rejudgement, Rejudgements};
+use crate::statement::Predicate;
 
 pub mod judged;
 
@@ -246,12 +247,53 @@ impl Rejudger {
     /// [`VerifiedLog::rejudged`] so every state derived from `log` counts
     /// it. Returns the evidence blobs it read, for display.
     pub async fn rejudge(&mut self, client: Option<&StoreClient>, log: &mut VerifiedLog) -> Blobs {
+        self.rejudge_promotions(client, log, None).await
+    }
+
+    /// [`Self::rejudge`] for the gate results among the entries from log
+    /// index `first` on only (what a sync fetched), for a command that
+    /// shows no readiness (`tollgate sync`): their judgements are kept for
+    /// the commands that do, and no other promotion is even read.
+    pub async fn rejudge_since(
+        &mut self,
+        client: Option<&StoreClient>,
+        log: &mut VerifiedLog,
+        first: u64,
+    ) -> Blobs {
+        let mut touched = std::collections::BTreeSet::new();
+        let visited = log
+            .entries
+            .visit(usize::try_from(first).unwrap_or(usize::MAX), |entry| {
+                if let Predicate::GateResult(g) = &entry.statement.predicate {
+                    touched.insert(g.promotion);
+                }
+            });
+        if let Err(e) = visited {
+            tracing::warn!(error = %e, "the new gate results could not be read to judge them");
+        }
+        self.rejudge_promotions(client, log, Some(&touched)).await
+    }
+
+    /// Re-judges the gate results of `only` those promotions, or of all.
+    async fn rejudge_promotions(
+        &mut self,
+        client: Option<&StoreClient>,
+        log: &mut VerifiedLog,
+        only: Option<&std::collections::BTreeSet<Digest>>,
+    ) -> Blobs {
         let policy = Arc::clone(log.policy());
         let policy_digest = policy.digest();
         let mut blobs = Blobs::new();
         let mut rejudged = Rejudgements::new();
         let state = log.folder.raw_state();
-        for p in state.promotions.values() {
+        let promotions: Vec<&crate::state::Promotion> = match only {
+            Some(ids) => ids
+                .iter()
+                .filter_map(|id| state.promotions.get(id))
+                .collect(),
+            None => state.promotions.values().collect(),
+        };
+        for p in promotions {
             for gate in p.gates.values() {
                 let Some(latest) = &gate.latest else {
                     continue;

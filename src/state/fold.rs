@@ -16,6 +16,7 @@ use super::model::{
 };
 use super::reasons::Refusal;
 use super::rejudge::Rejudgements;
+use super::saved_map::SavedMap;
 use crate::digest::Digest;
 use crate::ledger::Hash;
 use crate::policy::Policy;
@@ -44,7 +45,6 @@ pub struct Folder {
 pub struct FoldSaved<'a> {
     promotion_order: &'a Vec<Digest>,
     environments: &'a BTreeMap<String, BTreeMap<String, ServiceState>>,
-    decisions: &'a BTreeMap<Digest, DecisionRecord>,
     decisions_by_promotion: &'a BTreeMap<Digest, Vec<Digest>>,
     rollbacks: &'a BTreeMap<Digest, RollbackRecord>,
     unapproved: &'a Vec<UnapprovedDeployment>,
@@ -58,7 +58,6 @@ pub struct FoldSaved<'a> {
 pub struct FoldRestored {
     promotion_order: Vec<Digest>,
     environments: BTreeMap<String, BTreeMap<String, ServiceState>>,
-    decisions: BTreeMap<Digest, DecisionRecord>,
     decisions_by_promotion: BTreeMap<Digest, Vec<Digest>>,
     rollbacks: BTreeMap<Digest, RollbackRecord>,
     unapproved: Vec<UnapprovedDeployment>,
@@ -126,14 +125,19 @@ impl Folder {
     }
 
     /// The fold's data for the client's cache to persist (see [`FoldSaved`]),
-    /// and its promotions. A fold that refused an entry is not persisted, so
-    /// its `ignored` list is not part of it.
-    pub fn saved(&self) -> (FoldSaved<'_>, &BTreeMap<Digest, Promotion>) {
+    /// its promotions and its decisions. A fold that refused an entry is not
+    /// persisted, so its `ignored` list is not part of it.
+    pub fn saved(
+        &self,
+    ) -> (
+        FoldSaved<'_>,
+        &SavedMap<Promotion>,
+        &SavedMap<DecisionRecord>,
+    ) {
         let state = &self.state;
         let saved = FoldSaved {
             promotion_order: &state.promotion_order,
             environments: &state.environments,
-            decisions: &state.decisions,
             decisions_by_promotion: &state.decisions_by_promotion,
             rollbacks: &state.rollbacks,
             unapproved: &state.unapproved,
@@ -141,7 +145,7 @@ impl Folder {
             nonces: &self.nonces,
             rollback_of_decision: &self.rollback_of_decision,
         };
-        (saved, &state.promotions)
+        (saved, &state.promotions, &state.decisions)
     }
 
     /// Resumes a fold saved with [`Self::saved`] under `policy`, the policy
@@ -149,7 +153,7 @@ impl Folder {
     pub fn restore(
         policy: Arc<Policy>,
         saved: FoldRestored,
-        promotions: BTreeMap<Digest, Promotion>,
+        (promotions, decisions): (SavedMap<Promotion>, SavedMap<DecisionRecord>),
         seen: HashSet<Digest>,
     ) -> Self {
         Self {
@@ -158,7 +162,7 @@ impl Folder {
                 promotions,
                 promotion_order: saved.promotion_order,
                 environments: saved.environments,
-                decisions: saved.decisions,
+                decisions,
                 decisions_by_promotion: saved.decisions_by_promotion,
                 rollbacks: saved.rollbacks,
                 ignored: Vec::new(),

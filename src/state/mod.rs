@@ -11,6 +11,7 @@ mod model;
 mod readiness;
 mod reasons;
 mod rejudge;
+pub mod saved_map;
 
 pub use entry::{EntryError, KeyRing, VerifiedEntry};
 pub use fold::{FoldRestored, FoldSaved, Folder, check_observed_root, gate_results_digest};
@@ -22,6 +23,7 @@ pub use model::{
 pub use readiness::{evaluate, evaluate_judged};
 pub use reasons::{Blocker, Refusal, StaleReason};
 pub use rejudge::{DisputedGate, Rejudgement, Rejudgements, status_word};
+pub use saved_map::SavedMap;
 
 use time::OffsetDateTime;
 

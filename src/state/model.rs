@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use super::reasons::{Blocker, Refusal, StaleReason};
 use super::rejudge::{DisputedGate, Rejudgement};
+use super::saved_map::SavedMap;
 use crate::digest::Digest;
 use crate::statement::{Decision, GateResult, PromotionRequest};
 
@@ -15,13 +16,13 @@ use crate::statement::{Decision, GateResult, PromotionRequest};
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct State {
     /// Promotions by id (the entry id of the request).
-    pub promotions: BTreeMap<Digest, Promotion>,
+    pub promotions: SavedMap<Promotion>,
     /// Promotion ids in log order.
     pub promotion_order: Vec<Digest>,
     /// Environment name → service name → what runs there.
     pub environments: BTreeMap<String, BTreeMap<String, ServiceState>>,
     /// Every counted decision, by entry id.
-    pub decisions: BTreeMap<Digest, DecisionRecord>,
+    pub decisions: SavedMap<DecisionRecord>,
     /// Ids of the counted decisions about each promotion, in log order.
     pub decisions_by_promotion: BTreeMap<Digest, Vec<Digest>>,
     /// Accepted and proposed rollbacks, by the id of their first decision.

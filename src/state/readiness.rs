@@ -51,7 +51,8 @@ pub fn evaluate_judged(
         .filter_map(|(_, id)| promotions.get(&id).map(|p| (id, p.clone())))
         .collect();
     // Independent judgements: on every core.
-    promotions.par_iter_mut().for_each(|(_, promotion)| {
+    let mut all: Vec<&mut Promotion> = promotions.values_mut().collect();
+    all.par_iter_mut().for_each(|promotion| {
         let latest = newest_deployed(&state, &promotion.request.to, &promotion.request.service);
         evaluate_promotion(policy, &state, promotion, now, latest, rejudged);
     });
