@@ -31,6 +31,9 @@ use crate::statement::Predicate;
 /// early in a chunk wastes little work.
 const CHUNK: usize = 4096;
 
+/// A chunk of entries checked in parallel, each with its leaf hash.
+type Checked = Vec<(Result<VerifiedEntry, EntryError>, Hash)>;
+
 /// An entry of the log that the rules refuse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefusedEntry {
@@ -244,50 +247,97 @@ impl Replay {
     /// `check(ring, index, offset, bytes)` turns an entry into a verified
     /// entry under the ring in force (in parallel, a chunk at a time), then
     /// the entries are taken in order.
+    ///
+    /// With more than one thread, the next chunk is checked under the same
+    /// ring while this one is taken in, so the in-order fold does not leave
+    /// the other cores idle. A policy rotation inside this chunk makes that
+    /// work void: it is dropped and the entries after the rotation are
+    /// checked again under the new ring. On one thread nothing is checked
+    /// ahead, so no work is ever wasted there.
     fn extend_with<F>(&mut self, bodies: &[Vec<u8>], check: F) -> Result<Vec<Replayed>, ReplayError>
     where
         F: Fn(&KeyRing, u64, usize, &[u8]) -> Result<VerifiedEntry, EntryError> + Sync,
     {
-        let mut verified = Vec::with_capacity(bodies.len());
-        let mut position = 0usize;
-        while position < bodies.len() {
-            let end = bodies.len().min(position + CHUNK);
-            let first = self.size();
-            let ring = Arc::clone(&self.ring);
-            let results: Vec<(Result<VerifiedEntry, EntryError>, Hash)> = bodies[position..end]
+        let ahead = rayon::current_num_threads() > 1;
+        let check_chunk = |ring: &KeyRing, first: u64, position: usize, end: usize| -> Checked {
+            bodies[position..end]
                 .par_iter()
                 .enumerate()
                 .map(|(offset, bytes)| {
                     (
-                        check(&ring, first + offset as u64, position + offset, bytes),
+                        check(ring, first + offset as u64, position + offset, bytes),
                         leaf_hash(bytes),
                     )
                 })
-                .collect();
-            let mut next = end;
-            for (offset, (result, leaf)) in results.into_iter().enumerate() {
-                let body = &bodies[position + offset];
-                let entry = result.map_err(|error| ReplayError::Entry {
-                    index: first + offset as u64,
-                    version: self.policy().version,
-                    error,
-                })?;
-                let installs = self.take(&entry, body, leaf)?;
-                let rotated = installs.is_some();
-                verified.push(Replayed {
-                    entry,
-                    leaf,
-                    installs,
-                });
-                if rotated {
-                    // Later entries are verified under the new policy's keys.
-                    next = position + offset + 1;
-                    break;
-                }
+                .collect()
+        };
+        let mut verified = Vec::with_capacity(bodies.len());
+        let mut position = 0usize;
+        // The checked chunk starting at `position`, if checked ahead.
+        let mut checked: Option<Checked> = None;
+        while position < bodies.len() {
+            let end = bodies.len().min(position + CHUNK);
+            let first = self.size();
+            let ring = Arc::clone(&self.ring);
+            let results = match checked.take() {
+                Some(results) => results,
+                None => check_chunk(&ring, first, position, end),
+            };
+            let following = bodies.len().min(end + CHUNK);
+            let next_first = first + (end - position) as u64;
+            let (taken, next_results) = if ahead && end < following {
+                rayon::join(
+                    || self.take_chunk(bodies, position, first, results, &mut verified),
+                    || Some(check_chunk(&ring, next_first, end, following)),
+                )
+            } else {
+                (
+                    self.take_chunk(bodies, position, first, results, &mut verified),
+                    None,
+                )
+            };
+            if let Some(next) = taken? {
+                // A rotation: later entries are checked under the new ring.
+                position = next;
+            } else {
+                position = end;
+                // Every entry taken in grows the tree by one leaf.
+                checked = next_results.filter(|_| self.size() == next_first);
             }
-            position = next;
         }
         Ok(verified)
+    }
+
+    /// Takes in the checked entries of the chunk starting at `position`
+    /// (log index `first`), in order. Returns where to continue when an
+    /// entry rotated the policy before the chunk's end.
+    fn take_chunk(
+        &mut self,
+        bodies: &[Vec<u8>],
+        position: usize,
+        first: u64,
+        results: Checked,
+        verified: &mut Vec<Replayed>,
+    ) -> Result<Option<usize>, ReplayError> {
+        for (offset, (result, leaf)) in results.into_iter().enumerate() {
+            let body = &bodies[position + offset];
+            let entry = result.map_err(|error| ReplayError::Entry {
+                index: first + offset as u64,
+                version: self.policy().version,
+                error,
+            })?;
+            let installs = self.take(&entry, body, leaf)?;
+            let rotated = installs.is_some();
+            verified.push(Replayed {
+                entry,
+                leaf,
+                installs,
+            });
+            if rotated {
+                return Ok(Some(position + offset + 1));
+            }
+        }
+        Ok(None)
     }
 
     /// Takes in one verified entry; returns the policy it installed.

@@ -510,3 +510,59 @@ fn a_receipt_checkpoint_advances_the_trusted_one_or_is_an_alarm() {
         crate::ledger::AlarmReason::Inconsistent(_)
     ));
 }
+
+/// The replay checks the next chunk of entries ahead while it folds this
+/// one; a policy rotation inside a chunk must void that work, so an entry
+/// only the new policy allows verifies right after it, in any chunk, and
+/// one before it does not.
+#[test]
+fn a_rotation_past_the_first_chunk_is_followed_when_entries_are_checked_ahead() {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    for at in [4095, 4096, 4100] {
+        let mut world = World::new();
+        let v2 = policy_text(2, &world.people, &["ci-main", "dave"]);
+        while world.entries.len() < at {
+            let n = world.entries.len();
+            world.request("ci-main", &format!("1.0.{n}"));
+        }
+        let mut early = World {
+            entries: world.entries.clone(),
+            ..World::new()
+        };
+        world.push_signed(&["alice", "bob"], &Statement::policy(2, &v2));
+        for n in 0..5000 - at {
+            world.request(
+                if n % 2 == 0 { "dave" } else { "ci-main" },
+                &format!("2.0.{n}"),
+            );
+        }
+        let checkpoint = world.checkpoint();
+        let log = pool
+            .install(|| verify_log_snapshot(&world.inputs(&checkpoint, None, &[])))
+            .unwrap();
+        assert_eq!(log.policy().version, 2, "rotation at {at}");
+        assert_eq!(log.entries.len(), world.entries.len());
+
+        // dave before the rotation: refused at his entry.
+        early.people = std::mem::take(&mut world.people);
+        early.genesis = world.genesis.clone();
+        early.log_key =
+            Signer::from_signing_key(ORIGIN, world.log_key.signing_key().clone()).unwrap();
+        early.vkey = world.vkey.clone();
+        early.request("dave", "3.0.0");
+        let checkpoint = early.checkpoint();
+        let err = pool
+            .install(|| verify_log_snapshot(&early.inputs(&checkpoint, None, &[])))
+            .unwrap_err();
+        assert!(
+            err.summary.starts_with(&format!(
+                "log entry {at} does not verify under policy version 1"
+            )),
+            "{}",
+            err.summary
+        );
+    }
+}
