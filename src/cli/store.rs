@@ -962,16 +962,17 @@ pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
     let session = Session::open(config)?;
     match command {
         LogCommand::Verify { offline, json } => {
-            let log = if *offline {
+            let mut log = if *offline {
                 session.offline_view()?
             } else {
                 session.sync()?
             };
             // Verifying reads every cached entry too (each checked against
-            // its leaf hash); other commands read them only to show them.
-            log.entries.all().map_err(SyncError::from)?;
+            // its leaf hash, a chunk at a time); other commands read them
+            // only to show them.
+            log.entries.visit(0, |_| {}).map_err(SyncError::from)?;
+            let state = log.take_state_at(OffsetDateTime::now_utc());
             let c = log.checkpoint.checkpoint();
-            let state = log.state_at(OffsetDateTime::now_utc());
             if *json {
                 let value = serde_json::json!({
                     "verified": true,
@@ -1003,6 +1004,7 @@ pub fn log(config: Option<&Path>, command: &LogCommand) -> CommandResult {
                     println!("{}", messages::disputed_text(finding));
                 }
             }
+            super::leave_to_exit((state, log));
             Ok(())
         }
         LogCommand::Checkpoint { json } => {
