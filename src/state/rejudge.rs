@@ -14,8 +14,9 @@ use crate::statement::GateStatus;
 /// Re-judgements by the entry id of the gate result they judge.
 pub type Rejudgements = BTreeMap<Digest, Rejudgement>;
 
-/// The outcome of re-running one gate result's evaluation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The outcome of re-running one gate result's evaluation (serialised for
+/// the client's kept judgements, `client::evidence::judged`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Rejudgement {
     /// The evidence gives the stated verdict.
     Agrees,

@@ -78,7 +78,7 @@ use tollgate::client::http::StoreClient;
 use tollgate::keys::Signer;
 use tollgate::keys::file;
 use tollgate::ledger::{MerkleTree, leaf_hash};
-use tollgate::store::server::{self, Limits, RunningServer};
+use tollgate::store::server::RunningServer;
 use tollgate::store::{DatabaseUrl, Store, StoreConfig};
 
 use common::bulk::Bulk;
@@ -110,16 +110,6 @@ fn evidence() -> Vec<u8> {
 
 /// The service the filtered `status` shows.
 const SERVICE: &str = "svc-0";
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(text) => text
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={text:?} is not a valid value")),
-        Err(_) => default,
-    }
-}
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -181,18 +171,8 @@ impl Served {
             .enable_all()
             .build()
             .unwrap();
-        let (store, running) = runtime.block_on(async {
-            let store = Store::open(config).await.unwrap();
-            let running = server::start(
-                store.clone(),
-                &identity,
-                "127.0.0.1:0".parse().unwrap(),
-                Limits::default(),
-            )
-            .await
-            .unwrap();
-            (store, running)
-        });
+        let (store, running) =
+            runtime.block_on(common::served::serve_in_process(config, &identity));
         let url = format!("https://{}", running.addr);
         Served {
             runtime,
@@ -504,8 +484,8 @@ fn time_offline(home: &Home, args: &[&str], runs: usize, size: u64) -> Figure {
 }
 
 fn main() {
-    let entries: usize = env_or("TOLLGATE_BENCH_ENTRIES", 100_000);
-    let runs: usize = env_or("TOLLGATE_BENCH_RUNS", 7);
+    let entries: usize = common::env_or("TOLLGATE_BENCH_ENTRIES", 100_000);
+    let runs: usize = common::env_or("TOLLGATE_BENCH_RUNS", 7);
     assert!(entries > 0 && runs > 0, "N and R must be positive");
     println!(
         "client_process: {entries} entries in the log, {runs} run(s) per figure; {} cores (shared with other work on this machine); every process's stdout and stderr piped and drained",

@@ -74,9 +74,8 @@ use tollgate::keys::Signer;
 use tollgate::keys::vkey::NoteVerifierKey;
 use tollgate::ledger::cosignature::{CosignerKey, find_cosignature};
 use tollgate::ledger::{Note, SignedCheckpoint, leaf_hash};
-use tollgate::store::server::{self, Limits};
 use tollgate::store::witnesses::{WitnessEndpoint, Witnesses};
-use tollgate::store::{DatabaseUrl, Store, StoreConfig, StoreStats};
+use tollgate::store::{DatabaseUrl, StoreConfig, StoreStats};
 use tollgate::witness::state::StateDir;
 use tollgate::witness::{self, Witness};
 
@@ -85,16 +84,6 @@ const POSTGRES_SCHEMA: &str =
     include_str!("../../src/store/migrations/postgres/0001_audit_store.sql");
 /// Rows per multi-row INSERT, as `store::storage` writes them.
 const INSERT_CHUNK: usize = 100;
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    match std::env::var(name) {
-        Ok(text) => text
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name}={text:?} is not a valid value")),
-        Err(_) => default,
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -550,18 +539,7 @@ fn one_run(kind: Kind, settings: &Settings, run: usize, world: &mut common::Worl
     );
     let mut config = StoreConfig::new(db.url.clone(), world.policy.clone(), log_signer);
     config.witnesses = fleet.as_ref().map(WitnessFleet::config);
-    let (store, running) = server_rt.block_on(async {
-        let store = Store::open(config).await.unwrap();
-        let running = server::start(
-            store.clone(),
-            &identity,
-            "127.0.0.1:0".parse().unwrap(),
-            Limits::default(),
-        )
-        .await
-        .unwrap();
-        (store, running)
-    });
+    let (store, running) = server_rt.block_on(common::served::serve_in_process(config, &identity));
 
     world.clock = OffsetDateTime::now_utc();
     let signing = Instant::now();
@@ -710,11 +688,11 @@ fn main() {
         .collect();
     let pg_url = Some(common::pg::configured_url());
     let settings = Settings {
-        entries: env_or("TOLLGATE_LOAD_ENTRIES", 40_000),
-        clients: env_or("TOLLGATE_LOAD_CLIENTS", 32),
-        seconds: env_or("TOLLGATE_LOAD_SECONDS", 60),
-        runs: env_or("TOLLGATE_LOAD_RUNS", 3),
-        witnesses: env_or("TOLLGATE_LOAD_WITNESSES", 0),
+        entries: common::env_or("TOLLGATE_LOAD_ENTRIES", 40_000),
+        clients: common::env_or("TOLLGATE_LOAD_CLIENTS", 32),
+        seconds: common::env_or("TOLLGATE_LOAD_SECONDS", 60),
+        runs: common::env_or("TOLLGATE_LOAD_RUNS", 3),
+        witnesses: common::env_or("TOLLGATE_LOAD_WITNESSES", 0),
         kinds,
         pg_url,
     };

@@ -34,6 +34,19 @@ use tollgate::statement::{
     new_nonce,
 };
 
+/// A bench's setting from the environment variable `name`, else `default`;
+/// a value that does not parse stops the bench with its name.
+#[allow(clippy::panic)]
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={text:?} is not a valid value")),
+        Err(_) => default,
+    }
+}
+
 pub const ORIGIN: &str = "audit.test/tollgate";
 pub const T0: OffsetDateTime = datetime!(2026-11-27 09:00 UTC);
 

@@ -398,3 +398,25 @@ impl Served {
         self.restart();
     }
 }
+
+/// Opens a store with `config` and serves it in this process over HTTPS on
+/// 127.0.0.1 (a free port) with `identity`, as `tollgate serve` does: for
+/// the benches that time clients against it.
+pub async fn serve_in_process(
+    config: tollgate::store::StoreConfig,
+    identity: &tollgate::tls::Identity,
+) -> (
+    tollgate::store::Store,
+    tollgate::store::server::RunningServer,
+) {
+    let store = tollgate::store::Store::open(config).await.unwrap();
+    let running = tollgate::store::server::start(
+        store.clone(),
+        identity,
+        "127.0.0.1:0".parse().unwrap(),
+        tollgate::store::server::Limits::default(),
+    )
+    .await
+    .unwrap();
+    (store, running)
+}

@@ -25,7 +25,6 @@ use crate::durable::{DurableError, write_atomic};
 use crate::evidence::EVALUATOR_VERSION;
 use crate::keys::{PublicKey, Signer};
 use crate::state::Rejudgement;
-use crate::statement::GateStatus;
 
 /// (gate result entry id, policy digest) → a final judgement.
 pub type Judged = HashMap<(Digest, Digest), Rejudgement>;
@@ -39,18 +38,17 @@ pub struct JudgedFile {
 #[derive(Serialize, Deserialize)]
 struct Body {
     evaluator: String,
-    judged: Vec<(Digest, Digest, Saved)>,
+    /// Only final judgements: agreements and disputes.
+    judged: Vec<(Digest, Digest, Rejudgement)>,
 }
 
-#[derive(Serialize, Deserialize)]
-enum Saved {
-    Agrees,
-    Disputed {
-        stated: GateStatus,
-        computed: GateStatus,
-        evaluator: String,
-        summary: String,
-    },
+/// Whether a judgement holds for good (the others may change once the
+/// store is reachable again, or the evidence is uploaded).
+fn is_final(judgement: &Rejudgement) -> bool {
+    matches!(
+        judgement,
+        Rejudgement::Agrees | Rejudgement::Disputed { .. }
+    )
 }
 
 impl JudgedFile {
@@ -91,23 +89,8 @@ impl JudgedFile {
         }
         body.judged
             .into_iter()
-            .map(|(entry, policy, saved)| {
-                let judgement = match saved {
-                    Saved::Agrees => Rejudgement::Agrees,
-                    Saved::Disputed {
-                        stated,
-                        computed,
-                        evaluator,
-                        summary,
-                    } => Rejudgement::Disputed {
-                        stated,
-                        computed,
-                        evaluator,
-                        summary,
-                    },
-                };
-                ((entry, policy), judgement)
-            })
+            .filter(|(_, _, judgement)| is_final(judgement))
+            .map(|(entry, policy, judgement)| ((entry, policy), judgement))
             .collect()
     }
 
@@ -118,26 +101,8 @@ impl JudgedFile {
             evaluator: EVALUATOR_VERSION.to_owned(),
             judged: judged
                 .iter()
-                .filter_map(|((entry, policy), judgement)| {
-                    let saved = match judgement {
-                        Rejudgement::Agrees => Saved::Agrees,
-                        Rejudgement::Disputed {
-                            stated,
-                            computed,
-                            evaluator,
-                            summary,
-                        } => Saved::Disputed {
-                            stated: *stated,
-                            computed: *computed,
-                            evaluator: evaluator.clone(),
-                            summary: summary.clone(),
-                        },
-                        Rejudgement::EvidenceMissing { .. } | Rejudgement::NotRejudged { .. } => {
-                            return None;
-                        }
-                    };
-                    Some((*entry, *policy, saved))
-                })
+                .filter(|(_, judgement)| is_final(judgement))
+                .map(|((entry, policy), judgement)| (*entry, *policy, judgement.clone()))
                 .collect(),
         };
         let body = rmp_serde::to_vec(&body).map_err(|e| DurableError {
