@@ -347,9 +347,13 @@ pub fn promotion_text(p: &crate::state::Promotion) -> String {
     text
 }
 
-/// What runs in each environment now, one line per service (after a
-/// rollback, the version rolled back to).
-pub fn environments_text(state: &crate::state::State, policy: &crate::policy::Policy) -> String {
+/// What runs in each environment now, one line per service that `shows`
+/// (environment, service) (after a rollback, the version rolled back to).
+pub fn environments_text(
+    state: &crate::state::State,
+    policy: &crate::policy::Policy,
+    shows: impl Fn(&str, &str) -> bool,
+) -> String {
     use std::fmt::Write as _;
     let mut text = String::from("environments:");
     for env in policy.environment_order() {
@@ -357,7 +361,9 @@ pub fn environments_text(state: &crate::state::State, policy: &crate::policy::Po
             continue;
         };
         for (service, s) in services {
-            let Some(running) = &s.running else { continue };
+            let Some(running) = s.running.as_ref().filter(|_| shows(env, service)) else {
+                continue;
+            };
             let via = match running.via {
                 crate::state::Via::Promotion(id) => format!("promotion {}", id.short()),
                 crate::state::Via::Rollback(id) => format!("rollback {}", id.short()),

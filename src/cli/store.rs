@@ -576,6 +576,14 @@ pub struct StatusArgs {
     json: bool,
 }
 
+impl StatusArgs {
+    /// Whether `status` shows what concerns `service` in `environment`.
+    fn shows(&self, environment: &str, service: &str) -> bool {
+        self.service.as_ref().is_none_or(|s| s == service)
+            && self.env.as_ref().is_none_or(|e| e == environment)
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Commands
 // ---------------------------------------------------------------------------
@@ -873,7 +881,23 @@ fn deployable(p: &Promotion) -> bool {
 pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
     let session = Session::open(config)?;
     let mut log = session.view()?;
-    let state = log.take_state_at(OffsetDateTime::now_utc());
+    let mut state = log.take_state_at(OffsetDateTime::now_utc());
+    // Findings, like promotions, only for the service and environment asked
+    // for.
+    state
+        .unapproved
+        .retain(|u| args.shows(&u.environment, &u.service));
+    let about = |id: &Digest| {
+        state
+            .promotions
+            .get(id)
+            .is_some_and(|p| args.shows(&p.request.to, &p.request.service))
+    };
+    let disputed: Vec<_> = std::mem::take(&mut state.disputed)
+        .into_iter()
+        .filter(|d| about(&d.promotion))
+        .collect();
+    state.disputed = disputed;
     let promotions: Vec<&Promotion> = match &args.promotion {
         Some(text) => {
             let id = resolve_id(text, "PROMOTION", state.promotions.keys())?;
@@ -888,12 +912,7 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
     };
     let promotions: Vec<&Promotion> = promotions
         .into_iter()
-        .filter(|p| {
-            args.service
-                .as_ref()
-                .is_none_or(|s| *s == p.request.service)
-        })
-        .filter(|p| args.env.as_ref().is_none_or(|e| *e == p.request.to))
+        .filter(|p| args.shows(&p.request.to, &p.request.service))
         .collect();
     if args.json {
         let list: Vec<_> = promotions
@@ -912,7 +931,8 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
         });
         println!("{value:#}");
     } else {
-        write_status_text(&state, &promotions, &log, args.promotion.is_none())?;
+        let environments = args.promotion.is_none().then_some(args);
+        write_status_text(&state, &promotions, &log, environments)?;
     }
     // With one promotion, `status` is a gate for scripts: exit 0 only when
     // it may be deployed now.
@@ -927,14 +947,14 @@ pub fn status(config: Option<&Path>, args: &StatusArgs) -> CommandResult {
 }
 
 /// `status` as text: the promotions (formatted on every core: a 100k-entry
-/// log prints tens of megabytes), the unapproved deployments, every
-/// environment unless one promotion was asked for, and the disputed gate
-/// results, in one buffered write.
+/// log prints tens of megabytes), the unapproved deployments, the
+/// environments `environments` shows (none when one promotion was asked
+/// for), and the disputed gate results, in one buffered write.
 fn write_status_text(
     state: &State,
     promotions: &[&Promotion],
     log: &VerifiedLog,
-    environments: bool,
+    environments: Option<&StatusArgs>,
 ) -> CommandResult {
     use rayon::prelude::*;
     let mut texts: Vec<String> = promotions
@@ -945,8 +965,12 @@ fn write_status_text(
         texts.push(messages::no_promotions());
     }
     texts.extend(state.unapproved.iter().map(messages::unapproved_text));
-    if environments {
-        texts.push(messages::environments_text(state, log.policy()));
+    if let Some(args) = environments {
+        texts.push(messages::environments_text(
+            state,
+            log.policy(),
+            |env, service| args.shows(env, service),
+        ));
     }
     texts.extend(state.disputed.iter().map(messages::disputed_text));
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());

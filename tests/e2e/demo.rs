@@ -150,6 +150,22 @@ fn the_demo_seeds_its_story_and_approves_from_the_cockpit() {
         String::from_utf8_lossy(&out.stderr)
     );
     cockpit.quit();
+
+    // A filtered status shows that service's environments and findings
+    // only: payments' unapproved prod deployment is a finding of payments.
+    let text = |args: &[&str]| {
+        let out = tollgate_as(&workspace, "alice", args);
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let checkout = text(&["status", "--service", "checkout"]);
+    assert!(checkout.contains("/checkout: "), "{checkout}");
+    assert!(!checkout.contains("/payments: "), "{checkout}");
+    assert!(!checkout.contains("unapproved deployment"), "{checkout}");
+    let payments = text(&["status", "--service", "payments", "--env", "prod"]);
+    assert!(payments.contains("prod/payments: "), "{payments}");
+    assert!(!payments.contains("staging/payments: "), "{payments}");
+    assert!(payments.contains("unapproved deployment"), "{payments}");
 }
 
 #[test]
