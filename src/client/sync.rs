@@ -87,6 +87,28 @@ impl VerifiedLog {
         self.folder.state_judged(now, &self.rejudged)
     }
 
+    /// What a save of this log into the local cache writes: the entries
+    /// after `kept` (`bodies`, all of them when nothing is kept), verified
+    /// at `verified_at`.
+    pub fn cache_update<'a>(
+        &'a self,
+        kept: Option<&'a Kept>,
+        bodies: &'a [Vec<u8>],
+        verified_at: OffsetDateTime,
+    ) -> Update<'a> {
+        Update {
+            kept,
+            bodies,
+            entries: &self.entries,
+            folder: &self.folder,
+            tree: &self.tree,
+            policy_entries: &self.policy_entries,
+            checkpoint: &self.checkpoint,
+            genesis: &self.genesis,
+            verified_at,
+        }
+    }
+
     /// [`Self::state_at`] for a read command done with the fold: the fold's
     /// state is taken rather than copied, and the fold left empty (under the
     /// same policy).
@@ -596,17 +618,7 @@ pub async fn sync_resuming(
     let whole = start == 0;
     let mut kept = kept;
     if (kept.is_none() && whole) || (kept.is_some() && !entries.is_empty()) {
-        let update = Update {
-            kept: kept.as_ref(),
-            bodies: &entries,
-            entries: &log.entries,
-            folder: &log.folder,
-            tree: &log.tree,
-            policy_entries: &log.policy_entries,
-            checkpoint: &log.checkpoint,
-            genesis: &log.genesis,
-            verified_at: OffsetDateTime::now_utc(),
-        };
+        let update = log.cache_update(kept.as_ref(), &entries, OffsetDateTime::now_utc());
         kept = match cache.save(operator, &update) {
             Ok(kept) => Some(kept),
             Err(e) => {

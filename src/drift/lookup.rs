@@ -2,32 +2,9 @@
 //! service)'s latest snapshot entry id, the verified entries hold the
 //! statements. Also which two snapshots a promotion's drift gate judges.
 
-use std::collections::BTreeMap;
-
 use crate::policy::Policy;
 use crate::policy::gates::{DriftSettings, GateSettings};
 use crate::state::{Promotion, State, VerifiedEntry};
-use crate::statement::{Predicate, Snapshot};
-
-/// `(environment, service)` → its latest snapshot, in one pass over the
-/// verified entries.
-pub fn latest_snapshots<'a>(
-    state: &State,
-    entries: &'a [VerifiedEntry],
-) -> BTreeMap<(String, String), &'a Snapshot> {
-    let mut out = BTreeMap::new();
-    for entry in entries {
-        if let Predicate::Snapshot(s) = &entry.statement.predicate
-            && state
-                .service(&s.environment, &s.service)
-                .and_then(|svc| svc.snapshot)
-                == Some(entry.id)
-        {
-            out.insert((s.environment.clone(), s.service.clone()), s);
-        }
-    }
-    out
-}
 
 /// The latest snapshot of `service` in `environment` and its entry.
 pub fn latest<'a>(

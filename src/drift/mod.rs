@@ -24,7 +24,7 @@ pub mod snapshot;
 pub use capture::{Captured, InputFormat};
 pub use diff::{Change, Comparison, Row, compare};
 pub use fingerprint::HmacKey;
-pub use lookup::{Bound, bound_snapshots, latest, latest_snapshots};
+pub use lookup::{Bound, bound_snapshots, latest};
 pub use snapshot::{Identity, Parts};
 
 /// Largest file a capture reads, in bytes. A snapshot must fit one signed

@@ -24,8 +24,8 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use time::OffsetDateTime;
-use tollgate::client::cache::{Cache, Kept, Update};
-use tollgate::client::sync::{Base, LogInputs, VerifiedLog, verify_log_from, verify_log_snapshot};
+use tollgate::client::cache::Cache;
+use tollgate::client::sync::{Base, LogInputs, verify_log_from, verify_log_snapshot};
 use tollgate::keys::Signer;
 use tollgate::keys::vkey::NoteVerifierKey;
 use tollgate::ledger::{Checkpoint, MerkleTree, SignedCheckpoint, leaf_hash};
@@ -83,7 +83,10 @@ fn bench(c: &mut Criterion) {
     let cache = Cache::new(&cache_root, &vkey, &operator.public());
     let first = verify_log_snapshot(&inputs(&old, &entries[..split], None, &[])).unwrap();
     cache
-        .save(&operator, &update(None, &entries[..split], &first))
+        .save(
+            &operator,
+            &first.cache_update(None, &entries[..split], OffsetDateTime::now_utc()),
+        )
         .unwrap();
     let load = || {
         cache
@@ -149,7 +152,11 @@ fn bench(c: &mut Criterion) {
             cache
                 .save(
                     &operator,
-                    &update(Some(&kept), &entries[split..], &extended),
+                    &extended.cache_update(
+                        Some(&kept),
+                        &entries[split..],
+                        OffsetDateTime::now_utc(),
+                    ),
                 )
                 .unwrap();
         });
@@ -159,7 +166,10 @@ fn bench(c: &mut Criterion) {
     group.bench_function("save-all", |b| {
         b.iter(|| {
             other
-                .save(&operator, &update(None, &entries[..split], &first))
+                .save(
+                    &operator,
+                    &first.cache_update(None, &entries[..split], OffsetDateTime::now_utc()),
+                )
                 .unwrap();
         });
     });
@@ -176,22 +186,11 @@ fn bench(c: &mut Criterion) {
     // `save-one` grew the cache past the home's trusted checkpoint: put back
     // the cache a first sync leaves, for timing `tollgate status`.
     cache
-        .save(&operator, &update(None, &entries[..split], &first))
+        .save(
+            &operator,
+            &first.cache_update(None, &entries[..split], OffsetDateTime::now_utc()),
+        )
         .unwrap();
-}
-
-fn update<'a>(kept: Option<&'a Kept>, bodies: &'a [Vec<u8>], log: &'a VerifiedLog) -> Update<'a> {
-    Update {
-        kept,
-        bodies,
-        entries: &log.entries,
-        folder: &log.folder,
-        tree: &log.tree,
-        policy_entries: &log.policy_entries,
-        checkpoint: &log.checkpoint,
-        genesis: &log.genesis,
-        verified_at: OffsetDateTime::now_utc(),
-    }
 }
 
 /// A client home whose store is unreachable (a closed port): `status` then

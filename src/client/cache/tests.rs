@@ -112,12 +112,7 @@ impl Log {
         cache
             .save(
                 &self.me,
-                &update(
-                    None,
-                    &self.entries[..size],
-                    &log,
-                    datetime!(2026-11-27 10:00 UTC),
-                ),
+                &log.cache_update(None, &self.entries[..size], datetime!(2026-11-27 10:00 UTC)),
             )
             .unwrap();
     }
@@ -129,25 +124,6 @@ impl Log {
             &self.me.public(),
             Some(&self.signed(trusted)),
         )
-    }
-}
-
-fn update<'a>(
-    kept: Option<&'a Kept>,
-    bodies: &'a [Vec<u8>],
-    log: &'a VerifiedLog,
-    at: OffsetDateTime,
-) -> Update<'a> {
-    Update {
-        kept,
-        bodies,
-        entries: &log.entries,
-        folder: &log.folder,
-        tree: &log.tree,
-        policy_entries: &log.policy_entries,
-        checkpoint: &log.checkpoint,
-        genesis: &log.genesis,
-        verified_at: at,
     }
 }
 
@@ -213,10 +189,9 @@ fn an_incremental_sync_verifies_only_the_new_entries_and_appends_them() {
     cache
         .save(
             &log.me,
-            &update(
+            &synced.cache_update(
                 Some(&kept),
                 &log.entries[4..],
-                &synced,
                 datetime!(2026-11-27 11:00 UTC),
             ),
         )
@@ -517,12 +492,7 @@ fn a_long_tail_is_saved_as_a_new_replay() {
     cache
         .save(
             &log.me,
-            &update(
-                Some(&kept),
-                tail_bodies,
-                &synced,
-                datetime!(2026-11-27 11:00 UTC),
-            ),
+            &synced.cache_update(Some(&kept), tail_bodies, datetime!(2026-11-27 11:00 UTC)),
         )
         .unwrap();
     assert!(cache.dir().join(format!("state-{total}.bin")).exists());
