@@ -30,25 +30,15 @@ use tollgate::keys::Signer;
 use tollgate::keys::vkey::NoteVerifierKey;
 use tollgate::ledger::{Checkpoint, MerkleTree, SignedCheckpoint, leaf_hash};
 use tollgate::tui::action::Action;
-use tollgate::tui::app::{App, Msg, Session};
+use tollgate::tui::app::{App, Msg};
 use tollgate::tui::data::Data;
-use tollgate::tui::{load_keymap, load_theme, render};
+use tollgate::tui::render;
 
 const WIDTH: u16 = 200;
 const HEIGHT: u16 = 60;
 
 fn app(now: time::OffsetDateTime) -> App {
-    let session = Session {
-        store: "https://audit.example.com:8443".into(),
-        me: "alice".into(),
-        read_only: false,
-    };
-    let mut app = App::new(
-        session,
-        load_keymap(None, None).unwrap(),
-        load_theme(None, false, None).unwrap(),
-        now,
-    );
+    let mut app = common::cockpit("alice", false, false, now);
     app.update(Msg::Resize(WIDTH, HEIGHT));
     app
 }

@@ -33,6 +33,8 @@ use tollgate::statement::{
     GateStatus, ObservedCheckpoint, Predicate, PromotionRequest, RootHash, SourceRef, Statement,
     new_nonce,
 };
+use tollgate::tui::app::{App, Session};
+use tollgate::tui::{load_keymap, load_theme};
 
 /// A bench's setting from the environment variable `name`, else `default`;
 /// a value that does not parse stops the bench with its name.
@@ -45,6 +47,22 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
             .unwrap_or_else(|_| panic!("{name}={text:?} is not a valid value")),
         Err(_) => default,
     }
+}
+
+/// The cockpit's app as it starts for `me`, signed in to a test store, at
+/// `now`: the default keymap and theme (`no_color` as `--no-color`).
+pub fn cockpit(me: &str, read_only: bool, no_color: bool, now: OffsetDateTime) -> App {
+    let session = Session {
+        store: "https://audit.test:8443".into(),
+        me: me.into(),
+        read_only,
+    };
+    App::new(
+        session,
+        load_keymap(None, None).unwrap(),
+        load_theme(None, no_color, None).unwrap(),
+        now,
+    )
 }
 
 pub const ORIGIN: &str = "audit.test/tollgate";

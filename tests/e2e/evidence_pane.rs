@@ -18,10 +18,9 @@ use tollgate::client::evidence::{BlobCache, Blobs, Rejudger};
 use tollgate::digest::Digest;
 use tollgate::policy::Policy;
 use tollgate::statement::GateStatus;
-use tollgate::tui::app::{App, DetailTab, Msg, Session};
+use tollgate::tui::app::{App, DetailTab, Msg};
 use tollgate::tui::data::Data;
 use tollgate::tui::evidence::{GateEvidence, Models, document};
-use tollgate::tui::{load_keymap, load_theme};
 
 use crate::common::World;
 use crate::tui::{key, select_promotion, snapshot};
@@ -71,17 +70,7 @@ fn pane() -> Pane {
     let now = world.clock;
     let mut data = Data::from_log(Arc::new(log), now);
     data.evidence = Models::default().build(&data.policy, &data.state, &read);
-    let session = Session {
-        store: "https://audit.test:8443".into(),
-        me: "alice".into(),
-        read_only: false,
-    };
-    let mut app = App::new(
-        session,
-        load_keymap(None, None).unwrap(),
-        load_theme(None, false, None).unwrap(),
-        now,
-    );
+    let mut app = crate::common::cockpit("alice", false, false, now);
     app.update(Msg::Synced(Box::new(data)));
     app.update(Msg::Resize(120, 40));
     select_promotion(&mut app, promotion);

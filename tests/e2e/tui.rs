@@ -15,9 +15,9 @@ use time::Duration;
 
 use tollgate::digest::Digest;
 use tollgate::statement::GateStatus;
-use tollgate::tui::app::{App, DetailTab, Draft, Effect, Msg, RowKey, Session, View};
+use tollgate::tui::app::{App, DetailTab, Draft, Effect, Msg, RowKey, View};
 use tollgate::tui::data::Data;
-use tollgate::tui::{load_keymap, load_theme, render};
+use tollgate::tui::render;
 
 use crate::common::World;
 
@@ -57,14 +57,7 @@ fn scenario() -> Scenario {
 
 fn app_for(s: &Scenario, me: &str, read_only: bool, no_color: bool) -> App {
     let now = s.world.clock;
-    let keymap = load_keymap(None, None).unwrap();
-    let theme = load_theme(None, no_color, None).unwrap();
-    let session = Session {
-        store: "https://audit.test:8443".into(),
-        me: me.into(),
-        read_only,
-    };
-    let mut app = App::new(session, keymap, theme, now);
+    let mut app = crate::common::cockpit(me, read_only, no_color, now);
     let data = Data::from_log(Arc::new(s.world.verified_log()), now);
     app.update(Msg::Synced(Box::new(data)));
     app.update(Msg::Resize(120, 40));

@@ -10,9 +10,8 @@ use crossterm::event::KeyCode;
 use tollgate::digest::Digest;
 use tollgate::drift::{self, HmacKey, Identity, Parts};
 use tollgate::statement::{Predicate, Statement};
-use tollgate::tui::app::{App, DetailTab, DriftView, Msg, RowKey, Session};
+use tollgate::tui::app::{App, DetailTab, DriftView, Msg, RowKey};
 use tollgate::tui::data::Data;
-use tollgate::tui::{load_keymap, load_theme};
 
 use crate::common::World;
 use crate::tui::{key, select, snapshot};
@@ -94,17 +93,7 @@ fn drift_app() -> App {
         "1.40.0",
     );
     let now = world.clock;
-    let session = Session {
-        store: "https://audit.test:8443".into(),
-        me: "alice".into(),
-        read_only: false,
-    };
-    let mut app = App::new(
-        session,
-        load_keymap(None, None).unwrap(),
-        load_theme(None, false, None).unwrap(),
-        now,
-    );
+    let mut app = crate::common::cockpit("alice", false, false, now);
     app.update(Msg::Synced(Box::new(Data::from_log(
         Arc::new(world.verified_log()),
         now,
