@@ -117,6 +117,21 @@ fn submit_args<'a>(env: &'a str, artifact: &'a str, i: &'a Inputs, key: &'a Path
     ]
 }
 
+/// `tollgate snapshot diff` of payments from staging to prod, with `extra`.
+fn diff_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let base = [
+        "snapshot",
+        "diff",
+        "--service",
+        "payments",
+        "--from",
+        "staging",
+        "--to",
+        "prod",
+    ];
+    [&base[..], extra].concat()
+}
+
 /// Requests `artifact` of payments into `to`; returns the promotion id.
 fn request(s: &Served, artifact: &str, from: Option<&str>, to: &str) -> String {
     let d = digest(artifact);
@@ -240,22 +255,7 @@ fn a_rotated_secret_a_flipped_flag_and_a_moved_dependency_are_exactly_three_rows
     outputs.push_str(&s.expect(0, "ci-main", &submit_args("prod", &old_prod, &pr, &key)));
 
     // The diff, as a table: exactly the three rows (replicas left out).
-    let diff = s.expect(
-        0,
-        "alice",
-        &[
-            "snapshot",
-            "diff",
-            "--service",
-            "payments",
-            "--from",
-            "staging",
-            "--to",
-            "prod",
-            "--ignore",
-            "/config/replicas",
-        ],
-    );
+    let diff = s.expect(0, "alice", &diff_args(&["--ignore", "/config/replicas"]));
     let rows: Vec<&str> = diff
         .lines()
         .skip(1)
@@ -282,41 +282,13 @@ fn a_rotated_secret_a_flipped_flag_and_a_moved_dependency_are_exactly_three_rows
     );
     outputs.push_str(&diff);
     // JSON: the same rows and the RFC 6902 patch to store.
-    let json = s.expect(
-        0,
-        "alice",
-        &[
-            "snapshot",
-            "diff",
-            "--service",
-            "payments",
-            "--from",
-            "staging",
-            "--to",
-            "prod",
-            "--json",
-        ],
-    );
+    let json = s.expect(0, "alice", &diff_args(&["--json"]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["rows"].as_array().unwrap().len(), 4, "{json}");
     assert_eq!(v["patch"].as_array().unwrap().len(), 4, "{json}");
     assert_eq!(v["patch"][0]["op"], "replace");
     outputs.push_str(&json);
-    let text = s.expect(
-        0,
-        "alice",
-        &[
-            "snapshot",
-            "diff",
-            "--service",
-            "payments",
-            "--from",
-            "staging",
-            "--to",
-            "prod",
-            "--text",
-        ],
-    );
+    let text = s.expect(0, "alice", &diff_args(&["--text"]));
     assert!(
         text.contains("--- staging") && text.contains("+++ prod"),
         "{text}"
