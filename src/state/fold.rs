@@ -792,11 +792,16 @@ impl Folder {
     /// Whether promotion `id` was ready at `at` (a deployment's signed time),
     /// judged on the log so far as if it had not been deployed yet; if not,
     /// why not.
-    fn ready_at(&self, id: Digest, at: OffsetDateTime) -> Result<(), Vec<String>> {
-        let Some(p) = self.state.promotions.get(&id) else {
+    fn ready_at(&mut self, id: Digest, at: OffsetDateTime) -> Result<(), Vec<String>> {
+        // Judged on the promotion itself, taken out of the state meanwhile
+        // (a judgement reads no promotion but the one that supersedes it):
+        // what a judgement writes (status, blockers, verdicts, standings) is
+        // derived, and every evaluation of the state writes it anew; the
+        // caller records the deployment next. A copy per deployment cost
+        // more than the rest of its fold.
+        let Some(mut probe) = self.state.promotions.remove(&id) else {
             return Err(vec![Refusal::UnknownPromotion(id).to_string()]);
         };
-        let mut probe = p.clone();
         probe.deployment = None;
         let newest = super::readiness::newest_deployed(
             &self.state,
@@ -812,7 +817,7 @@ impl Folder {
             newest,
             &Rejudgements::new(),
         );
-        match probe.status {
+        let verdict = match probe.status {
             PromotionStatus::Ready => Ok(()),
             PromotionStatus::Rejected if probe.blockers.is_empty() => {
                 Err(vec!["it was rejected".to_owned()])
@@ -825,7 +830,9 @@ impl Folder {
                 }
                 Err(reasons)
             }
-        }
+        };
+        self.state.promotions.insert(id, probe);
+        verdict
     }
 
     /// Distinct signers of a rollback group whose decisions are not revoked.

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use litemap::LiteMap;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -119,8 +120,10 @@ pub struct Promotion {
     pub requested_by: String,
     pub artifact: Digest,
     pub request: PromotionRequest,
-    /// Every gate the target environment requires, by name.
-    pub gates: BTreeMap<String, GateState>,
+    /// Every gate the target environment requires, by name (a sorted
+    /// vector: a promotion has a handful, and the fold keeps one map per
+    /// promotion).
+    pub gates: LiteMap<String, GateState>,
     pub approvals: Vec<ApprovalView>,
     /// Rejections that have not been revoked.
     pub rejections: Vec<DecisionRef>,

@@ -24,12 +24,16 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::digest::Digest;
 
 /// Digest → value, some values possibly still encoded (see the module doc).
+///
+/// Values are boxed: a map node holds eleven slots, and a promotion is some
+/// 500 bytes, so inline values made every node (and every node copy on an
+/// insert) ten times larger than the keys and pointers it orders.
 pub struct SavedMap<V> {
     map: BTreeMap<Digest, Slot<V>>,
 }
 
 enum Slot<V> {
-    Plain(V),
+    Plain(Box<V>),
     Saved(Saved<V>),
 }
 
@@ -38,7 +42,7 @@ enum Slot<V> {
 struct Saved<V> {
     bytes: Arc<[u8]>,
     range: Range<usize>,
-    value: OnceLock<Option<V>>,
+    value: OnceLock<Option<Box<V>>>,
 }
 
 impl<V: DeserializeOwned> Saved<V> {
@@ -48,7 +52,8 @@ impl<V: DeserializeOwned> Saved<V> {
                 let decoded = self
                     .bytes
                     .get(self.range.clone())
-                    .and_then(|raw| rmp_serde::from_slice(raw).ok());
+                    .and_then(|raw| rmp_serde::from_slice(raw).ok())
+                    .map(Box::new);
                 if decoded.is_none() {
                     tracing::error!(
                         at = self.range.start,
@@ -57,10 +62,10 @@ impl<V: DeserializeOwned> Saved<V> {
                 }
                 decoded
             })
-            .as_ref()
+            .as_deref()
     }
 
-    fn into_value(self) -> Option<V> {
+    fn into_value(self) -> Option<Box<V>> {
         self.value();
         self.value.into_inner().flatten()
     }
@@ -158,9 +163,16 @@ impl<V: DeserializeOwned + Serialize + Send + Sync> SavedMap<V> {
     }
 
     pub fn insert(&mut self, key: Digest, value: V) -> Option<V> {
-        match self.map.insert(key, Slot::Plain(value))? {
-            Slot::Plain(old) => Some(old),
-            Slot::Saved(saved) => saved.into_value(),
+        match self.map.insert(key, Slot::Plain(Box::new(value)))? {
+            Slot::Plain(old) => Some(*old),
+            Slot::Saved(saved) => saved.into_value().map(|old| *old),
+        }
+    }
+
+    pub fn remove(&mut self, key: &Digest) -> Option<V> {
+        match self.map.remove(key)? {
+            Slot::Plain(value) => Some(*value),
+            Slot::Saved(saved) => saved.into_value().map(|value| *value),
         }
     }
 
@@ -187,7 +199,7 @@ impl<V: DeserializeOwned + Serialize + Send + Sync> SavedMap<V> {
             slot.make_plain();
         });
         self.map.iter_mut().filter_map(|(key, slot)| match slot {
-            Slot::Plain(value) => Some((key, value)),
+            Slot::Plain(value) => Some((key, &mut **value)),
             Slot::Saved(_) => None,
         })
     }
@@ -236,7 +248,7 @@ impl<V: DeserializeOwned + Serialize + Send + Sync> FromIterator<(Digest, V)> fo
         Self {
             map: iter
                 .into_iter()
-                .map(|(key, value)| (key, Slot::Plain(value)))
+                .map(|(key, value)| (key, Slot::Plain(Box::new(value))))
                 .collect(),
         }
     }

@@ -41,7 +41,7 @@ fn dev_with_result(status: GateStatus, evidence: &[u8]) -> (World, Digest, Diges
 fn rejudge(world: &World, promotion: Digest, blobs: &Blobs) -> Option<Rejudgement> {
     let state = world.state();
     let p = &state.promotions[&promotion];
-    let latest = p.gates["unit-tests"].latest.as_ref().unwrap();
+    let latest = p.gates.get("unit-tests").unwrap().latest.as_ref().unwrap();
     rejudge_gate(&world.policy, &p.artifact, latest, blobs)
 }
 
@@ -74,7 +74,10 @@ fn a_pass_signed_for_a_failing_junit_report_is_disputed_and_blocks() {
     let state = judged(&world, id, found);
     let p = &state.promotions[&promotion];
     assert_eq!(p.status, PromotionStatus::Waiting);
-    assert_eq!(p.gates["unit-tests"].verdict, GateVerdict::Failed);
+    assert_eq!(
+        p.gates.get("unit-tests").unwrap().verdict,
+        GateVerdict::Failed
+    );
     let text: Vec<String> = p.blockers.iter().map(ToString::to_string).collect();
     assert!(
         matches!(&p.blockers[..], [Blocker::GateDisputed { signer, .. }] if signer == "ci-main"),
@@ -222,7 +225,7 @@ fn a_waiver_does_not_cover_a_disputed_gate() {
 
     let state = world.state();
     let p = &state.promotions[&promotion];
-    let latest = p.gates["sast"].latest.as_ref().unwrap();
+    let latest = p.gates.get("sast").unwrap().latest.as_ref().unwrap();
     let found = rejudge_gate(&world.policy, &p.artifact, latest, &blobs_of(&findings)).unwrap();
     assert!(matches!(found, Rejudgement::Disputed { .. }), "{found:?}");
     let state = judged(&world, sast, found);

@@ -446,7 +446,7 @@ fn failed_gates_block_with_remediation_and_waivers_are_time_boxed() {
     let state = w.state();
     let promotion = &state.promotions[&p];
     assert_eq!(
-        promotion.gates["sast"].verdict,
+        promotion.gates.get("sast").unwrap().verdict,
         GateVerdict::Waived { until }
     );
     // The approvals were bound to the failing result and still are: ready.
@@ -458,7 +458,7 @@ fn failed_gates_block_with_remediation_and_waivers_are_time_boxed() {
     );
     let after = w.state_at(until + Duration::minutes(1));
     assert_eq!(
-        after.promotions[&p].gates["sast"].verdict,
+        after.promotions[&p].gates.get("sast").unwrap().verdict,
         GateVerdict::Failed
     );
 }
@@ -510,7 +510,11 @@ fn machine_statements_need_a_role_the_policy_lets_sign_them() {
         "{reason}"
     );
     assert_eq!(
-        w.state().promotions[&p].gates["unit-tests"].verdict,
+        w.state().promotions[&p]
+            .gates
+            .get("unit-tests")
+            .unwrap()
+            .verdict,
         GateVerdict::Missing
     );
 }
@@ -659,7 +663,7 @@ fn the_requester_cannot_waive_a_gate_on_their_own_promotion() {
         "{reason}"
     );
     assert_eq!(
-        w.state().promotions[&p].gates["sast"].verdict,
+        w.state().promotions[&p].gates.get("sast").unwrap().verdict,
         GateVerdict::Failed
     );
     let other = w.decide("dana", art("v1"), waive(&w));
