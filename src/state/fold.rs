@@ -794,11 +794,10 @@ impl Folder {
     /// why not.
     fn ready_at(&mut self, id: Digest, at: OffsetDateTime) -> Result<(), Vec<String>> {
         // Judged on the promotion itself, taken out of the state meanwhile
-        // (a judgement reads no promotion but the one that supersedes it):
-        // what a judgement writes (status, blockers, verdicts, standings) is
-        // derived, and every evaluation of the state writes it anew; the
-        // caller records the deployment next. A copy per deployment cost
-        // more than the rest of its fold.
+        // (a judgement reads no promotion but the one that supersedes it),
+        // then unjudged: the fold holds no judgement (every evaluation of
+        // the state makes its own), and the caller records the deployment
+        // next. A copy per deployment cost more than the rest of its fold.
         let Some(mut probe) = self.state.promotions.remove(&id) else {
             return Err(vec![Refusal::UnknownPromotion(id).to_string()]);
         };
@@ -831,6 +830,7 @@ impl Folder {
                 Err(reasons)
             }
         };
+        super::readiness::unjudge(&mut probe);
         self.state.promotions.insert(id, probe);
         verdict
     }

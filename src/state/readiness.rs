@@ -116,6 +116,22 @@ fn decisions_for<'s>(
         .filter_map(|id| state.decisions.get(id))
 }
 
+/// Undoes [`evaluate_promotion`]: puts back what the fold holds before any
+/// judgement (no status but waiting, no blockers, approvals, rejections,
+/// waivers or verdicts), so a promotion judged in place inside the fold is
+/// held, and saved, as the fold left it.
+pub(super) fn unjudge(p: &mut Promotion) {
+    p.status = PromotionStatus::Waiting;
+    p.blockers = Vec::new();
+    p.approvals = Vec::new();
+    p.rejections = Vec::new();
+    for (_, gate) in &mut p.gates {
+        gate.waivers = Vec::new();
+        gate.verdict = GateVerdict::Missing;
+        gate.rejudged = None;
+    }
+}
+
 /// Evaluates one promotion at `now`; `newest` is [`newest_deployed`] for its
 /// environment and service (a newer deployed promotion supersedes it).
 pub(super) fn evaluate_promotion(

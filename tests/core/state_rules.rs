@@ -856,3 +856,30 @@ fn a_newer_deployed_promotion_supersedes_an_older_one() {
     assert_eq!(state.unapproved.len(), 1);
     assert_eq!(state.unapproved[0].deployment, late);
 }
+
+#[test]
+fn the_fold_holds_no_judgement_of_a_deployed_promotion() {
+    // A deployment is judged against readiness at its signed time, on the
+    // promotion itself; the fold (and so the cache it is saved to) keeps
+    // the promotion as it was before that judgement, with the deployment.
+    let mut w = World::new();
+    let p = prod_promotion(&mut w);
+    w.approve("alice", "release-manager", p);
+    w.approve("dana", "security", p);
+    w.deployed(p, true);
+    let folder = w.folder();
+    let held = &folder.raw_state().promotions[&p];
+    assert_eq!(held.status, PromotionStatus::Waiting);
+    assert!(held.approvals.is_empty(), "{:?}", held.approvals);
+    assert!(held.blockers.is_empty(), "{:?}", held.blockers);
+    assert!(held.deployment.as_ref().is_some_and(|d| d.succeeded));
+    assert!(
+        held.gates
+            .iter()
+            .all(|(_, g)| g.verdict == GateVerdict::Missing && g.waivers.is_empty())
+    );
+    // The evaluated state judges it, and it counted as approved.
+    let state = w.state();
+    assert_eq!(state.promotions[&p].status, PromotionStatus::Deployed);
+    assert!(state.unapproved.is_empty(), "{:?}", state.unapproved);
+}
