@@ -259,50 +259,61 @@ impl Replay {
         F: Fn(&KeyRing, u64, usize, &[u8]) -> Result<VerifiedEntry, EntryError> + Sync,
     {
         let ahead = rayon::current_num_threads() > 1;
-        let check_chunk = |ring: &KeyRing, first: u64, position: usize, end: usize| -> Checked {
-            bodies[position..end]
-                .par_iter()
-                .enumerate()
-                .map(|(offset, bytes)| {
-                    (
-                        check(ring, first + offset as u64, position + offset, bytes),
-                        leaf_hash(bytes),
-                    )
-                })
-                .collect()
-        };
+        // Written into buffers kept across chunks: a chunk's checked entries
+        // are megabytes, which the allocator would otherwise map afresh for
+        // every chunk.
+        let check_chunk =
+            |ring: &KeyRing, first: u64, position: usize, end: usize, out: &mut Checked| {
+                bodies[position..end]
+                    .par_iter()
+                    .enumerate()
+                    .map(|(offset, bytes)| {
+                        (
+                            check(ring, first + offset as u64, position + offset, bytes),
+                            leaf_hash(bytes),
+                        )
+                    })
+                    .collect_into_vec(out);
+            };
         let mut verified = Vec::with_capacity(bodies.len());
         let mut position = 0usize;
-        // The checked chunk starting at `position`, if checked ahead.
-        let mut checked: Option<Checked> = None;
+        let (mut current, mut next): (Checked, Checked) = (Vec::new(), Vec::new());
+        // Whether `next` holds the chunk starting at `position`, checked
+        // ahead.
+        let mut checked_ahead = false;
         while position < bodies.len() {
             let end = bodies.len().min(position + CHUNK);
             let first = self.size();
             let ring = Arc::clone(&self.ring);
-            let results = match checked.take() {
-                Some(results) => results,
-                None => check_chunk(&ring, first, position, end),
-            };
+            if checked_ahead {
+                std::mem::swap(&mut current, &mut next);
+            } else {
+                check_chunk(&ring, first, position, end, &mut current);
+            }
             let following = bodies.len().min(end + CHUNK);
             let next_first = first + (end - position) as u64;
-            let (taken, next_results) = if ahead && end < following {
+            let (taken, checked_next) = if ahead && end < following {
                 rayon::join(
-                    || self.take_chunk(bodies, position, first, results, &mut verified),
-                    || Some(check_chunk(&ring, next_first, end, following)),
+                    || self.take_chunk(bodies, position, first, &mut current, &mut verified),
+                    || {
+                        check_chunk(&ring, next_first, end, following, &mut next);
+                        true
+                    },
                 )
             } else {
                 (
-                    self.take_chunk(bodies, position, first, results, &mut verified),
-                    None,
+                    self.take_chunk(bodies, position, first, &mut current, &mut verified),
+                    false,
                 )
             };
-            if let Some(next) = taken? {
+            if let Some(rotated) = taken? {
                 // A rotation: later entries are checked under the new ring.
-                position = next;
+                position = rotated;
+                checked_ahead = false;
             } else {
                 position = end;
                 // Every entry taken in grows the tree by one leaf.
-                checked = next_results.filter(|_| self.size() == next_first);
+                checked_ahead = checked_next && self.size() == next_first;
             }
         }
         Ok(verified)
@@ -316,10 +327,10 @@ impl Replay {
         bodies: &[Vec<u8>],
         position: usize,
         first: u64,
-        results: Checked,
+        results: &mut Checked,
         verified: &mut Vec<Replayed>,
     ) -> Result<Option<usize>, ReplayError> {
-        for (offset, (result, leaf)) in results.into_iter().enumerate() {
+        for (offset, (result, leaf)) in results.drain(..).enumerate() {
             let body = &bodies[position + offset];
             let entry = result.map_err(|error| ReplayError::Entry {
                 index: first + offset as u64,

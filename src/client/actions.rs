@@ -198,7 +198,7 @@ pub fn prepare(
         index: log.checkpoint.checkpoint().size,
         id: Digest::of(&pae(IN_TOTO_PAYLOAD_TYPE, &payload)),
         signer: me.to_owned(),
-        key: operator.key,
+        key: std::sync::Arc::new(operator.key),
         statement: prepared.statement.clone(),
     };
     log.folder.check(&entry)?;

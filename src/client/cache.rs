@@ -390,7 +390,7 @@ impl Cache {
         .map_err(|problem| self.refused(problem))?;
         let keys: Vec<PublicKey> = by_entry[by_entry.len() - later..]
             .iter()
-            .map(|&i| signers[usize::from(i)].key)
+            .map(|&i| *signers[usize::from(i)].key)
             .collect();
         let later: Vec<_> = replay
             .extend_trusted(&bodies, &keys)
@@ -526,7 +526,7 @@ impl Cache {
             .iter()
             .map(|n| Named {
                 name: n.name.clone(),
-                key: n.key,
+                key: Arc::new(n.key),
             })
             .collect();
         Ok((signers, by_entry))
@@ -592,11 +592,11 @@ impl Cache {
             let (name, key) = update.entries.signer(index);
             let at = signers
                 .iter()
-                .position(|n| n.key == *key && n.name == name)
+                .position(|n| *n.key == *key && n.name == name)
                 .unwrap_or_else(|| {
                     signers.push(Named {
                         name: name.to_owned(),
-                        key: *key,
+                        key: Arc::new(*key),
                     });
                     signers.len() - 1
                 });
@@ -617,7 +617,7 @@ impl Cache {
                 .into_iter()
                 .map(|n| NamedWire {
                     name: n.name,
-                    key: n.key,
+                    key: *n.key,
                 })
                 .collect(),
             by_entry: crate::encoding::encode(&by_entry),

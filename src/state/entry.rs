@@ -2,6 +2,8 @@
 //! policy names, whose statement parsed strictly from the verified bytes, and
 //! whose signer is known by operator name.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use crate::digest::Digest;
@@ -19,7 +21,9 @@ pub struct VerifiedEntry {
     pub id: Digest,
     /// The operator whose key signed it.
     pub signer: String,
-    pub key: PublicKey,
+    /// Shared with the key ring (a key is 192 bytes decoded, and a log
+    /// has a handful of signers for its many entries).
+    pub key: Arc<PublicKey>,
     pub statement: Statement,
 }
 
@@ -35,7 +39,7 @@ pub enum EntryError {
 /// Candidate keys of a policy, with the key id hints, built once per policy.
 #[derive(Debug, Clone)]
 pub struct KeyRing {
-    keys: Vec<(String, PublicKey)>,
+    keys: Vec<(String, Arc<PublicKey>)>,
     /// The same keys decoded, with their key id hints, in the same order.
     candidates: Vec<(ed25519_dalek::VerifyingKey, String)>,
 }
@@ -45,7 +49,7 @@ impl KeyRing {
         let keys: Vec<_> = policy
             .operators
             .values()
-            .map(|op| (op.name.clone(), op.key))
+            .map(|op| (op.name.clone(), Arc::new(op.key)))
             .collect();
         let candidates = keys
             .iter()
@@ -73,7 +77,7 @@ impl KeyRing {
             index,
             id: verified.entry_id,
             signer: name.clone(),
-            key: *key,
+            key: Arc::clone(key),
             statement,
         })
     }
@@ -92,7 +96,7 @@ impl KeyRing {
         let (name, key) = self
             .keys
             .iter()
-            .find(|(_, k)| k == key)
+            .find(|(_, k)| **k == *key)
             .ok_or(EnvelopeError::NoValidSignature)?;
         if envelope.payload_type() != crate::envelope::IN_TOTO_PAYLOAD_TYPE {
             return Err(
@@ -104,7 +108,7 @@ impl KeyRing {
             index,
             id: envelope.entry_id(),
             signer: name.clone(),
-            key: *key,
+            key: Arc::clone(key),
             statement,
         })
     }

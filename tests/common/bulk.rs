@@ -130,7 +130,7 @@ impl Bulk {
             index: self.entries.len() as u64,
             id: envelope.entry_id(),
             signer: who.to_owned(),
-            key: signer.public(),
+            key: signer.public().into(),
             statement,
         };
         self.folder.apply(&entry).unwrap();

@@ -9,6 +9,7 @@
 //! it from the store.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
@@ -28,7 +29,7 @@ const VISIT_CHUNK: usize = 4096;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Named {
     pub name: String,
-    pub key: PublicKey,
+    pub key: Arc<PublicKey>,
 }
 
 /// Every entry of a verified log view, in log order.
@@ -246,7 +247,7 @@ impl Stored {
             index: index as u64,
             id,
             signer: named.name.clone(),
-            key: named.key,
+            key: Arc::clone(&named.key),
             statement,
         })
     }

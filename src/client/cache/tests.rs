@@ -433,7 +433,7 @@ fn refolding_attributes_each_entry_to_a_key_of_the_policy_in_force() {
     let log = log_of(3);
     let genesis = Arc::new(Policy::pinned(&log.genesis, "policy", log.digest()).unwrap());
     let full = log.verified(3);
-    let keys: Vec<PublicKey> = full.entries.all().unwrap().iter().map(|e| e.key).collect();
+    let keys: Vec<PublicKey> = full.entries.all().unwrap().iter().map(|e| *e.key).collect();
     let mut trusted = Replay::new(Arc::clone(&genesis));
     let refolded: Vec<_> = trusted
         .extend_trusted(&log.entries, &keys)
