@@ -285,7 +285,7 @@ impl Folder {
                 index: entry.index,
                 requested_by: entry.signer.clone(),
                 artifact,
-                request: request.clone(),
+                request: Arc::new(request.clone()),
                 gates,
                 approvals: Vec::new(),
                 rejections: Vec::new(),
@@ -333,7 +333,7 @@ impl Folder {
             .get_mut(&result.promotion)
             .and_then(|p| p.gates.get_mut(&result.gate))
         {
-            gate.latest = Some(Box::new(GateRecord {
+            gate.latest = Some(Arc::new(GateRecord {
                 id: entry.id,
                 index: entry.index,
                 signer: entry.signer.clone(),
@@ -875,13 +875,25 @@ impl Folder {
 
     /// The state with readiness evaluated at `now`.
     pub fn state_at(&self, now: OffsetDateTime) -> State {
-        super::readiness::evaluate(&self.policy, self.state.clone(), now)
+        super::readiness::evaluate(&self.policy, self.shared_copy(), now)
     }
 
     /// The state with readiness evaluated at `now`, trusting a gate
     /// result's stated verdict only where `rejudged` agrees with it.
     pub fn state_judged(&self, now: OffsetDateTime, rejudged: &Rejudgements) -> State {
-        super::readiness::evaluate_judged(&self.policy, self.state.clone(), now, rejudged)
+        super::readiness::evaluate_judged(&self.policy, self.shared_copy(), now, rejudged)
+    }
+
+    /// A copy of the state to evaluate: every value decoded here first, once
+    /// for all the evaluations of this fold (a cockpit evaluates at every
+    /// sync), and shared with the copy, which copies a promotion only as it
+    /// judges it.
+    fn shared_copy(&self) -> State {
+        rayon::join(
+            || self.state.promotions.decode_all(),
+            || self.state.decisions.decode_all(),
+        );
+        self.state.clone()
     }
 
     /// [`Self::state_judged`] for a caller done with the fold (a read

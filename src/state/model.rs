@@ -2,6 +2,7 @@
 //! readiness; environments with what runs where and the last known good.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use litemap::LiteMap;
 use serde::{Deserialize, Serialize};
@@ -119,7 +120,9 @@ pub struct Promotion {
     pub index: u64,
     pub requested_by: String,
     pub artifact: Digest,
-    pub request: PromotionRequest,
+    /// Shared: a copy of the state (each evaluation starts from one) shares
+    /// what the log says and never changes.
+    pub request: Arc<PromotionRequest>,
     /// Every gate the target environment requires, by name (a sorted
     /// vector: a promotion has a handful, and the fold keeps one map per
     /// promotion).
@@ -147,9 +150,9 @@ pub struct DecisionRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GateState {
     pub name: String,
-    /// Boxed: a promotion's gates are a small map, and a map node holds
-    /// room for eleven of them.
-    pub latest: Option<Box<GateRecord>>,
+    /// Shared, as [`Promotion::request`]: a recorded result never changes
+    /// (a newer one replaces it).
+    pub latest: Option<Arc<GateRecord>>,
     pub waivers: Vec<WaiverView>,
     pub verdict: GateVerdict,
     /// What this client found when it re-ran the latest result's

@@ -56,13 +56,15 @@ pub fn evaluate_judged(
         let latest = newest_deployed(&state, &promotion.request.to, &promotion.request.service);
         evaluate_promotion(policy, &state, promotion, now, latest, rejudged);
     });
-    // Disputes in log order.
-    state.disputed = state
-        .promotion_order
-        .iter()
-        .filter_map(|id| promotions.get(id))
-        .flat_map(disputes)
+    // Disputes in log order (of their promotions' requests; a promotion's
+    // in gate order): one pass over the map, then a stable sort, instead of
+    // a lookup per promotion.
+    let mut disputed: Vec<(u64, DisputedGate)> = promotions
+        .values()
+        .flat_map(|p| disputes(p).map(|d| (p.index, d)))
         .collect();
+    disputed.sort_by_key(|(index, _)| *index);
+    state.disputed = disputed.into_iter().map(|(_, d)| d).collect();
     state.promotions = promotions;
     state
 }

@@ -25,15 +25,17 @@ use crate::digest::Digest;
 
 /// Digest → value, some values possibly still encoded (see the module doc).
 ///
-/// Values are boxed: a map node holds eleven slots, and a promotion is some
-/// 500 bytes, so inline values made every node (and every node copy on an
-/// insert) ten times larger than the keys and pointers it orders.
+/// Values are shared (`Arc`), written copy-on-write: a map node holds eleven
+/// slots, and a promotion is some 500 bytes, so inline values made every
+/// node ten times larger than the keys and pointers it orders; and a copy
+/// of the map (each evaluation of the state starts from one) shares every
+/// value, decoded once, instead of copying or decoding it again.
 pub struct SavedMap<V> {
     map: BTreeMap<Digest, Slot<V>>,
 }
 
 enum Slot<V> {
-    Plain(Box<V>),
+    Plain(Arc<V>),
     Saved(Saved<V>),
 }
 
@@ -42,7 +44,7 @@ enum Slot<V> {
 struct Saved<V> {
     bytes: Arc<[u8]>,
     range: Range<usize>,
-    value: OnceLock<Option<Box<V>>>,
+    value: OnceLock<Option<Arc<V>>>,
 }
 
 impl<V: DeserializeOwned> Saved<V> {
@@ -53,7 +55,7 @@ impl<V: DeserializeOwned> Saved<V> {
                     .bytes
                     .get(self.range.clone())
                     .and_then(|raw| rmp_serde::from_slice(raw).ok())
-                    .map(Box::new);
+                    .map(Arc::new);
                 if decoded.is_none() {
                     tracing::error!(
                         at = self.range.start,
@@ -65,7 +67,7 @@ impl<V: DeserializeOwned> Saved<V> {
             .as_deref()
     }
 
-    fn into_value(self) -> Option<Box<V>> {
+    fn into_value(self) -> Option<Arc<V>> {
         self.value();
         self.value.into_inner().flatten()
     }
@@ -78,7 +80,7 @@ impl<V: DeserializeOwned> Saved<V> {
 impl<V: DeserializeOwned> Slot<V> {
     fn get(&self) -> Option<&V> {
         match self {
-            Self::Plain(value) => Some(value),
+            Self::Plain(value) => Some(&**value),
             Self::Saved(saved) => saved.value(),
         }
     }
@@ -108,7 +110,7 @@ impl<V> Default for SavedMap<V> {
     }
 }
 
-impl<V: DeserializeOwned + Serialize + Send + Sync> SavedMap<V> {
+impl<V: DeserializeOwned + Serialize + Send + Sync + Clone> SavedMap<V> {
     pub fn new() -> Self {
         Self::default()
     }
@@ -157,22 +159,22 @@ impl<V: DeserializeOwned + Serialize + Send + Sync> SavedMap<V> {
             return None;
         }
         match slot {
-            Slot::Plain(value) => Some(value),
+            Slot::Plain(value) => Some(Arc::make_mut(value)),
             Slot::Saved(_) => None,
         }
     }
 
     pub fn insert(&mut self, key: Digest, value: V) -> Option<V> {
-        match self.map.insert(key, Slot::Plain(Box::new(value)))? {
-            Slot::Plain(old) => Some(*old),
-            Slot::Saved(saved) => saved.into_value().map(|old| *old),
+        match self.map.insert(key, Slot::Plain(Arc::new(value)))? {
+            Slot::Plain(old) => Some(Arc::unwrap_or_clone(old)),
+            Slot::Saved(saved) => saved.into_value().map(Arc::unwrap_or_clone),
         }
     }
 
     pub fn remove(&mut self, key: &Digest) -> Option<V> {
         match self.map.remove(key)? {
-            Slot::Plain(value) => Some(*value),
-            Slot::Saved(saved) => saved.into_value().map(|value| *value),
+            Slot::Plain(value) => Some(Arc::unwrap_or_clone(value)),
+            Slot::Saved(saved) => saved.into_value().map(Arc::unwrap_or_clone),
         }
     }
 
@@ -191,17 +193,31 @@ impl<V: DeserializeOwned + Serialize + Send + Sync> SavedMap<V> {
             .filter_map(|(key, slot)| slot.get().map(|value| (key, value)))
     }
 
-    /// Every value, mutable; the saved ones are decoded first, on every
-    /// core.
+    /// Every value, mutable; the saved ones are decoded first, and the
+    /// shared ones copied, on every core.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&Digest, &mut V)> {
         let mut slots: Vec<&mut Slot<V>> = self.map.values_mut().collect();
         slots.par_iter_mut().for_each(|slot| {
-            slot.make_plain();
+            if slot.make_plain()
+                && let Slot::Plain(value) = slot
+            {
+                Arc::make_mut(value);
+            }
         });
         self.map.iter_mut().filter_map(|(key, slot)| match slot {
-            Slot::Plain(value) => Some((key, &mut **value)),
+            Slot::Plain(value) => Some((key, Arc::make_mut(value))),
             Slot::Saved(_) => None,
         })
+    }
+
+    /// Decodes every saved value where it is held, on every core, so that
+    /// copies of this map made afterwards share the decoded values instead
+    /// of each decoding them again.
+    pub fn decode_all(&self) {
+        let slots: Vec<&Slot<V>> = self.map.values().collect();
+        slots.par_iter().for_each(|slot| {
+            slot.get();
+        });
     }
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
@@ -232,7 +248,7 @@ pub fn encode<V: Serialize>(value: &V) -> Result<Vec<u8>, rmp_serde::encode::Err
     Ok(out)
 }
 
-impl<V: DeserializeOwned + Serialize + Send + Sync> Index<&Digest> for SavedMap<V> {
+impl<V: DeserializeOwned + Serialize + Send + Sync + Clone> Index<&Digest> for SavedMap<V> {
     type Output = V;
 
     /// As a `BTreeMap`'s index: panics when the key is absent.
@@ -243,18 +259,22 @@ impl<V: DeserializeOwned + Serialize + Send + Sync> Index<&Digest> for SavedMap<
     }
 }
 
-impl<V: DeserializeOwned + Serialize + Send + Sync> FromIterator<(Digest, V)> for SavedMap<V> {
+impl<V: DeserializeOwned + Serialize + Send + Sync + Clone> FromIterator<(Digest, V)>
+    for SavedMap<V>
+{
     fn from_iter<I: IntoIterator<Item = (Digest, V)>>(iter: I) -> Self {
         Self {
             map: iter
                 .into_iter()
-                .map(|(key, value)| (key, Slot::Plain(Box::new(value))))
+                .map(|(key, value)| (key, Slot::Plain(Arc::new(value))))
                 .collect(),
         }
     }
 }
 
-impl<V: DeserializeOwned + Clone> Clone for SavedMap<V> {
+/// Shares every value: the copy writes its own value only when it changes
+/// it (copy-on-write).
+impl<V> Clone for SavedMap<V> {
     fn clone(&self) -> Self {
         Self {
             map: self
@@ -262,7 +282,7 @@ impl<V: DeserializeOwned + Clone> Clone for SavedMap<V> {
                 .iter()
                 .map(|(key, slot)| {
                     let slot = match slot {
-                        Slot::Plain(value) => Slot::Plain(value.clone()),
+                        Slot::Plain(value) => Slot::Plain(Arc::clone(value)),
                         Slot::Saved(saved) => Slot::Saved(Saved {
                             bytes: Arc::clone(&saved.bytes),
                             range: saved.range.clone(),
@@ -305,7 +325,7 @@ impl<V: DeserializeOwned + Serialize> Serialize for SavedMap<V> {
     }
 }
 
-impl<'de, V: DeserializeOwned + Serialize + Send + Sync> Deserialize<'de> for SavedMap<V> {
+impl<'de, V: DeserializeOwned + Serialize + Send + Sync + Clone> Deserialize<'de> for SavedMap<V> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         BTreeMap::<Digest, V>::deserialize(deserializer).map(|map| map.into_iter().collect())
     }
