@@ -18,10 +18,19 @@ impl Pty {
     /// Starts `tollgate ARGS` at 120×40 with `env` (and nothing else of
     /// this process's environment but PATH).
     pub fn start(args: &[&str], env: &[(&str, &std::path::Path)]) -> Self {
+        Self::start_sized(args, env, (40, 120))
+    }
+
+    /// [`Self::start`] at `(rows, cols)`.
+    pub fn start_sized(
+        args: &[&str],
+        env: &[(&str, &std::path::Path)],
+        (rows, cols): (u16, u16),
+    ) -> Self {
         let pty = native_pty_system()
             .openpty(PtySize {
-                rows: 40,
-                cols: 120,
+                rows,
+                cols,
                 pixel_width: 0,
                 pixel_height: 0,
             })
@@ -41,7 +50,7 @@ impl Pty {
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().unwrap();
         let writer = pty.master.take_writer().unwrap();
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(40, 120, 0)));
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
         let feed = Arc::clone(&screen);
         std::thread::spawn(move || {
             // The master must outlive the reader thread's reads.
@@ -67,6 +76,12 @@ impl Pty {
 
     /// Waits until the screen shows `text`; returns the screen.
     pub fn wait_for(&self, text: &str) -> String {
+        self.wait_for_every(text, Duration::from_millis(50))
+    }
+
+    /// [`Self::wait_for`], looking at the screen every `poll` (a bench
+    /// timing what appears looks often).
+    pub fn wait_for_every(&self, text: &str, poll: Duration) -> String {
         let deadline = Instant::now() + Duration::from_mins(2);
         loop {
             let contents = self.contents();
@@ -77,7 +92,7 @@ impl Pty {
                 Instant::now() < deadline,
                 "never showed {text:?}; screen:\n{contents}"
             );
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(poll);
         }
     }
 
