@@ -957,26 +957,42 @@ fn write_status_text(
     environments: Option<&StatusArgs>,
 ) -> CommandResult {
     use rayon::prelude::*;
-    let mut texts: Vec<String> = promotions
-        .par_iter()
-        .map(|p| messages::promotion_text(p))
-        .collect();
-    if promotions.is_empty() {
-        texts.push(messages::no_promotions());
-    }
-    texts.extend(state.unapproved.iter().map(messages::unapproved_text));
-    if let Some(args) = environments {
-        texts.push(messages::environments_text(
-            state,
-            log.policy(),
-            |env, service| args.shows(env, service),
-        ));
-    }
-    texts.extend(state.disputed.iter().map(messages::disputed_text));
+    // Formatted on every core a chunk at a time and written as it goes: the
+    // whole text of a large log is tens of megabytes that a process would
+    // otherwise hold (and fault in) at once.
+    const CHUNK: usize = 2048;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    texts
-        .iter()
-        .try_for_each(|text| writeln!(out, "{text}"))
+    let mut write = |text: &str| writeln!(out, "{text}");
+    let written = promotions
+        .chunks(CHUNK)
+        .try_for_each(|chunk| {
+            let texts: Vec<String> = chunk
+                .par_iter()
+                .map(|p| messages::promotion_text(p))
+                .collect();
+            texts.iter().try_for_each(|text| write(text))
+        })
+        .and_then(|()| {
+            if promotions.is_empty() {
+                write(&messages::no_promotions())?;
+            }
+            state
+                .unapproved
+                .iter()
+                .try_for_each(|u| write(&messages::unapproved_text(u)))?;
+            if let Some(args) = environments {
+                write(&messages::environments_text(
+                    state,
+                    log.policy(),
+                    |env, service| args.shows(env, service),
+                ))?;
+            }
+            state
+                .disputed
+                .iter()
+                .try_for_each(|d| write(&messages::disputed_text(d)))
+        });
+    written
         .and_then(|()| out.flush())
         .context("cannot write to standard output")?;
     Ok(())
