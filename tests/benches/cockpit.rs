@@ -8,7 +8,10 @@
 //! `Data` as the worker does, and drawn by the real renderer (`tui::render`)
 //! into ratatui's `TestBackend` at 200×60: every view, with the detail pane.
 //! `baseline` draws the same screen with no data (header, tabs, hints,
-//! borders), so `view / baseline` is what the data costs.
+//! borders), so `view / baseline` is what the data costs;
+//! `bare-table/promotions` draws only a bare ratatui `Table` of the rows
+//! the promotions view shows, the design's other bound (`promotions` ≤ 1.5 ×
+//! it).
 //!
 //! `cargo bench --bench cockpit` (1 000 000 entries by default;
 //! `TOLLGATE_BENCH_ENTRIES` changes it). Building and verifying a million
@@ -25,12 +28,14 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::layout::Constraint;
+use ratatui::widgets::{Row, Table};
 use tollgate::client::sync::{LogInputs, verify_log_snapshot};
 use tollgate::keys::Signer;
 use tollgate::keys::vkey::NoteVerifierKey;
 use tollgate::ledger::{Checkpoint, MerkleTree, SignedCheckpoint, leaf_hash};
 use tollgate::tui::action::Action;
-use tollgate::tui::app::{App, Msg};
+use tollgate::tui::app::{App, Msg, RowKey};
 use tollgate::tui::data::Data;
 use tollgate::tui::render;
 
@@ -125,6 +130,46 @@ fn bench(c: &mut Criterion) {
             });
         });
     }
+    // DESIGN.md §7's second bound: a bare ratatui `Table` of the same
+    // visible rows (the promotions view's cells and widths, the row strings
+    // made per frame as the view makes them), filling the same screen.
+    // Compare `promotions` with it.
+    full.act(Action::ViewPromotions);
+    let data = full.data.as_ref().unwrap();
+    let height = usize::from(HEIGHT);
+    let first = full.selected[1].saturating_sub(height / 2);
+    let visible: Vec<&tollgate::state::Promotion> = full.rows
+        [first..(first + height).min(full.rows.len())]
+        .iter()
+        .filter_map(|key| match key {
+            RowKey::Promotion(id) => data.state.promotions.get(id),
+            _ => None,
+        })
+        .collect();
+    let widths = [14, 12, 14, 18, 8, 12].map(Constraint::Length);
+    group.bench_function("bare-table/promotions", |b| {
+        b.iter(|| {
+            let rows = visible.iter().map(|p| {
+                Row::new([
+                    p.status.label().to_owned(),
+                    p.request.service.clone(),
+                    p.request.version.clone(),
+                    format!(
+                        "{} → {}",
+                        p.request.from.as_deref().unwrap_or("·"),
+                        p.request.to
+                    ),
+                    p.requested_by.clone(),
+                    p.id.short(),
+                ])
+            });
+            let table = Table::new(rows, widths).header(Row::new([
+                "status", "service", "version", "route", "by", "id",
+            ]));
+            terminal.draw(|f| f.render_widget(table, f.area())).unwrap();
+            black_box(terminal.backend().buffer().area);
+        });
+    });
     group.finish();
 }
 
