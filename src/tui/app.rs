@@ -271,7 +271,12 @@ impl App {
                 if let Some(me) = &data.me {
                     self.session.me.clone_from(me);
                 }
-                self.data = Some(*data);
+                // The view model it replaces (a whole evaluated state) is
+                // freed on another thread: freeing it here held the next
+                // frame for tens of milliseconds on a large log.
+                if let Some(replaced) = self.data.replace(*data) {
+                    rayon::spawn(move || drop(replaced));
+                }
                 if self
                     .status
                     .as_deref()
