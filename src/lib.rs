@@ -6,6 +6,7 @@
 //! file I/O below the command line, kept in [`keys::file`].
 #![forbid(unsafe_code)]
 
+pub mod chunked;
 pub mod cli;
 pub mod client;
 pub mod demo;

@@ -12,6 +12,7 @@
 //! historical root or proof costs O(log n) hashing and never a rehash.
 
 use super::hash::{EMPTY_ROOT, Hash, node_hash};
+use crate::chunked::Chunked;
 
 /// Why the tree cannot answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -24,10 +25,12 @@ pub enum TreeError {
     SizesReversed { size1: u64, size2: u64 },
 }
 
-/// An append-only RFC 6962 Merkle tree over leaf hashes.
+/// An append-only RFC 6962 Merkle tree over leaf hashes. Its levels are
+/// [`Chunked`]: a copy (a client resuming a replay the screen still shows)
+/// shares them.
 #[derive(Debug, Clone, Default)]
 pub struct MerkleTree {
-    levels: Vec<Vec<Hash>>,
+    levels: Vec<Chunked<Hash>>,
 }
 
 impl MerkleTree {
@@ -67,7 +70,7 @@ impl MerkleTree {
         let mut level = 0;
         loop {
             if self.levels.len() == level {
-                self.levels.push(Vec::new());
+                self.levels.push(Chunked::new());
             }
             let row = &mut self.levels[level];
             row.push(carry);

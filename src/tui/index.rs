@@ -5,21 +5,20 @@
 //! each sync's new entries; so neither it nor the screen ever holds every
 //! statement (a parsed entry is some ten times its row).
 //!
-//! Rows live in shared chunks: the screen keeps the index of the last sync
-//! while the client task extends a copy, which copies only the last chunk.
+//! Rows live in shared chunks ([`Chunked`]): the screen keeps the index of
+//! the last sync while the client task extends a copy, which copies only the
+//! last chunk.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+use crate::chunked::Chunked;
 use crate::client::cache::{LogEntries, Refused};
 use crate::digest::Digest;
 use crate::state::{State, VerifiedEntry};
 use crate::statement::{DecisionAction, DeploymentTarget, Predicate, Snapshot, StatementKind};
-
-/// Rows per shared chunk.
-const CHUNK: usize = 4096;
 
 /// One entry as the cockpit lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,8 +40,7 @@ pub struct EntryRow {
 /// Every entry of a verified log as rows, and the newest snapshots.
 #[derive(Debug, Clone, Default)]
 pub struct LogIndex {
-    chunks: Vec<Arc<Vec<EntryRow>>>,
-    len: usize,
+    rows: Chunked<EntryRow>,
     /// Signer names, shared by their rows.
     signers: Vec<Arc<str>>,
     /// The newest snapshot entry of each (environment, service).
@@ -60,28 +58,28 @@ impl LogIndex {
     /// Adds the entries of `entries` after the ones indexed (the same log,
     /// grown: a sync only ever extends a verified log).
     pub fn extend(&mut self, entries: &LogEntries) -> Result<(), Refused> {
-        if entries.len() < self.len {
+        if entries.len() < self.rows.len() {
             *self = Self::default();
         }
-        entries.visit(self.len, |entry| self.push(entry))
+        entries.visit(self.rows.len(), |entry| self.push(entry))
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.rows.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.rows.is_empty()
     }
 
     /// The row of the entry at log index `index`.
     pub fn get(&self, index: usize) -> Option<&EntryRow> {
-        self.chunks.get(index / CHUNK)?.get(index % CHUNK)
+        self.rows.get(index)
     }
 
     /// Every row, in log order.
     pub fn iter(&self) -> impl Iterator<Item = &EntryRow> {
-        self.chunks.iter().flat_map(|chunk| chunk.iter())
+        self.rows.iter()
     }
 
     /// Every entry about `promotion` (its request included), in log order.
@@ -132,15 +130,7 @@ impl LogIndex {
             summary: statement.summary().into_boxed_str(),
             deployed,
         };
-        match self.chunks.last_mut() {
-            Some(chunk) if chunk.len() < CHUNK => Arc::make_mut(chunk).push(row),
-            _ => {
-                let mut chunk = Vec::with_capacity(CHUNK);
-                chunk.push(row);
-                self.chunks.push(Arc::new(chunk));
-            }
-        }
-        self.len += 1;
+        self.rows.push(row);
     }
 }
 

@@ -35,7 +35,9 @@ pub struct Named {
 /// Every entry of a verified log view, in log order.
 #[derive(Debug, Clone, Default)]
 pub struct LogEntries {
-    stored: Option<Stored>,
+    /// Shared by copies (a client resuming the log the screen still shows):
+    /// it never changes once read.
+    stored: Option<Arc<Stored>>,
     /// The entries after the stored ones, verified in memory.
     later: Vec<VerifiedEntry>,
     /// The stored entries read and followed by `later`, once asked for.
@@ -68,7 +70,7 @@ impl LogEntries {
 
     pub(super) fn stored(stored: Stored, later: Vec<VerifiedEntry>) -> Self {
         Self {
-            stored: Some(stored),
+            stored: Some(Arc::new(stored)),
             later,
             all: OnceLock::new(),
         }
