@@ -30,10 +30,36 @@ use crate::statement::{
 pub struct Folder {
     policy: Arc<Policy>,
     state: State,
-    seen: HashSet<Digest>,
+    seen: SeenIds,
     nonces: HashSet<(String, String)>,
     /// Every decision id of a rollback group → the group's id.
     rollback_of_decision: BTreeMap<Digest, Digest>,
+}
+
+/// The ids of the entries a fold took in: a shared base and the ids added
+/// since, so a copy of the fold (each resumed sync, each pre-check of a
+/// decision) shares the set of every id instead of copying it.
+#[derive(Debug, Clone, Default)]
+struct SeenIds {
+    base: Arc<HashSet<Digest>>,
+    added: HashSet<Digest>,
+}
+
+impl SeenIds {
+    /// Ids added before they are moved into the base (which copies it when
+    /// a copy of the fold still shares it).
+    const MERGE: usize = 4096;
+
+    fn contains(&self, id: &Digest) -> bool {
+        self.added.contains(id) || self.base.contains(id)
+    }
+
+    fn insert(&mut self, id: Digest) {
+        self.added.insert(id);
+        if self.added.len() >= Self::MERGE {
+            Arc::make_mut(&mut self.base).extend(self.added.drain());
+        }
+    }
 }
 
 /// What a fold holds besides its policy, the ids it has seen and its
@@ -114,7 +140,7 @@ impl Folder {
         Self {
             policy,
             state: State::default(),
-            seen: HashSet::new(),
+            seen: SeenIds::default(),
             nonces: HashSet::new(),
             rollback_of_decision: BTreeMap::new(),
         }
@@ -170,7 +196,10 @@ impl Folder {
                 disputed: Vec::new(),
                 size: saved.size,
             },
-            seen,
+            seen: SeenIds {
+                base: Arc::new(seen),
+                added: HashSet::new(),
+            },
             nonces: saved.nonces,
             rollback_of_decision: saved.rollback_of_decision,
         }
@@ -909,5 +938,30 @@ impl Folder {
     /// most, never in a loop.)
     pub fn check(&self, entry: &VerifiedEntry) -> Result<(), Refusal> {
         self.clone().apply(entry)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_ids_keep_every_id_across_merges_and_copies_grow_apart() {
+        let id = |i: u32| Digest::of(&i.to_le_bytes());
+        let n = u32::try_from(SeenIds::MERGE).unwrap_or(u32::MAX) * 2 + 7;
+        let mut seen = SeenIds::default();
+        let mut copy = None;
+        for i in 0..n {
+            assert!(!seen.contains(&id(i)));
+            seen.insert(id(i));
+            if i == n / 2 {
+                copy = Some(seen.clone());
+            }
+        }
+        assert!((0..n).all(|i| seen.contains(&id(i))));
+        let copy = copy.unwrap_or_default();
+        assert!((0..=n / 2).all(|i| copy.contains(&id(i))));
+        assert!(!copy.contains(&id(n / 2 + 1)));
+        assert!(!seen.contains(&id(n)));
     }
 }
