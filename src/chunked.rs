@@ -46,10 +46,6 @@ impl<T: Clone> Chunked<T> {
         self.chunks.get(index / CHUNK)?.get(index % CHUNK)
     }
 
-    pub fn last(&self) -> Option<&T> {
-        self.len.checked_sub(1).and_then(|last| self.get(last))
-    }
-
     /// Appends `value`; copies the last chunk first when a copy of this
     /// vector shares it.
     pub fn push(&mut self, value: T) {
@@ -93,8 +89,9 @@ mod tests {
         assert!(Arc::ptr_eq(&a.chunks[0], &b.chunks[0]));
         a.push(usize::MAX);
         assert_eq!((a.len(), b.len()), (CHUNK * 2 + 4, CHUNK * 2 + 3));
-        assert_eq!(a.last(), Some(&usize::MAX));
-        assert_eq!(b.last(), Some(&(CHUNK * 2 + 2)));
+        assert_eq!(a.get(CHUNK * 2 + 3), Some(&usize::MAX));
+        assert_eq!(b.get(CHUNK * 2 + 2), Some(&(CHUNK * 2 + 2)));
+        assert_eq!(b.get(CHUNK * 2 + 3), None);
         // Full chunks stay shared; only the last one was copied.
         assert!(Arc::ptr_eq(&a.chunks[1], &b.chunks[1]));
         assert!(!Arc::ptr_eq(&a.chunks[2], &b.chunks[2]));
