@@ -14,7 +14,7 @@
 //!   those entries, the log-key-signed checkpoint they were verified
 //!   against, when, the genesis policy document, the signer of every entry
 //!   (name and key, as an index into a table), and the state file (name,
-//!   entries covered, length and sha256). The manifest is signed with the
+//!   entries covered, length and the sha256 of each 64 KiB chunk). The manifest is signed with the
 //!   operator's own ed25519 key, so only this client writes a manifest the
 //!   next load accepts.
 //! - `lock`: held shared while loading and exclusively while saving, so
@@ -25,7 +25,8 @@
 //! its genesis must have the pinned digest; the checkpoint must not be
 //! newer than the trusted one (`<data dir>/checkpoints/…`) and, at the same
 //! size, must have the same root. The state file must have the length and
-//! sha256 the manifest gives; the replay resumes from it (its tree rebuilt
+//! chunk digests the manifest gives (every chunk checked once by a load,
+//! and again whenever a part is read later); the replay resumes from it (its tree rebuilt
 //! from the saved leaf hashes), the entries after it are read from
 //! `entries.bin` and folded with [`Replay::extend_trusted`] (envelope and
 //! statement parsed, signer a key of the policy in force, leaf hashed), and
@@ -39,6 +40,7 @@
 
 mod entries;
 pub mod snapshot;
+mod state_file;
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
@@ -58,12 +60,12 @@ use crate::keys::{PublicKey, Signer};
 use crate::ledger::{Hash, MerkleTree, SignedCheckpoint};
 use crate::policy::Policy;
 use crate::replay::Replay;
-use crate::state::{DecisionRecord, Folder, Promotion, SavedMap};
+use crate::state::{DecisionRecord, Folder, Promotion, SavedBytes, SavedMap};
 
 const ENTRIES: &str = "entries.bin";
 const MANIFEST: &str = "manifest.json";
 const LOCK: &str = "lock";
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// Entries a load folds after the saved replay before a save writes a new
 /// one: a few milliseconds of parsing, against rewriting the whole fold on
@@ -131,26 +133,23 @@ struct StateFile {
     /// Bytes of `entries.bin` that hold those entries.
     entries_len: u64,
     len: u64,
-    /// [`file_digest`] of the file.
-    sha256: Digest,
+    /// The sha256 of each [`state_file::CHUNK`] of the file, in order,
+    /// base64: every read of the file checks the chunks it reads, so the
+    /// file is read in parts, when needed, never held whole.
+    chunks: String,
 }
 
-/// Bytes of a state file hashed apart, on every core.
-const DIGEST_CHUNK: usize = 1 << 20;
-
-/// The digest a manifest gives for a state file: the sha256 of the sha256s
-/// of its 1 MiB chunks, in order. As binding as one sha256 of the whole
-/// file (a changed byte changes its chunk's digest, and so this one), and
-/// computed on every core: a single sha256 of a 100k-entry fold took a core
-/// for most of a cached start.
-fn file_digest(bytes: &[u8]) -> Digest {
-    use rayon::prelude::*;
-    use sha2::Digest as _;
-    let chunks: Vec<[u8; 32]> = bytes
-        .par_chunks(DIGEST_CHUNK)
-        .map(|chunk| sha2::Sha256::digest(chunk).into())
-        .collect();
-    Digest::of(chunks.as_flattened())
+impl StateFile {
+    /// The chunk digests, when there is one per chunk of a file of `len`.
+    fn chunk_digests(&self) -> Option<Vec<[u8; 32]>> {
+        let raw = crate::encoding::decode_standard(&self.chunks).ok()?;
+        let chunks: Vec<[u8; 32]> = raw
+            .chunks_exact(32)
+            .filter_map(|c| c.try_into().ok())
+            .collect();
+        (raw.len() % 32 == 0 && chunks.len() as u64 == self.len.div_ceil(state_file::CHUNK))
+            .then_some(chunks)
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -188,7 +187,7 @@ struct SignedManifest {
     signature: String,
 }
 
-/// A state file read and checked.
+/// A state file checked, with the parts a load needs read.
 struct StateRead {
     leaves: Vec<Hash>,
     ids: Vec<Digest>,
@@ -453,48 +452,49 @@ impl Cache {
             .map_err(|e| self.refused(format!("{MANIFEST} does not parse: {e}")))
     }
 
-    /// The state file, checked against the manifest's length and digest,
-    /// with the tree of its leaves. The rest of the fold is decoded on one
-    /// core while the other hashes the file and rebuilds the tree; the
-    /// promotions and decisions are decoded only when read
-    /// ([`crate::state::SavedMap`]). Nothing decoded is used unless the
-    /// digest is the manifest's.
+    /// The state file, checked against the manifest's length and chunk
+    /// digests, with the tree of its leaves. Every chunk is checked on one
+    /// core while the other reads the parts a load needs and rebuilds the
+    /// tree; the promotions and decisions are read only when something
+    /// reads them ([`crate::state::SavedMap`]), their chunks checked again
+    /// then. Nothing read is used unless every chunk is the manifest's.
     fn read_state(&self, state: &StateFile) -> Result<StateRead, Refused> {
         if state.file.contains(['/', '\\']) || !state.file.starts_with("state-") {
             return Err(self.refused(format!("its state file name {:?} is not one", state.file)));
         }
-        let bytes: Arc<[u8]> = std::fs::read(self.dir.join(&state.file))
-            .map_err(|e| self.refused(format!("cannot read {}: {e}", state.file)))?
-            .into();
-        if bytes.len() as u64 != state.len {
-            return Err(self.refused(format!("{} is not the file its manifest lists", state.file)));
-        }
-        let (checked, (values, saved)) = rayon::join(
-            || {
-                let sha256 = file_digest(&bytes);
-                let parts = snapshot::leaves_and_ids(&bytes).map(|(leaves, ids)| {
-                    let tree = MerkleTree::from_leaf_hashes(leaves.iter().copied());
-                    let seen = ids.iter().copied().collect();
-                    (leaves, ids, seen, tree)
-                });
-                (sha256, parts)
-            },
-            || (snapshot::values(&bytes), snapshot::saved(&bytes)),
-        );
         let problem = |problem: String| self.refused(format!("{}: {problem}", state.file));
-        let (sha256, parts) = checked;
-        if sha256 != state.sha256 {
-            return Err(self.refused(format!("{} is not the file its manifest lists", state.file)));
-        }
-        let (leaves, ids, seen, tree) = parts.map_err(problem)?;
-        let saved = saved.map_err(problem)?;
-        let values = values.map_err(problem)?;
+        let chunks = state
+            .chunk_digests()
+            .ok_or_else(|| problem("its manifest does not list a digest per chunk".to_owned()))?;
+        let file = state_file::StateFileBytes::open(&self.dir.join(&state.file), state.len, chunks)
+            .map_err(problem)?;
+        let file = Arc::new(file);
+        let (checked, parts) = rayon::join(
+            || file.check_all(),
+            || {
+                let layout = snapshot::layout(&*file, state.len)?;
+                let ((leaves, ids), saved) = {
+                    let (parts, saved) = rayon::join(
+                        || snapshot::leaves_and_ids(&*file, &layout),
+                        || snapshot::saved(&*file, &layout),
+                    );
+                    (parts?, saved?)
+                };
+                let tree = MerkleTree::from_leaf_hashes(leaves.iter().copied());
+                let seen = ids.iter().copied().collect();
+                Ok::<_, String>((leaves, ids, seen, tree, saved, layout))
+            },
+        );
+        checked.map_err(&problem)?;
+        let (leaves, ids, seen, tree, saved, layout) = parts.map_err(&problem)?;
         if leaves.len() as u64 != state.size {
             return Err(self.refused(format!(
                 "{} does not hold the {} entries its manifest lists",
                 state.file, state.size
             )));
         }
+        let file: Arc<dyn SavedBytes> = file;
+        let values = snapshot::values(&file, layout);
         Ok(StateRead {
             leaves,
             ids,
@@ -676,12 +676,13 @@ impl Cache {
             source: std::io::Error::other(e),
         })?;
         write_atomic(&path, &bytes)?;
+        let chunks = state_file::chunk_digests(&bytes);
         Ok(StateFile {
             file,
             size,
             entries_len,
             len: bytes.len() as u64,
-            sha256: file_digest(&bytes),
+            chunks: crate::encoding::encode(chunks.as_flattened()),
         })
     }
 

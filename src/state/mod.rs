@@ -23,7 +23,7 @@ pub use model::{
 pub use readiness::{evaluate, evaluate_judged};
 pub use reasons::{Blocker, Refusal, StaleReason};
 pub use rejudge::{DisputedGate, Rejudgement, Rejudgements, status_word};
-pub use saved_map::SavedMap;
+pub use saved_map::{SavedBytes, SavedMap};
 
 use time::OffsetDateTime;
 

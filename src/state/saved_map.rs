@@ -6,11 +6,14 @@
 //! them on every core as it evaluates them. Values the fold puts in are
 //! plain values.
 //!
-//! The bytes were checked against the signed cache manifest (sha256) when
-//! the saved replay was read. A value that still fails to decode can only
-//! come from a bug in this build's own encoding: it reads as absent, which
-//! the fold refuses loudly (an entry about an unknown promotion inside a
-//! verified log is an ALARM), never as something made up.
+//! The bytes stay where they were saved ([`SavedBytes`]: the cache's state
+//! file), and are read and checked against what the signed cache manifest
+//! commits to each time a value is decoded; a whole map is decoded a span of
+//! neighbouring values at a time. A value whose bytes fail that check or do
+//! not decode reads as absent (the file changed after it was loaded, or
+//! this build's own encoding has a bug), which the fold refuses loudly (an
+//! entry about an unknown promotion inside a verified log is an ALARM),
+//! never as something made up.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -39,11 +42,34 @@ enum Slot<V> {
     Saved(Saved<V>),
 }
 
+/// Where saved values are read from: the bytes at a range, checked (the
+/// cache's state file checks them against its signed manifest).
+pub trait SavedBytes: Send + Sync {
+    /// The bytes at `range`; `Err` says why they cannot be read or trusted.
+    fn read(&self, range: Range<u64>) -> Result<Vec<u8>, String>;
+}
+
+/// Bytes in memory (tests, and values encoded in this process).
+impl SavedBytes for Vec<u8> {
+    fn read(&self, range: Range<u64>) -> Result<Vec<u8>, String> {
+        usize::try_from(range.start)
+            .ok()
+            .zip(usize::try_from(range.end).ok())
+            .and_then(|(start, end)| self.get(start..end))
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| format!("bytes {range:?} are beyond the {} held", self.len()))
+    }
+}
+
+/// Neighbouring values read with one [`SavedBytes::read`] when a whole map
+/// is decoded (one check of the bytes under them, not one per value).
+const SPAN: u64 = 1 << 20;
+
 /// A value as a saved replay holds it: MessagePack (with field names) at
 /// `range` of `bytes`, decoded once.
 struct Saved<V> {
-    bytes: Arc<[u8]>,
-    range: Range<usize>,
+    bytes: Arc<dyn SavedBytes>,
+    range: Range<u64>,
     value: OnceLock<Option<Arc<V>>>,
 }
 
@@ -51,11 +77,17 @@ impl<V: DeserializeOwned> Saved<V> {
     fn value(&self) -> Option<&V> {
         self.value
             .get_or_init(|| {
-                let decoded = self
-                    .bytes
-                    .get(self.range.clone())
-                    .and_then(|raw| rmp_serde::from_slice(raw).ok())
-                    .map(Arc::new);
+                let raw = self.bytes.read(self.range.clone());
+                self.decode(raw.as_deref())
+            })
+            .as_deref()
+    }
+
+    /// Decodes this value from `raw` (its bytes, or why they are missing).
+    fn decode(&self, raw: Result<&[u8], &String>) -> Option<Arc<V>> {
+        match raw {
+            Ok(raw) => {
+                let decoded = rmp_serde::from_slice(raw).ok().map(Arc::new);
                 if decoded.is_none() {
                     tracing::error!(
                         at = self.range.start,
@@ -63,17 +95,55 @@ impl<V: DeserializeOwned> Saved<V> {
                     );
                 }
                 decoded
-            })
-            .as_deref()
+            }
+            Err(problem) => {
+                tracing::error!(at = self.range.start, %problem, "a value of the saved replay cannot be read");
+                None
+            }
+        }
     }
 
     fn into_value(self) -> Option<Arc<V>> {
         self.value();
         self.value.into_inner().flatten()
     }
+}
 
-    fn raw(&self) -> &[u8] {
-        self.bytes.get(self.range.clone()).unwrap_or_default()
+/// Consecutive saved values whose bytes lie one after another in one
+/// source, no more than [`SPAN`] bytes from the first one's start to the
+/// last one's end: read together.
+fn spans<'a, V>(saved: &[&'a Saved<V>]) -> Vec<Vec<&'a Saved<V>>> {
+    let mut out: Vec<Vec<&Saved<V>>> = Vec::new();
+    for &value in saved {
+        let joins = out.last().and_then(|span| span.first().zip(span.last())).is_some_and(
+            |(first, last)| {
+                Arc::ptr_eq(&first.bytes, &value.bytes)
+                    && value.range.start >= last.range.end
+                    && value.range.end.saturating_sub(first.range.start) <= SPAN
+            },
+        );
+        match out.last_mut() {
+            Some(span) if joins => span.push(value),
+            _ => out.push(vec![value]),
+        }
+    }
+    out
+}
+
+/// Reads a span's bytes once and hands each value its own part of them.
+fn read_span<V>(span: &[&Saved<V>], mut each: impl FnMut(&Saved<V>, Result<&[u8], &String>)) {
+    let (Some(first), Some(last)) = (span.first(), span.last()) else {
+        return;
+    };
+    let start = first.range.start;
+    let read = first.bytes.read(start..last.range.end);
+    for value in span {
+        let part = read.as_ref().map(|bytes| {
+            let from = usize::try_from(value.range.start - start).unwrap_or(usize::MAX);
+            let to = usize::try_from(value.range.end - start).unwrap_or(usize::MAX);
+            bytes.get(from..to).unwrap_or_default()
+        });
+        each(value, part);
     }
 }
 
@@ -115,10 +185,11 @@ impl<V: DeserializeOwned + Serialize + Send + Sync + Clone> SavedMap<V> {
         Self::default()
     }
 
-    /// The values saved at `ranges` of `bytes`, decoded when first read.
+    /// The values saved at `ranges` of `bytes`, read and decoded when
+    /// first read.
     pub fn saved(
-        bytes: &Arc<[u8]>,
-        ranges: impl IntoIterator<Item = (Digest, Range<usize>)>,
+        bytes: &Arc<dyn SavedBytes>,
+        ranges: impl IntoIterator<Item = (Digest, Range<u64>)>,
     ) -> Self {
         Self {
             map: ranges
@@ -196,6 +267,7 @@ impl<V: DeserializeOwned + Serialize + Send + Sync + Clone> SavedMap<V> {
     /// Every value, mutable; the saved ones are decoded first, and the
     /// shared ones copied, on every core.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&Digest, &mut V)> {
+        self.decode_all();
         let mut slots: Vec<&mut Slot<V>> = self.map.values_mut().collect();
         slots.par_iter_mut().for_each(|slot| {
             if slot.make_plain()
@@ -214,9 +286,18 @@ impl<V: DeserializeOwned + Serialize + Send + Sync + Clone> SavedMap<V> {
     /// copies of this map made afterwards share the decoded values instead
     /// of each decoding them again.
     pub fn decode_all(&self) {
-        let slots: Vec<&Slot<V>> = self.map.values().collect();
-        slots.par_iter().for_each(|slot| {
-            slot.get();
+        let saved: Vec<&Saved<V>> = self
+            .map
+            .values()
+            .filter_map(|slot| match slot {
+                Slot::Saved(saved) if saved.value.get().is_none() => Some(saved),
+                _ => None,
+            })
+            .collect();
+        spans(&saved).par_iter().for_each(|span| {
+            read_span(span, |value, raw| {
+                value.value.get_or_init(|| value.decode(raw));
+            });
         });
     }
 
@@ -227,15 +308,52 @@ impl<V: DeserializeOwned + Serialize + Send + Sync + Clone> SavedMap<V> {
     /// Each value as its saved bytes (copied, never re-encoded, when it was
     /// read but not changed), in key order: `(key, bytes)`; on every core.
     pub fn encoded(&self) -> Result<Vec<(Digest, Vec<u8>)>, rmp_serde::encode::Error> {
-        let slots: Vec<(&Digest, &Slot<V>)> = self.map.iter().collect();
-        slots
+        // The saved ones a span at a time; a value whose bytes cannot be
+        // read again is encoded from its decoded value instead.
+        let saved: Vec<&Saved<V>> = self
+            .map
+            .values()
+            .filter_map(|slot| match slot {
+                Slot::Saved(saved) => Some(saved),
+                Slot::Plain(_) => None,
+            })
+            .collect();
+        let raw: Vec<Option<Vec<u8>>> = spans(&saved)
             .par_iter()
+            .flat_map_iter(|span| {
+                let mut out = Vec::with_capacity(span.len());
+                read_span(span, |_, raw| out.push(raw.ok().map(<[u8]>::to_vec)));
+                out
+            })
+            .collect();
+        let mut raw = raw.into_iter();
+        let slots: Vec<(&Digest, &Slot<V>, Option<Vec<u8>>)> = self
+            .map
+            .iter()
             .map(|(key, slot)| {
                 let bytes = match slot {
-                    Slot::Saved(saved) => saved.raw().to_vec(),
-                    Slot::Plain(value) => encode(value)?,
+                    Slot::Saved(_) => raw.next().flatten(),
+                    Slot::Plain(_) => None,
                 };
-                Ok((**key, bytes))
+                (key, slot, bytes)
+            })
+            .collect();
+        slots
+            .into_par_iter()
+            .map(|(key, slot, bytes)| {
+                let bytes = match (bytes, slot) {
+                    (Some(bytes), _) => bytes,
+                    (None, Slot::Plain(value)) => encode(value)?,
+                    (None, Slot::Saved(saved)) => match saved.value() {
+                        Some(value) => encode(value)?,
+                        None => {
+                            return Err(rmp_serde::encode::Error::Syntax(format!(
+                                "the saved value {key} can no longer be read"
+                            )));
+                        }
+                    },
+                };
+                Ok((*key, bytes))
             })
             .collect()
     }
@@ -337,16 +455,16 @@ mod tests {
 
     use super::*;
 
-    fn saved(values: &[(Digest, String)]) -> (Arc<[u8]>, SavedMap<String>) {
+    fn saved(values: &[(Digest, String)]) -> (Vec<u8>, SavedMap<String>) {
         let mut bytes = vec![0xc1]; // never a value: ranges start after it
         let mut ranges = Vec::new();
         for (key, value) in values {
-            let start = bytes.len();
+            let start = bytes.len() as u64;
             bytes.extend(encode(value).unwrap());
-            ranges.push((*key, start..bytes.len()));
+            ranges.push((*key, start..bytes.len() as u64));
         }
-        let bytes: Arc<[u8]> = bytes.into();
-        let map = SavedMap::saved(&bytes, ranges);
+        let source: Arc<dyn SavedBytes> = Arc::new(bytes.clone());
+        let map = SavedMap::saved(&source, ranges);
         (bytes, map)
     }
 
@@ -386,11 +504,68 @@ mod tests {
     #[test]
     fn a_value_that_does_not_decode_reads_as_absent() {
         let a = Digest::of(b"a");
-        let bytes: Arc<[u8]> = vec![0xc1, 0xc1].into();
+        let bytes: Arc<dyn SavedBytes> = Arc::new(vec![0xc1, 0xc1]);
         let mut map: SavedMap<String> = SavedMap::saved(&bytes, [(a, 0..2)]);
         assert!(map.contains_key(&a));
         assert!(map.get(&a).is_none());
         assert!(map.get_mut(&a).is_none());
         assert_eq!(map.values().count(), 0);
+    }
+
+    /// Counts the reads, and refuses every read once `broken`.
+    struct Counted {
+        bytes: Vec<u8>,
+        reads: std::sync::atomic::AtomicUsize,
+        broken: std::sync::atomic::AtomicBool,
+    }
+
+    impl SavedBytes for Counted {
+        fn read(&self, range: Range<u64>) -> Result<Vec<u8>, String> {
+            use std::sync::atomic::Ordering::SeqCst;
+            self.reads.fetch_add(1, SeqCst);
+            if self.broken.load(SeqCst) {
+                return Err("changed since it was loaded".to_owned());
+            }
+            self.bytes.read(range)
+        }
+    }
+
+    #[test]
+    fn a_whole_map_is_read_a_span_at_a_time_and_unreadable_bytes_read_as_absent() {
+        use std::sync::atomic::Ordering::SeqCst;
+        // In key order, as a state file holds them.
+        let mut values: Vec<(Digest, String)> = (0..300u32)
+            .map(|i| (Digest::of(&i.to_be_bytes()), format!("value {i}")))
+            .collect();
+        values.sort();
+        let (bytes, plain) = saved(&values);
+        let source = Arc::new(Counted {
+            bytes,
+            reads: 0.into(),
+            broken: false.into(),
+        });
+        let shared: Arc<dyn SavedBytes> = Arc::clone(&source) as Arc<dyn SavedBytes>;
+        let mut ranges: Vec<(Digest, Range<u64>)> = Vec::new();
+        let mut at = 1;
+        for (key, value) in &values {
+            let len = encode(value).unwrap().len() as u64;
+            ranges.push((*key, at..at + len));
+            at += len;
+        }
+        let map: SavedMap<String> = SavedMap::saved(&shared, ranges.clone());
+        map.decode_all();
+        assert_eq!(source.reads.load(SeqCst), 1, "one read for neighbours");
+        let reads = 1;
+        assert_eq!(map, plain);
+        // Decoded once: reading again reads nothing.
+        assert_eq!(map.values().count(), 300);
+        assert_eq!(source.reads.load(SeqCst), reads);
+
+        // Bytes that can no longer be read are never made up.
+        source.broken.store(true, SeqCst);
+        let fresh: SavedMap<String> = SavedMap::saved(&shared, ranges);
+        assert!(fresh.get(&values[0].0).is_none());
+        fresh.decode_all();
+        assert_eq!(fresh.values().count(), 0);
     }
 }

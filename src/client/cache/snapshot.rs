@@ -15,8 +15,13 @@
 //! binary format that, unlike serde's compact ones, carries the optional
 //! fields the statement types skip; digests are their 32 bytes there, not
 //! hex). Raw arrays for the leaves and ids, which grow with every entry. The
-//! signed manifest commits to the whole file by its sha256 and length; the
+//! signed manifest commits to the whole file by its length and the sha256 of
+//! each of its chunks ([`super::state_file`]), which every read checks; the
 //! leaves must hash to the checkpoint's root.
+//!
+//! The file is read through [`SavedBytes`], never held whole: a cached
+//! start reads its header, leaves, ids, tables and the rest of the fold,
+//! and a promotion or decision only when it is read.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -25,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
 use crate::ledger::{Hash, MerkleTree};
-use crate::state::{DecisionRecord, FoldRestored, FoldSaved, Promotion, SavedMap};
+use crate::state::{DecisionRecord, FoldRestored, FoldSaved, Promotion, SavedBytes, SavedMap};
 
 const MAGIC: &[u8; 16] = b"tollgate-state2\n";
 
@@ -108,35 +113,55 @@ fn section(
 }
 
 /// Each value of a section: its id and where it lies in the file.
-type Ranges = Vec<(Digest, Range<usize>)>;
+type Ranges = Vec<(Digest, Range<u64>)>;
+
+/// Where the parts of a state file lie.
+#[derive(Debug)]
+pub struct Layout {
+    /// Entries it holds.
+    pub count: u64,
+    promotions: Ranges,
+    decisions: Ranges,
+    rest: Range<u64>,
+}
+
+/// Bytes `[at, at + len)` of the file.
+fn read_at(bytes: &dyn SavedBytes, at: u64, len: u64) -> Result<Vec<u8>, String> {
+    let end = at
+        .checked_add(len)
+        .ok_or("it is cut short in its promotions or decisions")?;
+    bytes.read(at..end)
+}
 
 /// Where a section's values lie in the file, from `at`; and where it ends.
-fn read_section(bytes: &[u8], at: usize) -> Result<(Ranges, usize), String> {
+fn read_section(bytes: &dyn SavedBytes, at: u64, file_len: u64) -> Result<(Ranges, u64), String> {
     let cut = || "it is cut short in its promotions or decisions".to_owned();
-    let count = bytes
-        .get(at..at + 8)
-        .and_then(|b| <[u8; 8]>::try_from(b).ok())
-        .map(u64::from_be_bytes)
-        .and_then(|n| usize::try_from(n).ok())
+    if at.checked_add(8).is_none_or(|end| end > file_len) {
+        return Err(cut());
+    }
+    let count = read_at(bytes, at, 8)?
+        .first_chunk::<8>()
+        .map(|b| u64::from_be_bytes(*b))
         .ok_or_else(cut)?;
     let table = at + 8;
     let mut value = count
         .checked_mul(36)
         .and_then(|len| table.checked_add(len))
-        .filter(|end| *end <= bytes.len())
+        .filter(|end| *end <= file_len)
         .ok_or_else(cut)?;
-    let mut ranges = Vec::with_capacity(count);
+    let pairs = read_at(bytes, table, count * 36)?;
+    let mut ranges = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
     let mut previous: Option<Digest> = None;
-    for pair in bytes[table..table + count * 36].chunks_exact(36) {
+    for pair in pairs.chunks_exact(36) {
         let id = Digest::from_bytes(pair[..32].try_into().unwrap_or_default());
-        let len = u32::from_be_bytes(pair[32..].try_into().unwrap_or_default()) as usize;
+        let len = u64::from(u32::from_be_bytes(pair[32..].try_into().unwrap_or_default()));
         if previous.is_some_and(|p| p >= id) {
             return Err("its promotions or decisions are not in id order".to_owned());
         }
         previous = Some(id);
         let end = value
             .checked_add(len)
-            .filter(|end| *end <= bytes.len())
+            .filter(|end| *end <= file_len)
             .ok_or_else(cut)?;
         ranges.push((id, value..end));
         value = end;
@@ -144,31 +169,44 @@ fn read_section(bytes: &[u8], at: usize) -> Result<(Ranges, usize), String> {
     Ok((ranges, value))
 }
 
-/// The parts of a file: `(count, promotions, decisions, rest)`.
-type Layout<'a> = (usize, Ranges, Ranges, &'a [u8]);
-
-fn layout(bytes: &[u8]) -> Result<Layout<'_>, String> {
-    let rest = bytes
+/// Reads where the parts of a file of `file_len` bytes lie (its header and
+/// the tables of its promotions and decisions; not their values).
+pub fn layout(bytes: &dyn SavedBytes, file_len: u64) -> Result<Layout, String> {
+    let head_len = MAGIC.len() as u64 + 8;
+    if file_len < head_len {
+        return Err("it is cut short before its size".to_owned());
+    }
+    let head = bytes.read(0..head_len)?;
+    let rest = head
         .strip_prefix(MAGIC.as_slice())
         .ok_or("it does not start with the state file's magic line")?;
-    let (size, rest) = rest
-        .split_first_chunk::<8>()
+    let count = rest
+        .first_chunk::<8>()
+        .map(|b| u64::from_be_bytes(*b))
         .ok_or("it is cut short before its size")?;
-    let count = usize::try_from(u64::from_be_bytes(*size))
-        .ok()
-        .filter(|count| count.checked_mul(64).is_some_and(|len| len <= rest.len()))
+    let start = count
+        .checked_mul(64)
+        .and_then(|len| len.checked_add(head_len))
+        .filter(|end| *end <= file_len)
         .ok_or("it is cut short before its leaf hashes and ids")?;
-    let start = MAGIC.len() + 8 + count * 64;
-    let (promotions, at) = read_section(bytes, start)?;
-    let (decisions, at) = read_section(bytes, at)?;
-    Ok((count, promotions, decisions, &bytes[at..]))
+    let (promotions, at) = read_section(bytes, start, file_len)?;
+    let (decisions, at) = read_section(bytes, at, file_len)?;
+    Ok(Layout {
+        count,
+        promotions,
+        decisions,
+        rest: at..file_len,
+    })
 }
 
 /// The leaf hashes and entry ids of a file.
-pub fn leaves_and_ids(bytes: &[u8]) -> Result<(Vec<Hash>, Vec<Digest>), String> {
-    let (count, _, _, _) = layout(bytes)?;
-    let start = MAGIC.len() + 8;
-    let (leaves, ids) = bytes[start..start + count * 64].split_at(count * 32);
+pub fn leaves_and_ids(
+    bytes: &dyn SavedBytes,
+    layout: &Layout,
+) -> Result<(Vec<Hash>, Vec<Digest>), String> {
+    let start = MAGIC.len() as u64 + 8;
+    let raw = read_at(bytes, start, layout.count * 64)?;
+    let (leaves, ids) = raw.split_at(raw.len() / 2);
     let leaves = leaves
         .chunks_exact(32)
         .map(|c| c.try_into().unwrap_or_default())
@@ -180,22 +218,23 @@ pub fn leaves_and_ids(bytes: &[u8]) -> Result<(Vec<Hash>, Vec<Digest>), String> 
     Ok((leaves, ids))
 }
 
-/// The promotions and decisions of a file, each decoded when first read.
+/// The promotions and decisions of a file, each read and decoded when
+/// first read.
 pub fn values(
-    bytes: &Arc<[u8]>,
-) -> Result<(SavedMap<Promotion>, SavedMap<DecisionRecord>), String> {
-    let (_, promotions, decisions, _) = layout(bytes)?;
-    Ok((
-        SavedMap::saved(bytes, promotions),
-        SavedMap::saved(bytes, decisions),
-    ))
+    bytes: &Arc<dyn SavedBytes>,
+    layout: Layout,
+) -> (SavedMap<Promotion>, SavedMap<DecisionRecord>) {
+    (
+        SavedMap::saved(bytes, layout.promotions),
+        SavedMap::saved(bytes, layout.decisions),
+    )
 }
 
 /// The policy and the rest of the fold of a file.
-pub fn saved(bytes: &[u8]) -> Result<Saved, String> {
-    let (_, _, _, rest) = layout(bytes)?;
+pub fn saved(bytes: &dyn SavedBytes, layout: &Layout) -> Result<Saved, String> {
+    let rest = bytes.read(layout.rest.clone())?;
     let rest: RestOwned =
-        rmp_serde::from_slice(rest).map_err(|e| format!("its fold does not parse: {e}"))?;
+        rmp_serde::from_slice(&rest).map_err(|e| format!("its fold does not parse: {e}"))?;
     Ok(Saved {
         policy: rest.policy,
         policy_entries: rest.policy_entries,

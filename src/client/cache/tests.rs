@@ -349,7 +349,8 @@ fn a_saved_replay_of_another_log_is_refused() {
     let signed: SignedManifest = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let mut manifest: Manifest = serde_json::from_str(&signed.manifest).unwrap();
     manifest.state.len = theirs.len() as u64;
-    manifest.state.sha256 = file_digest(&theirs);
+    manifest.state.chunks =
+        crate::encoding::encode(state_file::chunk_digests(&theirs).as_flattened());
     let text = serde_json::to_string(&manifest).unwrap();
     let resigned = SignedManifest {
         signature: crate::encoding::encode(&log.me.signing_key().sign(text.as_bytes()).to_bytes()),
