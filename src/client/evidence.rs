@@ -11,7 +11,7 @@
 //! believed only if its bytes still hash to its name; a blob that does not
 //! is deleted and fetched again.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -205,6 +205,10 @@ pub struct Rejudger {
     display: bool,
     /// Blobs already read, so a poll reads nothing again.
     found: HashMap<Digest, Arc<[u8]>>,
+    /// Promotions with a gate result whose judgement is not final (its
+    /// evidence missing or out of reach): [`Self::rejudge_changed`] judges
+    /// them again.
+    unsettled: BTreeSet<Digest>,
 }
 
 impl Rejudger {
@@ -215,6 +219,7 @@ impl Rejudger {
             judged_anew: false,
             display: true,
             found: HashMap::new(),
+            unsettled: BTreeSet::new(),
         }
     }
 
@@ -247,7 +252,9 @@ impl Rejudger {
     /// [`VerifiedLog::rejudged`] so every state derived from `log` counts
     /// it. Returns the evidence blobs it read, for display.
     pub async fn rejudge(&mut self, client: Option<&StoreClient>, log: &mut VerifiedLog) -> Blobs {
-        self.rejudge_promotions(client, log, None).await
+        self.unsettled.clear();
+        self.rejudge_promotions(client, log, Rejudgements::new(), None)
+            .await
     }
 
     /// [`Self::rejudge`] for the gate results among the entries from log
@@ -260,7 +267,7 @@ impl Rejudger {
         log: &mut VerifiedLog,
         first: u64,
     ) -> Blobs {
-        let mut touched = std::collections::BTreeSet::new();
+        let mut touched = BTreeSet::new();
         let visited = log
             .entries
             .visit(usize::try_from(first).unwrap_or(usize::MAX), |entry| {
@@ -271,20 +278,44 @@ impl Rejudger {
         if let Err(e) = visited {
             tracing::warn!(error = %e, "the new gate results could not be read to judge them");
         }
-        self.rejudge_promotions(client, log, Some(&touched)).await
+        self.rejudge_promotions(client, log, Rejudgements::new(), Some(&touched))
+            .await
     }
 
-    /// Re-judges the gate results of `only` those promotions, or of all.
+    /// [`Self::rejudge`] for a client that keeps its view between syncs
+    /// (the cockpit): `previous` are the re-judgements of an earlier state
+    /// of `log` under the same policy, and only the gate results of the
+    /// `changed` promotions, and of those whose judgement was not final
+    /// (their evidence missing or out of reach), are judged again. Returns
+    /// the blobs read for those, and every promotion judged again.
+    pub async fn rejudge_changed(
+        &mut self,
+        client: Option<&StoreClient>,
+        log: &mut VerifiedLog,
+        previous: Rejudgements,
+        changed: &BTreeSet<Digest>,
+    ) -> (Blobs, BTreeSet<Digest>) {
+        let mut only = std::mem::take(&mut self.unsettled);
+        only.extend(changed.iter().copied());
+        let blobs = self
+            .rejudge_promotions(client, log, previous, Some(&only))
+            .await;
+        (blobs, only)
+    }
+
+    /// Re-judges the gate results of `only` those promotions, or of all,
+    /// over `base`.
     async fn rejudge_promotions(
         &mut self,
         client: Option<&StoreClient>,
         log: &mut VerifiedLog,
-        only: Option<&std::collections::BTreeSet<Digest>>,
+        base: Rejudgements,
+        only: Option<&BTreeSet<Digest>>,
     ) -> Blobs {
         let policy = Arc::clone(log.policy());
         let policy_digest = policy.digest();
         let mut blobs = Blobs::new();
-        let mut rejudged = Rejudgements::new();
+        let mut rejudged = base;
         let state = log.folder.raw_state();
         let promotions: Vec<&crate::state::Promotion> = match only {
             Some(ids) => ids
@@ -325,11 +356,13 @@ impl Rejudger {
                 if let Some(found) = found {
                     // Agreements and disputes are final; the rest may
                     // change once the store is reachable again.
-                    if matches!(found, Rejudgement::Agrees | Rejudgement::Disputed { .. })
-                        && !self.judged.contains_key(&key)
-                    {
-                        self.judged.insert(key, found.clone());
-                        self.judged_anew = true;
+                    if matches!(found, Rejudgement::Agrees | Rejudgement::Disputed { .. }) {
+                        if !self.judged.contains_key(&key) {
+                            self.judged.insert(key, found.clone());
+                            self.judged_anew = true;
+                        }
+                    } else {
+                        self.unsettled.insert(p.id);
                     }
                     rejudged.insert(latest.id, found);
                 }

@@ -913,6 +913,29 @@ impl Folder {
         super::readiness::evaluate_judged(&self.policy, self.shared_copy(), now, rejudged)
     }
 
+    /// [`Self::state_judged`], judging again only what `changes` (the
+    /// entries since) and the time since `then` can have changed in
+    /// `previous`, the judged promotions of this fold at an earlier size
+    /// under the same policy ([`super::readiness::evaluate_since`]).
+    pub fn state_judged_since(
+        &self,
+        previous: &SavedMap<Promotion>,
+        then: OffsetDateTime,
+        now: OffsetDateTime,
+        rejudged: &Rejudgements,
+        changes: &super::changes::Changes,
+    ) -> State {
+        super::readiness::evaluate_since(
+            &self.policy,
+            previous,
+            then,
+            self.state.clone(),
+            now,
+            rejudged,
+            changes,
+        )
+    }
+
     /// A copy of the state to evaluate: every value decoded here first, once
     /// for all the evaluations of this fold (a cockpit evaluates at every
     /// sync), and shared with the copy, which copies a promotion only as it

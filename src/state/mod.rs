@@ -5,6 +5,7 @@
 //! committed; clients use [`fold`] to compute readiness themselves, so a
 //! compromised store cannot show a fake approval. Nothing here does I/O.
 
+mod changes;
 mod entry;
 mod fold;
 mod model;
@@ -13,6 +14,7 @@ mod reasons;
 mod rejudge;
 pub mod saved_map;
 
+pub use changes::Changes;
 pub use entry::{EntryError, KeyRing, VerifiedEntry};
 pub use fold::{FoldRestored, FoldSaved, Folder, check_observed_root, gate_results_digest};
 pub use model::{
@@ -20,7 +22,7 @@ pub use model::{
     GateVerdict, IgnoredEntry, Promotion, PromotionStatus, RollbackRecord, Running, ServiceState,
     Standing, State, UnapprovedDeployment, Via, WaiverView,
 };
-pub use readiness::{evaluate, evaluate_judged};
+pub use readiness::{evaluate, evaluate_judged, evaluate_since};
 pub use reasons::{Blocker, Refusal, StaleReason};
 pub use rejudge::{DisputedGate, Rejudgement, Rejudgements, status_word};
 pub use saved_map::{SavedBytes, SavedMap};

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 use time::OffsetDateTime;
 
+use super::changes::Changes;
 use super::fold::gate_results_digest;
 use super::model::{
     ApprovalView, DecisionRecord, GateRecord, GateVerdict, Promotion, PromotionStatus, Standing,
@@ -18,6 +19,7 @@ use super::model::{
 };
 use super::reasons::{Blocker, StaleReason};
 use super::rejudge::{DisputedGate, Rejudgement, Rejudgements};
+use super::saved_map::SavedMap;
 use crate::digest::Digest;
 use crate::policy::{Environment, Policy};
 use crate::statement::{DecisionAction, GateStatus};
@@ -37,6 +39,12 @@ pub fn evaluate_judged(
     now: OffsetDateTime,
     rejudged: &Rejudgements,
 ) -> State {
+    // Every promotion and every decision is read: saved ones are read a
+    // span at a time, on every core, rather than one by one as judged.
+    rayon::join(
+        || state.promotions.decode_all(),
+        || state.decisions.decode_all(),
+    );
     // Each promotion is judged in place, against the state without the
     // promotions: of those a judgement reads only the one that supersedes
     // it (the newest deployed to its environment and service), so only
@@ -56,17 +64,105 @@ pub fn evaluate_judged(
         let latest = newest_deployed(&state, &promotion.request.to, &promotion.request.service);
         evaluate_promotion(policy, &state, promotion, now, latest, rejudged);
     });
-    // Disputes in log order (of their promotions' requests; a promotion's
-    // in gate order): one pass over the map, then a stable sort, instead of
-    // a lookup per promotion.
+    state.disputed = disputes_of(&promotions);
+    state.promotions = promotions;
+    state
+}
+
+/// [`evaluate_judged`] of `state` at `now`, judging again only what may
+/// differ from `previous`: the judged promotions of an earlier state of the
+/// same log, under the same policy, judged at `then`. `changes` holds what
+/// the entries since then changed ([`Changes`]), plus the promotions whose
+/// re-judgements are not those `previous` was judged with.
+///
+/// A promotion is judged again when `changes` names it, or its service in
+/// its target environment or the one before it, or when one of its
+/// approvals or waivers expires, or a freeze window of its environment
+/// opens or closes, between `then` and `now`; those are everything a
+/// judgement reads besides the policy. Every other one is `previous`'s,
+/// shared. A policy change judges everything again. The result is
+/// [`evaluate_judged`]'s (a property test in `tests/core` holds them equal).
+pub fn evaluate_since(
+    policy: &Policy,
+    previous: &SavedMap<Promotion>,
+    then: OffsetDateTime,
+    mut state: State,
+    now: OffsetDateTime,
+    rejudged: &Rejudgements,
+    changes: &Changes,
+) -> State {
+    if changes.policy {
+        return evaluate_judged(policy, state, now, rejudged);
+    }
+    let (from, to) = (then.min(now), then.max(now));
+    let crosses = |t: OffsetDateTime| from < t && t <= to;
+    let frozen: BTreeSet<&str> = policy
+        .environments
+        .values()
+        .filter(|env| {
+            env.freeze
+                .iter()
+                .any(|window| crosses(window.from) || crosses(window.to))
+        })
+        .map(|env| env.name.as_str())
+        .collect();
+    let moved = |p: &Promotion| {
+        let (target, service) = (&p.request.to, &p.request.service);
+        let before = policy.environment(target).and_then(|e| e.after.as_ref());
+        changes
+            .services
+            .iter()
+            .any(|(env, s)| s == service && (env == target || Some(env) == before))
+    };
+    let affected: Vec<Digest> = previous
+        .iter()
+        .filter(|(id, p)| {
+            changes.promotions.contains(id)
+                || moved(p)
+                || frozen.contains(p.request.to.as_str())
+                || p.approvals.iter().any(|a| crosses(a.expires_at))
+                || p.gates
+                    .values()
+                    .flat_map(|gate| &gate.waivers)
+                    .any(|w| crosses(w.until))
+        })
+        .map(|(id, _)| *id)
+        .chain(
+            changes
+                .promotions
+                .iter()
+                .filter(|id| !previous.contains_key(id))
+                .copied(),
+        )
+        .collect();
+    let judged: Vec<(Digest, Promotion)> = affected
+        .par_iter()
+        .filter_map(|id| {
+            let mut p = state.promotions.get(id)?.clone();
+            let latest = newest_deployed(&state, &p.request.to, &p.request.service);
+            evaluate_promotion(policy, &state, &mut p, now, latest, rejudged);
+            Some((*id, p))
+        })
+        .collect();
+    let mut promotions = previous.clone();
+    for (id, p) in judged {
+        promotions.put(id, p);
+    }
+    state.disputed = disputes_of(&promotions);
+    state.promotions = promotions;
+    state
+}
+
+/// Every disputed gate result, in log order (of their promotions' requests;
+/// a promotion's in gate order): one pass over the map, then a stable sort,
+/// instead of a lookup per promotion.
+fn disputes_of(promotions: &SavedMap<Promotion>) -> Vec<DisputedGate> {
     let mut disputed: Vec<(u64, DisputedGate)> = promotions
         .values()
         .flat_map(|p| disputes(p).map(|d| (p.index, d)))
         .collect();
     disputed.sort_by_key(|(index, _)| *index);
-    state.disputed = disputed.into_iter().map(|(_, d)| d).collect();
-    state.promotions = promotions;
-    state
+    disputed.into_iter().map(|(_, d)| d).collect()
 }
 
 /// The disputed gate results of a promotion, as audit findings.

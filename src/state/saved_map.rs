@@ -115,13 +115,14 @@ impl<V: DeserializeOwned> Saved<V> {
 fn spans<'a, V>(saved: &[&'a Saved<V>]) -> Vec<Vec<&'a Saved<V>>> {
     let mut out: Vec<Vec<&Saved<V>>> = Vec::new();
     for &value in saved {
-        let joins = out.last().and_then(|span| span.first().zip(span.last())).is_some_and(
-            |(first, last)| {
+        let joins = out
+            .last()
+            .and_then(|span| span.first().zip(span.last()))
+            .is_some_and(|(first, last)| {
                 Arc::ptr_eq(&first.bytes, &value.bytes)
                     && value.range.start >= last.range.end
                     && value.range.end.saturating_sub(first.range.start) <= SPAN
-            },
-        );
+            });
         match out.last_mut() {
             Some(span) if joins => span.push(value),
             _ => out.push(vec![value]),
@@ -242,6 +243,12 @@ impl<V: DeserializeOwned + Serialize + Send + Sync + Clone> SavedMap<V> {
         }
     }
 
+    /// Inserts `value`, dropping what was under `key` (unlike
+    /// [`Self::insert`], a value another copy shares is not copied out).
+    pub fn put(&mut self, key: Digest, value: V) {
+        self.map.insert(key, Slot::Plain(Arc::new(value)));
+    }
+
     pub fn remove(&mut self, key: &Digest) -> Option<V> {
         match self.map.remove(key)? {
             Slot::Plain(value) => Some(Arc::unwrap_or_clone(value)),
@@ -253,12 +260,16 @@ impl<V: DeserializeOwned + Serialize + Send + Sync + Clone> SavedMap<V> {
         self.map.keys()
     }
 
-    /// Every value in key order (saved ones decoded as they are reached).
+    /// Every value in key order (saved ones read and decoded first, a span
+    /// at a time: see [`Self::decode_all`]).
     pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.decode_all();
         self.map.values().filter_map(Slot::get)
     }
 
+    /// Every key and value in key order (saved ones read and decoded first).
     pub fn iter(&self) -> impl Iterator<Item = (&Digest, &V)> {
+        self.decode_all();
         self.map
             .iter()
             .filter_map(|(key, slot)| slot.get().map(|value| (key, value)))
@@ -433,8 +444,9 @@ impl<V: DeserializeOwned + fmt::Debug> fmt::Debug for SavedMap<V> {
     }
 }
 
-impl<V: DeserializeOwned + Serialize> Serialize for SavedMap<V> {
+impl<V: DeserializeOwned + Serialize + Send + Sync + Clone> Serialize for SavedMap<V> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.decode_all();
         serializer.collect_map(
             self.map
                 .iter()

@@ -13,7 +13,10 @@ use crate::digest::Digest;
 use crate::drift;
 use crate::policy::Policy;
 use crate::policy::gates::DriftSettings;
-use crate::state::{Promotion, PromotionStatus, Running, ServiceState, Standing, State};
+use crate::state::{
+    Changes, Promotion, PromotionStatus, Rejudgements, Running, SavedMap, ServiceState, Standing,
+    State,
+};
 use crate::statement::Snapshot;
 
 /// Approvals closer than this to expiry are "expiring soon" in the inbox.
@@ -47,6 +50,23 @@ pub struct Data {
     pub drift: Arc<BTreeMap<DriftKey, DriftPane>>,
     /// The evidence pane's models, by gate result entry id (filled by the
     /// client task after it fetched and re-judged the evidence).
+    pub evidence: super::evidence::Evidence,
+}
+
+/// The judgements of a view model, kept by the client task to judge the
+/// next sync's against ([`Data::from_indexed_since`]): they share the
+/// view model's promotions and panes.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    pub promotions: SavedMap<Promotion>,
+    /// When they were judged.
+    pub at: OffsetDateTime,
+    /// Entries of the log they judge.
+    pub size: u64,
+    /// The digest of the policy they were judged under.
+    pub policy: Digest,
+    pub rejudged: Rejudgements,
+    pub drift: Arc<BTreeMap<DriftKey, DriftPane>>,
     pub evidence: super::evidence::Evidence,
 }
 
@@ -126,6 +146,43 @@ impl DriftPane {
     }
 }
 
+/// [`drift_panes`] over `previous`, the panes of an earlier state of the
+/// same log under the same policy: the routes of the `changes`d promotions
+/// are added, and the panes of every route through a changed service
+/// computed again.
+fn drift_panes_since(
+    previous: &BTreeMap<DriftKey, DriftPane>,
+    state: &State,
+    index: &LogIndex,
+    policy: &Policy,
+    changes: &Changes,
+) -> BTreeMap<DriftKey, DriftPane> {
+    let touched = |(service, from, to): &DriftKey| {
+        changes.services.iter().any(|(env, s)| {
+            s == service && (env == to || from.as_ref().is_some_and(|from| from == env))
+        })
+    };
+    let snapshots = index.latest_snapshots(state);
+    let mut out: BTreeMap<DriftKey, DriftPane> = previous
+        .iter()
+        .filter(|(key, _)| !touched(key))
+        .map(|(key, pane)| (key.clone(), pane.clone()))
+        .collect();
+    let keys = changes
+        .promotions
+        .iter()
+        .filter_map(|id| state.promotions.get(id))
+        .map(|p| DriftPane::key(policy, p))
+        .chain(previous.keys().filter(|key| touched(key)).cloned());
+    for key in keys {
+        if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(key) {
+            let pane = DriftPane::compute(slot.key(), policy, &snapshots);
+            slot.insert(pane);
+        }
+    }
+    out
+}
+
 /// Every route a promotion crosses, with its drift.
 fn drift_panes(state: &State, index: &LogIndex, policy: &Policy) -> BTreeMap<DriftKey, DriftPane> {
     let snapshots = index.latest_snapshots(state);
@@ -172,6 +229,62 @@ impl Data {
             index,
             me: None,
             evidence: super::evidence::Evidence::new(),
+        }
+    }
+
+    /// The view model of `log` (whose entries `index` holds), judging
+    /// again only what the entries since `judged` changed (`changes`, with
+    /// the promotions whose re-judgements changed): see
+    /// [`crate::state::evaluate_since`]. The evidence models are the
+    /// caller's to update, as with [`Self::from_indexed`].
+    pub fn from_indexed_since(
+        log: Arc<VerifiedLog>,
+        index: LogIndex,
+        now: OffsetDateTime,
+        judged: &Judged,
+        changes: &Changes,
+    ) -> Self {
+        let checkpoint = log.checkpoint.checkpoint();
+        let state = log.folder.state_judged_since(
+            &judged.promotions,
+            judged.at,
+            now,
+            &log.rejudged,
+            changes,
+        );
+        let drift = Arc::new(drift_panes_since(
+            &judged.drift,
+            &state,
+            &index,
+            log.policy(),
+            changes,
+        ));
+        Self {
+            drift,
+            state,
+            policy: Arc::clone(log.policy()),
+            checkpoint: Some(CheckpointInfo {
+                origin: checkpoint.origin.clone(),
+                size: checkpoint.size,
+                root: hex::encode(checkpoint.root),
+            }),
+            log,
+            index,
+            me: None,
+            evidence: super::evidence::Evidence::new(),
+        }
+    }
+
+    /// What the next view model may be judged against.
+    pub fn judged(&self, at: OffsetDateTime) -> Judged {
+        Judged {
+            promotions: self.state.promotions.clone(),
+            at,
+            size: self.log.tree.len(),
+            policy: self.policy.digest(),
+            rejudged: self.log.rejudged.clone(),
+            drift: Arc::clone(&self.drift),
+            evidence: self.evidence.clone(),
         }
     }
 

@@ -8,7 +8,7 @@
 //! the render path only reads it. [`Models`] keeps each gate result's
 //! model across polls, since it never changes for one entry and policy.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -21,7 +21,7 @@ use crate::evidence::license::{Judgement, LicensePolicy};
 use crate::evidence::{EvidenceFile, Format, detect, junit, perf, provenance, sarif, sbom, vex};
 use crate::policy::Policy;
 use crate::policy::gates::{GateSettings, ProvenanceSettings};
-use crate::state::{GateRecord, Rejudgement, State};
+use crate::state::{GateRecord, Promotion, Rejudgement, State};
 use crate::statement::GateStatus;
 
 /// Rows kept per table; the pane says how many more there are.
@@ -166,35 +166,58 @@ impl Models {
     /// The model of the latest result of every gate of every promotion in
     /// `state` (which carries this client's re-judgements), from `blobs`.
     pub fn build(&mut self, policy: &Policy, state: &State, blobs: &Blobs) -> Evidence {
-        let policy_digest = policy.digest();
         let mut out = Evidence::new();
         for p in state.promotions.values() {
-            for gate in p.gates.values() {
-                let Some(latest) = &gate.latest else {
-                    continue;
-                };
-                let key = (latest.id, policy_digest);
-                let model = match self.kept.get(&key) {
-                    Some(m) if m.rejudged == gate.rejudged => Arc::clone(m),
-                    _ => {
-                        let m = Arc::new(gate_evidence(
-                            policy,
-                            &p.artifact,
-                            latest,
-                            gate.rejudged.clone(),
-                            blobs,
-                        ));
-                        let complete = m.documents.iter().all(|d| d.fetched == Fetched::Verified);
-                        if complete {
-                            self.kept.insert(key, Arc::clone(&m));
-                        }
-                        m
-                    }
-                };
-                out.insert(latest.id, model);
-            }
+            self.add(policy, p, blobs, &mut out);
         }
         out
+    }
+
+    /// [`Self::build`] for the `changed` promotions only, over `previous`:
+    /// the models of an earlier state of the same log under the same
+    /// policy, whose other promotions were not judged again.
+    pub fn build_changed(
+        &mut self,
+        policy: &Policy,
+        state: &State,
+        blobs: &Blobs,
+        previous: &Evidence,
+        changed: &BTreeSet<Digest>,
+    ) -> Evidence {
+        let mut out = previous.clone();
+        for p in changed.iter().filter_map(|id| state.promotions.get(id)) {
+            self.add(policy, p, blobs, &mut out);
+        }
+        out
+    }
+
+    /// Adds the models of `p`'s latest gate results to `out`.
+    fn add(&mut self, policy: &Policy, p: &Promotion, blobs: &Blobs, out: &mut Evidence) {
+        let policy_digest = policy.digest();
+        for gate in p.gates.values() {
+            let Some(latest) = &gate.latest else {
+                continue;
+            };
+            let key = (latest.id, policy_digest);
+            let model = match self.kept.get(&key) {
+                Some(m) if m.rejudged == gate.rejudged => Arc::clone(m),
+                _ => {
+                    let m = Arc::new(gate_evidence(
+                        policy,
+                        &p.artifact,
+                        latest,
+                        gate.rejudged.clone(),
+                        blobs,
+                    ));
+                    let complete = m.documents.iter().all(|d| d.fetched == Fetched::Verified);
+                    if complete {
+                        self.kept.insert(key, Arc::clone(&m));
+                    }
+                    m
+                }
+            };
+            out.insert(latest.id, model);
+        }
     }
 }
 

@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 use tokio::sync::{Notify, mpsc};
 
 use super::app::{Msg, Submission};
-use super::data::Data;
+use super::data::{Data, Judged};
 use super::index::LogIndex;
 use super::prepare::sign_and_queue;
 use crate::client::cache::Kept;
@@ -31,6 +31,7 @@ use crate::client::http::StoreClient;
 use crate::client::outbox::{Item, ItemState, Outbox};
 use crate::client::receipts::verify_receipt;
 use crate::client::sync::{Resume, SyncError, VerifiedLog, accept_receipt, offline, sync_resuming};
+use crate::state::Changes;
 
 /// How often the log is polled while the event stream is down.
 pub const POLL: Duration = Duration::from_secs(5);
@@ -75,6 +76,8 @@ pub async fn run(
     // the index of its entries (kept across syncs, extended with each).
     let mut held: Option<(Arc<VerifiedLog>, Option<Kept>)> = None;
     let mut index = LogIndex::default();
+    // The judgements on screen, which the next sync's are judged against.
+    let mut judged: Option<Judged> = None;
     loop {
         if let Some(outbox) = &outbox {
             match outbox.deliver(&client, OffsetDateTime::now_utc).await {
@@ -105,8 +108,40 @@ pub async fn run(
             });
         match synced {
             Ok((mut verified, kept)) => {
-                let blobs = rejudger.rejudge(Some(&client), &mut verified).await;
-                let data = view_model(verified, index.clone(), &blobs, &mut models, &client);
+                let now = OffsetDateTime::now_utc();
+                let data = match judged.as_ref().and_then(|j| changes_since(&verified, j)) {
+                    Some((previous, mut changes)) => {
+                        let (blobs, rejudged) = rejudger
+                            .rejudge_changed(
+                                Some(&client),
+                                &mut verified,
+                                previous.rejudged.clone(),
+                                &changes.promotions,
+                            )
+                            .await;
+                        changes.promotions.extend(rejudged);
+                        let mut data = Data::from_indexed_since(
+                            Arc::new(verified),
+                            index.clone(),
+                            now,
+                            previous,
+                            &changes,
+                        );
+                        data.evidence = models.build_changed(
+                            &data.policy,
+                            &data.state,
+                            &blobs,
+                            &previous.evidence,
+                            &changes.promotions,
+                        );
+                        with_me(data, &client)
+                    }
+                    None => {
+                        let blobs = rejudger.rejudge(Some(&client), &mut verified).await;
+                        view_model(verified, index.clone(), &blobs, &mut models, &client)
+                    }
+                };
+                judged = Some(data.judged(now));
                 // A log mostly downloaded just now holds every statement
                 // parsed; the next sync starts from the cache written
                 // instead, whose entries are read only when indexed.
@@ -140,6 +175,7 @@ pub async fn run(
                         );
                         let data =
                             view_model(verified, index.clone(), &blobs, &mut models, &client);
+                        judged = None;
                         let _ = tx.send(Msg::Synced(Box::new(data)));
                         offline_shown = true;
                         reason = format!("{as_of} — {reason}");
@@ -227,11 +263,33 @@ fn view_model(
 ) -> Data {
     let mut data = Data::from_indexed(Arc::new(verified), index, OffsetDateTime::now_utc());
     data.evidence = models.build(&data.policy, &data.state, blobs);
+    with_me(data, client)
+}
+
+/// `data` with the operator the client's key is under its policy.
+fn with_me(mut data: Data, client: &StoreClient) -> Data {
     data.me = data
         .policy
         .operator_for_key(&client.signer().public())
         .map(|o| o.name.clone());
     data
+}
+
+/// What the entries of `log` after those `judged` judged changed, when
+/// `judged` can be the base of its view model (the same policy, a log no
+/// shorter): `None` judges everything again.
+fn changes_since<'j>(log: &VerifiedLog, judged: &'j Judged) -> Option<(&'j Judged, Changes)> {
+    if judged.policy != log.policy().digest() || judged.size > log.tree.len() {
+        return None;
+    }
+    let mut changes = Changes::default();
+    let state = log.folder.raw_state();
+    log.entries
+        .visit(usize::try_from(judged.size).ok()?, |entry| {
+            changes.note(state, entry);
+        })
+        .ok()?;
+    Some((judged, changes))
 }
 
 /// Aborts a task when dropped (the worker's return ends the follower).

@@ -8,6 +8,7 @@ mod common;
 
 mod actions;
 mod httpsig_interop;
+mod incremental;
 mod ledger_notes;
 mod ledger_properties;
 mod ledger_tlog;

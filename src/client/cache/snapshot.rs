@@ -154,7 +154,9 @@ fn read_section(bytes: &dyn SavedBytes, at: u64, file_len: u64) -> Result<(Range
     let mut previous: Option<Digest> = None;
     for pair in pairs.chunks_exact(36) {
         let id = Digest::from_bytes(pair[..32].try_into().unwrap_or_default());
-        let len = u64::from(u32::from_be_bytes(pair[32..].try_into().unwrap_or_default()));
+        let len = u64::from(u32::from_be_bytes(
+            pair[32..].try_into().unwrap_or_default(),
+        ));
         if previous.is_some_and(|p| p >= id) {
             return Err("its promotions or decisions are not in id order".to_owned());
         }

@@ -102,7 +102,10 @@ impl SavedBytes for StateFileBytes {
             .map_err(|e| format!("cannot read it: {e}"))?;
         let mut index = usize::try_from(first).unwrap_or(usize::MAX);
         for chunk in bytes.chunks(CHUNK as usize) {
-            let expected = self.chunks.get(index).ok_or("it is longer than its manifest says")?;
+            let expected = self
+                .chunks
+                .get(index)
+                .ok_or("it is longer than its manifest says")?;
             if <[u8; 32]>::from(sha2::Sha256::digest(chunk)) != *expected {
                 return Err(format!(
                     "it is not the file its manifest lists (bytes {} to {} differ)",
