@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::digest::Digest;
 use crate::encoding;
+use crate::keys::StrictKey;
 
 /// The only payload type tollgate signs and accepts.
 pub const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
@@ -271,7 +272,7 @@ impl Envelope {
     /// Computes the PAE once and returns the entry id with the payload.
     pub fn verify_single(
         &self,
-        candidates: &[(VerifyingKey, String)],
+        candidates: &[(StrictKey, String)],
     ) -> Result<SingleVerified<'_>, EnvelopeError> {
         let pae = self.pae();
         let hinted = |id: &str| {
@@ -279,11 +280,8 @@ impl Envelope {
                 .iter()
                 .any(|s| !s.keyid.is_empty() && s.keyid == id)
         };
-        let verifies = |key: &VerifyingKey| {
-            self.signatures
-                .iter()
-                .any(|s| key.verify_strict(&pae, &s.sig).is_ok())
-        };
+        // `verify_strict`'s verdict, a tenth cheaper (`keys::strict`).
+        let verifies = |key: &StrictKey| self.signatures.iter().any(|s| key.verify(&pae, &s.sig));
         let found = candidates
             .iter()
             .enumerate()

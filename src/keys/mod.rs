@@ -7,7 +7,10 @@
 //! verifies for almost any message, so such keys never enter a policy.
 
 pub mod file;
+pub mod strict;
 pub mod vkey;
+
+pub use strict::StrictKey;
 
 use std::fmt;
 use std::str::FromStr;

@@ -41,7 +41,7 @@ pub enum EntryError {
 pub struct KeyRing {
     keys: Vec<(String, Arc<PublicKey>)>,
     /// The same keys decoded, with their key id hints, in the same order.
-    candidates: Vec<(ed25519_dalek::VerifyingKey, String)>,
+    candidates: Vec<(crate::keys::StrictKey, String)>,
 }
 
 impl KeyRing {
@@ -53,7 +53,12 @@ impl KeyRing {
             .collect();
         let candidates = keys
             .iter()
-            .map(|(_, key)| (*key.verifying_key(), key.key_id().to_string()))
+            .map(|(_, key)| {
+                (
+                    crate::keys::StrictKey::new(key.verifying_key()),
+                    key.key_id().to_string(),
+                )
+            })
             .collect();
         Self { keys, candidates }
     }

@@ -7,6 +7,10 @@
 //! `cargo bench --bench verify_entries` (N = 100 000 by default;
 //! `TOLLGATE_BENCH_ENTRIES` changes it). Compare `pipeline/one-core` with
 //! `raw-verify-strict/one-core`, and `pipeline/all-cores` with it for scaling.
+//! `raw-strict-key/one-core` is the pipeline's own signature check alone
+//! (`keys::StrictKey`: `verify_strict`'s verdict without its redundant
+//! square root), so the part of the pipeline that is not the signature
+//! check can be read off too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../common/mod.rs"]
@@ -61,6 +65,10 @@ fn bench(c: &mut Criterion) {
             )
         })
         .collect();
+    let strict: Vec<_> = raw
+        .iter()
+        .map(|(key, message, sig)| (tollgate::keys::StrictKey::new(key), message, sig))
+        .collect();
     let one_core = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
@@ -76,6 +84,13 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for (key, message, sig) in &raw {
                 key.verify_strict(message, sig).unwrap();
+            }
+        });
+    });
+    group.bench_function("raw-strict-key/one-core", |b| {
+        b.iter(|| {
+            for (key, message, sig) in &strict {
+                assert!(key.verify(message, sig));
             }
         });
     });
