@@ -357,8 +357,10 @@ impl Rejudger {
                     // Agreements and disputes are final; the rest may
                     // change once the store is reachable again.
                     if matches!(found, Rejudgement::Agrees | Rejudgement::Disputed { .. }) {
-                        if !self.judged.contains_key(&key) {
-                            self.judged.insert(key, found.clone());
+                        if let std::collections::hash_map::Entry::Vacant(slot) =
+                            self.judged.entry(key)
+                        {
+                            slot.insert(found.clone());
                             self.judged_anew = true;
                         }
                     } else {

@@ -61,6 +61,9 @@ impl SavedBytes for Vec<u8> {
     }
 }
 
+/// A slot with its saved bytes, when they were read again.
+type SlotRead<'a, V> = (&'a Digest, &'a Slot<V>, Option<Vec<u8>>);
+
 /// Neighbouring values read with one [`SavedBytes::read`] when a whole map
 /// is decoded (one check of the bytes under them, not one per value).
 const SPAN: u64 = 1 << 20;
@@ -338,7 +341,7 @@ impl<V: DeserializeOwned + Serialize + Send + Sync + Clone> SavedMap<V> {
             })
             .collect();
         let mut raw = raw.into_iter();
-        let slots: Vec<(&Digest, &Slot<V>, Option<Vec<u8>>)> = self
+        let slots: Vec<SlotRead<'_, V>> = self
             .map
             .iter()
             .map(|(key, slot)| {

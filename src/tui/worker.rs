@@ -109,37 +109,20 @@ pub async fn run(
         match synced {
             Ok((mut verified, kept)) => {
                 let now = OffsetDateTime::now_utc();
-                let data = match judged.as_ref().and_then(|j| changes_since(&verified, j)) {
-                    Some((previous, mut changes)) => {
-                        let (blobs, rejudged) = rejudger
-                            .rejudge_changed(
-                                Some(&client),
-                                &mut verified,
-                                previous.rejudged.clone(),
-                                &changes.promotions,
-                            )
-                            .await;
-                        changes.promotions.extend(rejudged);
-                        let mut data = Data::from_indexed_since(
-                            Arc::new(verified),
-                            index.clone(),
-                            now,
-                            previous,
-                            &changes,
-                        );
-                        data.evidence = models.build_changed(
-                            &data.policy,
-                            &data.state,
-                            &blobs,
-                            &previous.evidence,
-                            &changes.promotions,
-                        );
-                        with_me(data, &client)
-                    }
-                    None => {
-                        let blobs = rejudger.rejudge(Some(&client), &mut verified).await;
-                        view_model(verified, index.clone(), &blobs, &mut models, &client)
-                    }
+                let data = if let Some((previous, changes)) =
+                    judged.as_ref().and_then(|j| changes_since(&verified, j))
+                {
+                    let rejudge = Rejudge {
+                        rejudger: &mut rejudger,
+                        models: &mut models,
+                        client: &client,
+                    };
+                    rejudge
+                        .view_model_since(verified, index.clone(), now, previous, changes)
+                        .await
+                } else {
+                    let blobs = rejudger.rejudge(Some(&client), &mut verified).await;
+                    view_model(verified, index.clone(), &blobs, &mut models, &client)
                 };
                 judged = Some(data.judged(now));
                 // A log mostly downloaded just now holds every statement
@@ -264,6 +247,47 @@ fn view_model(
     let mut data = Data::from_indexed(Arc::new(verified), index, OffsetDateTime::now_utc());
     data.evidence = models.build(&data.policy, &data.state, blobs);
     with_me(data, client)
+}
+
+/// What re-judges a log for the screen, kept across syncs.
+struct Rejudge<'a> {
+    rejudger: &'a mut Rejudger,
+    models: &'a mut super::evidence::Models,
+    client: &'a StoreClient,
+}
+
+impl Rejudge<'_> {
+    /// The view model of `verified`, judging again only what `changes` (the
+    /// entries since `previous`) can have changed, and the gate results
+    /// whose re-judgement may have changed.
+    async fn view_model_since(
+        self,
+        mut verified: VerifiedLog,
+        index: LogIndex,
+        now: OffsetDateTime,
+        previous: &Judged,
+        mut changes: Changes,
+    ) -> Data {
+        let (blobs, rejudged) = self
+            .rejudger
+            .rejudge_changed(
+                Some(self.client),
+                &mut verified,
+                previous.rejudged.clone(),
+                &changes.promotions,
+            )
+            .await;
+        changes.promotions.extend(rejudged);
+        let mut data = Data::from_indexed_since(Arc::new(verified), index, now, previous, &changes);
+        data.evidence = self.models.build_changed(
+            &data.policy,
+            &data.state,
+            &blobs,
+            &previous.evidence,
+            &changes.promotions,
+        );
+        with_me(data, self.client)
+    }
 }
 
 /// `data` with the operator the client's key is under its policy.

@@ -19,11 +19,13 @@ use crate::state::SavedBytes;
 /// little more than it, large enough that the list of digests stays a
 /// small part of the manifest (32 bytes per 64 KiB).
 pub const CHUNK: u64 = 1 << 16;
+/// [`CHUNK`] as a length in memory.
+const CHUNK_LEN: usize = 1 << 16;
 
 /// The sha256 of each [`CHUNK`] of `bytes`, in order, on every core.
 pub fn chunk_digests(bytes: &[u8]) -> Vec<[u8; 32]> {
     bytes
-        .par_chunks(CHUNK as usize)
+        .par_chunks(CHUNK_LEN)
         .map(|chunk| sha2::Sha256::digest(chunk).into())
         .collect()
 }
@@ -100,8 +102,8 @@ impl SavedBytes for StateFileBytes {
         let mut bytes = vec![0; usize::try_from(stop - base).map_err(|e| e.to_string())?];
         self.read_exact_at(&mut bytes, base)
             .map_err(|e| format!("cannot read it: {e}"))?;
-        let mut index = usize::try_from(first).unwrap_or(usize::MAX);
-        for chunk in bytes.chunks(CHUNK as usize) {
+        let first_index = usize::try_from(first).unwrap_or(usize::MAX);
+        for (index, chunk) in (first_index..).zip(bytes.chunks(CHUNK_LEN)) {
             let expected = self
                 .chunks
                 .get(index)
@@ -113,7 +115,6 @@ impl SavedBytes for StateFileBytes {
                     index as u64 * CHUNK + chunk.len() as u64
                 ));
             }
-            index += 1;
         }
         // Only the bytes asked for (the chunks were read whole to check them).
         let skip = usize::try_from(range.start - base).unwrap_or(usize::MAX);
