@@ -317,6 +317,39 @@ fn every_byte_flipped_in_the_saved_replay_is_refused() {
     assert!(log.load(&cache, 4).is_err());
 }
 
+/// The saved promotions are read when something reads them, each time
+/// checked against the manifest: a state file changed after the load is
+/// never trusted (what it holds reads as absent), and a value the load did
+/// not touch is read from the file only then.
+#[test]
+fn a_saved_replay_changed_after_the_load_is_not_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = log_of(4);
+    let cache = log.cache(dir.path());
+    log.save(&cache, 4);
+    let path = cache.dir().join("state-4.bin");
+    let original = std::fs::read(&path).unwrap();
+
+    let intact = log.load(&cache, 4).unwrap().unwrap();
+    let changed = log.load(&cache, 4).unwrap().unwrap();
+    // The file is changed in place after both loads.
+    let mut bytes = original.clone();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
+        .unwrap();
+    assert_eq!(
+        changed.replay.folder().raw_state().promotions.values().count(),
+        0
+    );
+    // Put back, a load reads every promotion again.
+    std::fs::write(&path, &original).unwrap();
+    assert_eq!(intact.replay.folder().raw_state().promotions.values().count(), 3);
+}
+
 /// A state file that matches its manifest but not the log (here: another
 /// log's leaves, with a manifest signed by me) does not hash to the
 /// checkpoint's root.
