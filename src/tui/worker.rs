@@ -4,7 +4,11 @@
 //!
 //! The log verified last stays in memory, with the index of its entries
 //! ([`LogIndex`]); a sync extends both with the new entries instead of
-//! loading the local cache and reading every entry again.
+//! loading the local cache and reading every entry again. The judgements on
+//! screen stay too ([`Judged`]): the next view model judges again only what
+//! the new entries (and the time since) can have changed
+//! ([`crate::state::evaluate_since`]), re-judges only their gate results'
+//! evidence, and rebuilds only their evidence models and drift panes.
 //!
 //! It learns that the log grew from the store's `/v1/events` stream
 //! ([`follow`]): each event carries the new tree size, and a size above the
