@@ -3,13 +3,20 @@
 //! logs of requests, gate results, approvals, rejections, waivers,
 //! revocations, snapshots and deployments, cut anywhere, judged before the
 //! cut at one time and after it at another (across expiries and the
-//! policy's freeze window), the two give the same state.
+//! policy's freeze window), the two give the same state; and the cockpit's
+//! view model built on the last one (`Data::from_indexed_since`) is the one
+//! built afresh, drift panes included.
 
 use proptest::prelude::*;
 use time::Duration;
 use tollgate::digest::Digest;
 use tollgate::state::{Changes, Rejudgements, evaluate_judged, evaluate_since};
 use tollgate::statement::{DecisionAction, GateStatus, Predicate, Snapshot, Statement};
+
+use std::sync::Arc;
+
+use tollgate::tui::data::Data;
+use tollgate::tui::index::LogIndex;
 
 use crate::common::World;
 
@@ -51,16 +58,39 @@ const APPROVERS: [(&str, &str); 4] = [
     ("bob", "security"),
 ];
 
-/// Builds the log of `steps`. Steps the rules refuse stay in the log (the
-/// fold ignores them), as a store could never append them but the fold
-/// must still skip.
-fn build(steps: &[Step]) -> World {
+/// Builds the log of `steps`. With `refused`, steps the rules refuse stay
+/// in the log (the fold ignores them; a store could never append them, but
+/// the fold must still skip them); without, they are dropped, as a store
+/// does, so that the log verifies as a client's sync checks it.
+fn build(steps: &[Step], refused: bool) -> World {
     let mut w = World::new();
     let mut promotions: Vec<(Digest, usize)> = Vec::new();
     let mut decisions: Vec<Digest> = Vec::new();
-    let chain = ["dev", "staging", "prod"];
     let mut reached = [0usize; 2];
     for step in steps {
+        let before = w.entries.len();
+        apply(&mut w, step, &mut promotions, &mut decisions, &mut reached);
+        if !refused
+            && w.entries.len() > before
+            && w.entries.last().is_some_and(|e| w.refusal(e.id).is_some())
+        {
+            w.entries.pop();
+            w.envelopes.pop();
+        }
+    }
+    w
+}
+
+/// Appends the entry of one step (none for a wait).
+fn apply(
+    w: &mut World,
+    step: &Step,
+    promotions: &mut Vec<(Digest, usize)>,
+    decisions: &mut Vec<Digest>,
+    reached: &mut [usize; 2],
+) {
+    let chain = ["dev", "staging", "prod"];
+    {
         let pick = |i: usize| promotions.get(i % promotions.len().max(1)).copied();
         match *step {
             Step::Request(s) => {
@@ -148,7 +178,6 @@ fn build(steps: &[Step]) -> World {
             Step::Wait(hours) => w.clock += Duration::hours(i64::from(hours)),
         }
     }
-    w
 }
 
 proptest! {
@@ -161,7 +190,7 @@ proptest! {
         before in 0..96i64,
         after in 0..(24 * 30i64),
     ) {
-        let w = build(&steps);
+        let w = build(&steps, true);
         let cut = cut.index(w.entries.len() + 1);
         let policy = std::sync::Arc::new(w.policy.clone());
         let rejudged = Rejudgements::new();
@@ -188,5 +217,33 @@ proptest! {
         );
         let full = evaluate_judged(&policy, folder.raw_state().clone(), now, &rejudged);
         prop_assert_eq!(since, full);
+    }
+
+    #[test]
+    fn the_view_model_built_on_the_last_is_the_one_built_afresh(
+        steps in prop::collection::vec(step(), 1..40),
+        cut in any::<prop::sample::Index>(),
+        after in 0..(24 * 10i64),
+    ) {
+        let w = build(&steps, false);
+        let cut = cut.index(w.entries.len() + 1);
+        let entries = w.entries.clone();
+        let full = Arc::new(w.verified_log());
+        let mut earlier = w;
+        earlier.entries.truncate(cut);
+        earlier.envelopes.truncate(cut);
+        let then = earlier.clock;
+        let judged = Data::from_log(Arc::new(earlier.verified_log()), then).judged(then);
+
+        let mut changes = Changes::default();
+        for entry in &entries[cut..] {
+            changes.note(full.folder.raw_state(), entry);
+        }
+        let now = then + Duration::hours(after);
+        let index = LogIndex::of(&full.entries).unwrap();
+        let since = Data::from_indexed_since(Arc::clone(&full), index.clone(), now, &judged, &changes);
+        let fresh = Data::from_indexed(full, index, now);
+        prop_assert_eq!(&since.state, &fresh.state);
+        prop_assert_eq!(&*since.drift, &*fresh.drift);
     }
 }

@@ -342,12 +342,27 @@ fn a_saved_replay_changed_after_the_load_is_not_trusted() {
         .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
         .unwrap();
     assert_eq!(
-        changed.replay.folder().raw_state().promotions.values().count(),
+        changed
+            .replay
+            .folder()
+            .raw_state()
+            .promotions
+            .values()
+            .count(),
         0
     );
     // Put back, a load reads every promotion again.
     std::fs::write(&path, &original).unwrap();
-    assert_eq!(intact.replay.folder().raw_state().promotions.values().count(), 3);
+    assert_eq!(
+        intact
+            .replay
+            .folder()
+            .raw_state()
+            .promotions
+            .values()
+            .count(),
+        3
+    );
 }
 
 /// A state file that matches its manifest but not the log (here: another
