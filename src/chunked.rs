@@ -62,7 +62,21 @@ impl<T: Clone> Chunked<T> {
 
     /// Every element, in order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> {
-        self.chunks.iter().flat_map(|chunk| chunk.iter())
+        self.iter_from(0)
+    }
+
+    /// The elements from `start` on, in order (skipping whole chunks, not
+    /// stepping through them).
+    pub fn iter_from(&self, start: usize) -> impl DoubleEndedIterator<Item = &T> {
+        let first = self
+            .chunks
+            .get(start / CHUNK)
+            .map(|chunk| chunk.get(start % CHUNK..).unwrap_or_default().iter());
+        let rest = self.chunks.get(start / CHUNK + 1..).unwrap_or_default();
+        first
+            .into_iter()
+            .flatten()
+            .chain(rest.iter().flat_map(|chunk| chunk.iter()))
     }
 }
 
@@ -98,5 +112,30 @@ mod tests {
         assert_eq!(a[CHUNK + 5], CHUNK + 5);
         assert!(a.iter().copied().take(CHUNK * 2 + 3).eq(b.iter().copied()));
         assert_eq!(a.get(CHUNK * 2 + 4), None);
+    }
+
+    #[test]
+    fn iterating_from_any_position_is_skipping_to_it() {
+        let mut a = Chunked::new();
+        for i in 0..(CHUNK * 2 + 3) {
+            a.push(i);
+        }
+        for start in [
+            0,
+            1,
+            CHUNK - 1,
+            CHUNK,
+            CHUNK + 1,
+            CHUNK * 2 + 2,
+            CHUNK * 2 + 3,
+            CHUNK * 9,
+        ] {
+            assert!(
+                a.iter_from(start)
+                    .copied()
+                    .eq(a.iter().copied().skip(start)),
+                "{start}"
+            );
+        }
     }
 }

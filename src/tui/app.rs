@@ -2,6 +2,9 @@
 //! messages from client tasks change the state and may ask for effects
 //! (sync, submit, quit). No I/O here: effects are carried out by the runner.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use time::{Duration, OffsetDateTime};
 
@@ -194,6 +197,10 @@ pub struct Session {
     pub read_only: bool,
 }
 
+/// A promotion's timeline: its id, the entries indexed when it was looked
+/// up, and the log indexes of its entries.
+type Timeline = (Digest, usize, Rc<[usize]>);
+
 /// The whole cockpit state.
 #[derive(Debug)]
 pub struct App {
@@ -223,6 +230,10 @@ pub struct App {
     pub feed: Feed,
     /// Evidence tab: raw JSON folding and scrolling.
     pub evidence: super::evidence::PaneState,
+    /// The Timeline tab's rows of the promotion it showed last, for the
+    /// index of that many entries: the tab looks through the log's rows once
+    /// per promotion and sync, not at every frame.
+    timeline: RefCell<Option<Timeline>>,
     effects: Vec<Effect>,
 }
 
@@ -252,6 +263,7 @@ impl App {
             evidence: super::evidence::PaneState::default(),
             quit: false,
             feed: Feed::Polling,
+            timeline: RefCell::new(None),
             effects: Vec::new(),
         }
     }
@@ -467,6 +479,24 @@ impl App {
     }
 
     /// The promotion the selected row is about.
+    /// The log indexes of every entry about `promotion`, in log order
+    /// (remembered for the promotion shown last, see [`Self::timeline`]).
+    pub fn timeline_of(&self, promotion: &Promotion) -> Rc<[usize]> {
+        let Some(data) = &self.data else {
+            return Rc::from([]);
+        };
+        let len = data.index.len();
+        if let Some((id, indexed, rows)) = &*self.timeline.borrow()
+            && *id == promotion.id
+            && *indexed == len
+        {
+            return Rc::clone(rows);
+        }
+        let rows: Rc<[usize]> = data.index.timeline(&promotion.id, promotion.index).into();
+        *self.timeline.borrow_mut() = Some((promotion.id, len, Rc::clone(&rows)));
+        rows
+    }
+
     pub fn selected_promotion(&self) -> Option<&Promotion> {
         let data = self.data.as_ref()?;
         let id = match self.selected_row()? {

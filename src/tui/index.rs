@@ -82,10 +82,17 @@ impl LogIndex {
         self.rows.iter()
     }
 
-    /// Every entry about `promotion` (its request included), in log order.
-    pub fn timeline(&self, promotion: &Digest) -> impl Iterator<Item = &EntryRow> {
-        self.iter()
-            .filter(move |row| row.id == *promotion || row.promotion == Some(*promotion))
+    /// The log indexes of every entry about `promotion` (its request, at
+    /// `requested`, included), in log order: nothing before its request can
+    /// be about it.
+    pub fn timeline(&self, promotion: &Digest, requested: u64) -> Vec<usize> {
+        let start = usize::try_from(requested).unwrap_or(usize::MAX);
+        self.rows
+            .iter_from(start)
+            .zip(start..)
+            .filter(|(row, _)| row.id == *promotion || row.promotion == Some(*promotion))
+            .map(|(_, index)| index)
+            .collect()
     }
 
     /// The snapshot each (environment, service) is at in `state`, where

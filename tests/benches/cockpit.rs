@@ -9,6 +9,8 @@
 //! into ratatui's `TestBackend` at 200×60: every view, with the detail pane.
 //! `baseline` draws the same screen with no data (header, tabs, hints,
 //! borders), so `view / baseline` is what the data costs;
+//! `promotions/timeline-tab` is the promotions view with the detail pane
+//! on the Timeline tab (every entry about the selected promotion).
 //! `bare-table/promotions` draws only a bare ratatui `Table` of the rows
 //! the promotions view shows, the design's other bound (`promotions` ≤ 1.5 ×
 //! it).
@@ -35,7 +37,7 @@ use tollgate::keys::Signer;
 use tollgate::keys::vkey::NoteVerifierKey;
 use tollgate::ledger::{Checkpoint, MerkleTree, SignedCheckpoint, leaf_hash};
 use tollgate::tui::action::Action;
-use tollgate::tui::app::{App, Msg, RowKey};
+use tollgate::tui::app::{App, DetailTab, Msg, RowKey};
 use tollgate::tui::data::Data;
 use tollgate::tui::render;
 
@@ -130,6 +132,18 @@ fn bench(c: &mut Criterion) {
             });
         });
     }
+    // The promotions view with the detail pane on the Timeline tab, which
+    // lists every entry about the selected promotion: moving the selection
+    // looks them up once, and the frames after draw what was found.
+    full.act(Action::ViewPromotions);
+    full.tab = DetailTab::Timeline;
+    group.bench_function("promotions/timeline-tab", |b| {
+        b.iter(|| {
+            terminal.draw(|f| render::draw(&full, f)).unwrap();
+            black_box(terminal.backend().buffer().area);
+        });
+    });
+    full.tab = DetailTab::Gates;
     // DESIGN.md §7's second bound: a bare ratatui `Table` of the same
     // visible rows (the promotions view's cells and widths, the row strings
     // made per frame as the view makes them), filling the same screen.

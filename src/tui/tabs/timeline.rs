@@ -18,9 +18,10 @@ impl Component for Timeline {
             return;
         };
         let t = &app.theme;
-        let lines: Vec<Line<'_>> = data
-            .index
-            .timeline(&p.id)
+        let rows = app.timeline_of(p);
+        let lines: Vec<Line<'_>> = rows
+            .iter()
+            .filter_map(|&i| data.index.get(i))
             .map(|e| {
                 Line::from(vec![
                     Span::styled(format!("{:>4} ", e.index), t.style("dim")),
