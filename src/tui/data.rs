@@ -213,23 +213,9 @@ impl Data {
 
     /// The view model of a verified log whose entries `index` holds.
     pub fn from_indexed(log: Arc<VerifiedLog>, index: LogIndex, now: OffsetDateTime) -> Self {
-        let checkpoint = log.checkpoint.checkpoint();
         let state = log.state_at(now);
-        let drift = Arc::new(drift_panes(&state, &index, log.policy()));
-        Self {
-            drift,
-            state,
-            policy: Arc::clone(log.policy()),
-            checkpoint: Some(CheckpointInfo {
-                origin: checkpoint.origin.clone(),
-                size: checkpoint.size,
-                root: hex::encode(checkpoint.root),
-            }),
-            log,
-            index,
-            me: None,
-            evidence: super::evidence::Evidence::new(),
-        }
+        let drift = drift_panes(&state, &index, log.policy());
+        Self::of(log, index, state, drift)
     }
 
     /// The view model of `log` (whose entries `index` holds), judging
@@ -244,7 +230,6 @@ impl Data {
         judged: &Judged,
         changes: &Changes,
     ) -> Self {
-        let checkpoint = log.checkpoint.checkpoint();
         let state = log.folder.state_judged_since(
             &judged.promotions,
             judged.at,
@@ -252,15 +237,21 @@ impl Data {
             &log.rejudged,
             changes,
         );
-        let drift = Arc::new(drift_panes_since(
-            &judged.drift,
-            &state,
-            &index,
-            log.policy(),
-            changes,
-        ));
+        let drift = drift_panes_since(&judged.drift, &state, &index, log.policy(), changes);
+        Self::of(log, index, state, drift)
+    }
+
+    /// The view model of `log` judged into `state`, with its drift panes
+    /// (no evidence models yet, no operator).
+    fn of(
+        log: Arc<VerifiedLog>,
+        index: LogIndex,
+        state: State,
+        drift: BTreeMap<DriftKey, DriftPane>,
+    ) -> Self {
+        let checkpoint = log.checkpoint.checkpoint();
         Self {
-            drift,
+            drift: Arc::new(drift),
             state,
             policy: Arc::clone(log.policy()),
             checkpoint: Some(CheckpointInfo {
