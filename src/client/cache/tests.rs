@@ -292,14 +292,21 @@ fn every_byte_flipped_in_the_entries_file_is_refused() {
     }
 }
 
-#[test]
-fn every_byte_flipped_in_the_saved_replay_is_refused() {
+/// A cache of a 4-entry log saved in a temporary directory, its state
+/// file's path and bytes.
+fn saved_replay_of_4() -> (tempfile::TempDir, Log, Cache, std::path::PathBuf, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let log = log_of(4);
     let cache = log.cache(dir.path());
     log.save(&cache, 4);
     let path = cache.dir().join("state-4.bin");
     let original = std::fs::read(&path).unwrap();
+    (dir, log, cache, path, original)
+}
+
+#[test]
+fn every_byte_flipped_in_the_saved_replay_is_refused() {
+    let (_dir, log, cache, path, original) = saved_replay_of_4();
     for at in (0..original.len()).step_by(5) {
         let mut bytes = original.clone();
         bytes[at] ^= 0x01;
@@ -323,12 +330,7 @@ fn every_byte_flipped_in_the_saved_replay_is_refused() {
 /// not touch is read from the file only then.
 #[test]
 fn a_saved_replay_changed_after_the_load_is_not_trusted() {
-    let dir = tempfile::tempdir().unwrap();
-    let log = log_of(4);
-    let cache = log.cache(dir.path());
-    log.save(&cache, 4);
-    let path = cache.dir().join("state-4.bin");
-    let original = std::fs::read(&path).unwrap();
+    let (_dir, log, cache, path, original) = saved_replay_of_4();
 
     let intact = log.load(&cache, 4).unwrap().unwrap();
     let changed = log.load(&cache, 4).unwrap().unwrap();
@@ -341,28 +343,19 @@ fn a_saved_replay_changed_after_the_load_is_not_trusted() {
         .open(&path)
         .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
         .unwrap();
-    assert_eq!(
-        changed
+    let promotions = |cached: &Cached| {
+        cached
             .replay
             .folder()
             .raw_state()
             .promotions
             .values()
-            .count(),
-        0
-    );
+            .count()
+    };
+    assert_eq!(promotions(&changed), 0);
     // Put back, a load reads every promotion again.
     std::fs::write(&path, &original).unwrap();
-    assert_eq!(
-        intact
-            .replay
-            .folder()
-            .raw_state()
-            .promotions
-            .values()
-            .count(),
-        3
-    );
+    assert_eq!(promotions(&intact), 3);
 }
 
 /// A state file that matches its manifest but not the log (here: another
