@@ -941,11 +941,19 @@ impl Folder {
     /// sync), and shared with the copy, which copies a promotion only as it
     /// judges it.
     fn shared_copy(&self) -> State {
+        self.decode_all();
+        self.state.clone()
+    }
+
+    /// Reads and decodes every saved promotion and decision where the fold
+    /// holds it, on every core, so that copies made afterwards share them
+    /// and nothing that reads them later (the cockpit's screen preparing an
+    /// action) reads the cache's file.
+    pub fn decode_all(&self) {
         rayon::join(
             || self.state.promotions.decode_all(),
             || self.state.decisions.decode_all(),
         );
-        self.state.clone()
     }
 
     /// [`Self::state_judged`] for a caller done with the fold (a read

@@ -230,6 +230,11 @@ impl Data {
         judged: &Judged,
         changes: &Changes,
     ) -> Self {
+        // The screen prepares actions on this fold: everything decoded
+        // here, so nothing it reads there reads the cache's file (a cache
+        // loaded anew holds its values saved; this costs one pass when
+        // they are decoded already).
+        log.folder.decode_all();
         let state = log.folder.state_judged_since(
             &judged.promotions,
             judged.at,
