@@ -5,7 +5,9 @@
 //! Written here because the crate offers no other way to it. ed25519-dalek
 //! 2.2's `VerifyingKey::verify_strict` accepts a signature `(R, s)` by key
 //! `A` on a message `M` exactly when:
-//! 1. `s` is a canonical scalar;
+//! 1. `s` is a canonical scalar (without ed25519-dalek's
+//!    `legacy_compatibility` feature, which this project never enables; the
+//!    `s + L` case of the tests would catch it);
 //! 2. `R` decompresses to a point, and neither that point nor `A` is of
 //!    small order;
 //! 3. the encoding of `[s]B - [k]A`, with `k = SHA-512(R ‖ A ‖ M)`, is the
