@@ -60,6 +60,16 @@ impl<T: Clone> Chunked<T> {
         self.len += 1;
     }
 
+    /// Replaces the element at `index` (nothing when there is none); copies
+    /// its chunk first when a copy of this vector shares it.
+    pub fn set(&mut self, index: usize, value: T) {
+        if let Some(chunk) = self.chunks.get_mut(index / CHUNK)
+            && index % CHUNK < chunk.len()
+        {
+            Arc::make_mut(chunk)[index % CHUNK] = value;
+        }
+    }
+
     /// Every element, in order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> {
         self.iter_from(0)

@@ -317,12 +317,16 @@ impl Rejudger {
         let mut blobs = Blobs::new();
         let mut rejudged = base;
         let state = log.folder.raw_state();
-        let promotions: Vec<&crate::state::Promotion> = match only {
-            Some(ids) => ids
-                .iter()
+        let every;
+        let promotions: Vec<&crate::state::Promotion> = if let Some(ids) = only {
+            ids.iter()
                 .filter_map(|id| state.promotions.get(id))
-                .collect(),
-            None => state.promotions.values().collect(),
+                .collect()
+        } else {
+            // Read from a copy of the map, dropped after: the fold's own
+            // saved values are not kept decoded.
+            every = state.promotions.clone();
+            every.values().collect()
         };
         for p in promotions {
             for gate in p.gates.values() {

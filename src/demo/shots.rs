@@ -17,7 +17,7 @@ use crate::tui::action::Action;
 use crate::tui::app::{App, DetailTab, Msg, RowKey, Session};
 use crate::tui::config::ConfigError;
 use crate::tui::data::Data;
-use crate::tui::evidence::Models;
+use crate::tui::detail::Answers;
 use crate::tui::{load_keymap, load_theme, render};
 
 /// The size every screenshot is drawn at.
@@ -110,15 +110,21 @@ pub fn screens(
         read_only: false,
     };
     let mut app = App::new(session, keymap, theme, now);
-    let mut data = Data::from_log(Arc::new(log), now);
-    data.evidence = Models::default().build(&data.policy, &data.state, blobs);
+    let mut data = Data::from_log(&log, now);
     data.me = Some("alice".into());
-    app.update(Msg::Synced(Box::new(data)));
+    let mut answers = Answers::new(Arc::new(log), data.index.clone());
+    for (digest, blob) in blobs {
+        answers.add_blob(*digest, blob.clone());
+    }
+    let a = &mut answers;
+    let effects = app.update(Msg::Synced(Box::new(data)));
+    a.settle(&mut app, effects);
     app.update(Msg::Resize(SIZE.0, SIZE.1));
     let checkout = scenario.awaiting_release_manager;
     let mut shots = Vec::new();
 
     app.act(Action::ViewInbox);
+    settle(&mut app, a);
     shots.push(draw(&app, "inbox.svg", "inbox — what waits for alice")?);
 
     app.act(Action::ViewPromotions);
@@ -146,17 +152,23 @@ pub fn screens(
     ] {
         select(
             &mut app,
+            a,
             |r| *r == RowKey::Promotion(promotion),
             "a promotion",
         )?;
         app.tab = tab;
         shots.push(draw(&app, file, title)?);
     }
-    select(&mut app, |r| *r == RowKey::Promotion(checkout), "checkout")?;
+    select(
+        &mut app,
+        a,
+        |r| *r == RowKey::Promotion(checkout),
+        "checkout",
+    )?;
     app.tab = DetailTab::Gates;
     app.act(Action::Approve);
-    type_text(&mut app, "release notes and evidence reviewed");
-    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, a, "release notes and evidence reviewed");
+    key(&mut app, a, KeyCode::Enter);
     shots.push(draw(
         &app,
         "approve.svg",
@@ -166,8 +178,10 @@ pub fn screens(
     app.popups.clear();
 
     app.act(Action::ViewEnvironments);
+    settle(&mut app, a);
     select(
         &mut app,
+        a,
         |r| {
             matches!(r, RowKey::Service { environment, service }
                 if environment == "prod" && service == "search")
@@ -180,8 +194,8 @@ pub fn screens(
         "environments — what runs where",
     )?);
     app.act(Action::Rollback);
-    type_text(&mut app, "p99 doubled");
-    key(&mut app, KeyCode::Enter);
+    type_text(&mut app, a, "p99 doubled");
+    key(&mut app, a, KeyCode::Enter);
     shots.push(draw(
         &app,
         "rollback.svg",
@@ -190,28 +204,40 @@ pub fn screens(
     app.popups.clear();
 
     app.act(Action::ViewAudit);
+    settle(&mut app, a);
     shots.push(draw(&app, "audit.svg", "the verified audit log")?);
     Ok(shots)
 }
 
-fn key(app: &mut App, code: KeyCode) {
-    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+/// Presses `code`, and answers what the app asks, as its client task would.
+fn key(app: &mut App, answers: &mut Answers, code: KeyCode) {
+    let effects = app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    answers.settle(app, effects);
 }
 
-fn type_text(app: &mut App, text: &str) {
+fn type_text(app: &mut App, answers: &mut Answers, text: &str) {
     for c in text.chars() {
-        key(app, KeyCode::Char(c));
+        key(app, answers, KeyCode::Char(c));
     }
 }
 
+/// Answers what the app asks, as its client task would.
+fn settle(app: &mut App, answers: &mut Answers) {
+    let effects = app.take_effects();
+    answers.settle(app, effects);
+}
+
+/// Selects the first row that is `wanted`, its detail answered.
 fn select(
     app: &mut App,
+    answers: &mut Answers,
     wanted: impl Fn(&RowKey) -> bool,
     what: &'static str,
 ) -> Result<(), ShotError> {
     app.act(Action::Top);
     for _ in 0..app.rows.len() {
         if app.selected_row().is_some_and(&wanted) {
+            settle(app, answers);
             return Ok(());
         }
         app.act(Action::Down);

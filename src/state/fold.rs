@@ -936,6 +936,52 @@ impl Folder {
         )
     }
 
+    /// Every promotion judged at `now`, in brief ([`super::summarize`]).
+    /// The fold's own values stay as they are (saved ones are decoded in
+    /// a copy, for this judgement only).
+    pub fn summaries(
+        &self,
+        now: OffsetDateTime,
+        rejudged: &Rejudgements,
+        names: &mut super::Names,
+    ) -> super::Summaries {
+        super::readiness::summarize(&self.policy, self.state.clone(), now, rejudged, names)
+    }
+
+    /// [`Self::summaries`], judging again only what `changes` and the time
+    /// since `then` can have changed in `previous`
+    /// ([`super::summarize_since`]).
+    pub fn summaries_since(
+        &self,
+        previous: &super::Summaries,
+        then: OffsetDateTime,
+        now: OffsetDateTime,
+        rejudged: &Rejudgements,
+        changes: &super::changes::Changes,
+        names: &mut super::Names,
+    ) -> super::Summaries {
+        super::readiness::summarize_since(
+            &self.policy,
+            previous,
+            then,
+            &self.state,
+            now,
+            rejudged,
+            changes,
+            names,
+        )
+    }
+
+    /// The promotion `id` judged at `now` ([`super::judge_one`]).
+    pub fn judged_promotion(
+        &self,
+        id: &Digest,
+        now: OffsetDateTime,
+        rejudged: &Rejudgements,
+    ) -> Option<Promotion> {
+        super::readiness::judge_one(&self.policy, &self.state, id, now, rejudged)
+    }
+
     /// A copy of the state to evaluate: every value decoded here first, once
     /// for all the evaluations of this fold (a cockpit evaluates at every
     /// sync), and shared with the copy, which copies a promotion only as it

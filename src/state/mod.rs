@@ -13,6 +13,7 @@ mod readiness;
 mod reasons;
 mod rejudge;
 pub mod saved_map;
+mod summary;
 
 pub use changes::Changes;
 pub use entry::{EntryError, KeyRing, VerifiedEntry};
@@ -22,10 +23,13 @@ pub use model::{
     GateVerdict, IgnoredEntry, Promotion, PromotionStatus, RollbackRecord, Running, ServiceState,
     Standing, State, UnapprovedDeployment, Via, WaiverView,
 };
-pub use readiness::{evaluate, evaluate_judged, evaluate_since};
+pub use readiness::{
+    evaluate, evaluate_judged, evaluate_since, judge_one, summarize, summarize_since,
+};
 pub use reasons::{Blocker, Refusal, StaleReason};
 pub use rejudge::{DisputedGate, Rejudgement, Rejudgements, status_word};
 pub use saved_map::{SavedBytes, SavedMap};
+pub use summary::{Names, Summaries, Summary};
 
 use time::OffsetDateTime;
 

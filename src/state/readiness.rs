@@ -20,6 +20,7 @@ use super::model::{
 use super::reasons::{Blocker, StaleReason};
 use super::rejudge::{DisputedGate, Rejudgement, Rejudgements};
 use super::saved_map::SavedMap;
+use super::summary::{Names, Summaries, Summary};
 use crate::digest::Digest;
 use crate::policy::{Environment, Policy};
 use crate::statement::{DecisionAction, GateStatus};
@@ -151,6 +152,107 @@ pub fn evaluate_since(
     state.disputed = disputes_of(&promotions);
     state.promotions = promotions;
     state
+}
+
+/// The judgement of the promotion `id` of `state` (the fold, not judged)
+/// at `now`: what [`evaluate_judged`] judges it to be, without judging
+/// any other.
+pub fn judge_one(
+    policy: &Policy,
+    state: &State,
+    id: &Digest,
+    now: OffsetDateTime,
+    rejudged: &Rejudgements,
+) -> Option<Promotion> {
+    let mut p = state.promotions.get(id)?.clone();
+    let latest = newest_deployed(state, &p.request.to, &p.request.service);
+    evaluate_promotion(policy, state, &mut p, now, latest, rejudged);
+    Some(p)
+}
+
+/// Every promotion of `state` (a copy of the fold) judged at `now`, in
+/// brief and in log order: [`evaluate_judged`], of which only the
+/// summaries are kept.
+pub fn summarize(
+    policy: &Policy,
+    state: State,
+    now: OffsetDateTime,
+    rejudged: &Rejudgements,
+    names: &mut Names,
+) -> Summaries {
+    let judged = evaluate_judged(policy, state, now, rejudged);
+    judged
+        .promotions_in_order()
+        .map(|p| Summary::of(p, names))
+        .collect()
+}
+
+/// [`summarize`] of `state` (the fold, not judged) at `now`, judging again
+/// only what may differ from `previous`, the summaries of an earlier state
+/// of the same log under the same policy judged at `then`; `changes` as
+/// for [`evaluate_since`], whose rules these are. A property test in
+/// `tests/core` holds the result equal to [`summarize`]'s.
+#[allow(clippy::too_many_arguments)]
+pub fn summarize_since(
+    policy: &Policy,
+    previous: &Summaries,
+    then: OffsetDateTime,
+    state: &State,
+    now: OffsetDateTime,
+    rejudged: &Rejudgements,
+    changes: &Changes,
+    names: &mut Names,
+) -> Summaries {
+    if changes.policy {
+        return summarize(policy, state.clone(), now, rejudged, names);
+    }
+    let (from, to) = (then.min(now), then.max(now));
+    let crosses = |t: OffsetDateTime| from < t && t <= to;
+    let frozen: BTreeSet<&str> = policy
+        .environments
+        .values()
+        .filter(|env| {
+            env.freeze
+                .iter()
+                .any(|window| crosses(window.from) || crosses(window.to))
+        })
+        .map(|env| env.name.as_str())
+        .collect();
+    let moved = |p: &Summary| {
+        let before = policy.environment(&p.to).and_then(|e| e.after.as_deref());
+        changes
+            .services
+            .iter()
+            .any(|(env, s)| **s == *p.service && (**env == *p.to || Some(env.as_str()) == before))
+    };
+    let affected: Vec<Digest> = previous
+        .iter()
+        .filter(|p| {
+            changes.promotions.contains(&p.id)
+                || moved(p)
+                || frozen.contains(&*p.to)
+                || p.expiries.iter().any(|t| crosses(*t))
+        })
+        .map(|p| p.id)
+        .chain(
+            changes
+                .promotions
+                .iter()
+                .filter(|id| !previous.contains(id))
+                .copied(),
+        )
+        .collect();
+    let mut judged: Vec<Promotion> = affected
+        .par_iter()
+        .filter_map(|id| judge_one(policy, state, id, now, rejudged))
+        .collect();
+    // New promotions are added in log order.
+    judged.sort_by_key(|p| p.index);
+    let mut out = previous.clone();
+    for p in &judged {
+        out.put(Summary::of(p, names));
+    }
+    out
 }
 
 /// Every disputed gate result, in log order (of their promotions' requests;

@@ -11,6 +11,7 @@ use time::{Duration, OffsetDateTime};
 use super::action::Action;
 use super::component::EventState;
 use super::data::{Data, InboxItem, Target};
+use super::detail::{Detail, Question};
 use super::keymap::{Keymap, Mode};
 use super::popups::{ConfirmPopup, Popup, PromptPopup};
 use super::strings as s;
@@ -19,7 +20,7 @@ use super::views;
 use crate::client::actions::Prepared;
 use crate::client::outbox::Counts;
 use crate::digest::Digest;
-use crate::state::{GateVerdict, Promotion, Standing};
+use crate::state::{GateVerdict, Promotion, Standing, Summary};
 
 /// The four views.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +171,11 @@ pub enum Msg {
     Queued(String),
     /// Whether the store's event stream is open (else the log is polled).
     Live(bool),
+    /// The client task's answer to [`Question::Detail`].
+    Detail(Box<Detail>),
+    /// Its answer to [`Question::Prepare`]: what the draft would sign, or
+    /// why it is refused.
+    Prepared(Box<Draft>, Box<Result<Prepared, String>>),
 }
 
 /// A confirmed action: what the operator asked for, and the statement they
@@ -187,6 +193,8 @@ pub enum Effect {
     SyncNow,
     /// Sign the prepared statement, put it in the outbox, and deliver it.
     Submit(Box<Submission>),
+    /// A question for the client task, answered with a [`Msg`].
+    Ask(Box<Question>),
 }
 
 /// Fixed facts about this session.
@@ -234,6 +242,12 @@ pub struct App {
     /// index of that many entries: the tab looks through the log's rows once
     /// per promotion and sync, not at every frame.
     timeline: RefCell<Option<Timeline>>,
+    /// The selected promotion judged in full, once the client task answered
+    /// (it may be the last sync's until the next answer comes).
+    pub detail: Option<Box<Detail>>,
+    /// The promotion whose detail was asked for last, and the log size it
+    /// was asked for at.
+    asked: Option<(Digest, u64)>,
     effects: Vec<Effect>,
 }
 
@@ -264,6 +278,8 @@ impl App {
             quit: false,
             feed: Feed::Polling,
             timeline: RefCell::new(None),
+            detail: None,
+            asked: None,
             effects: Vec::new(),
         }
     }
@@ -298,6 +314,8 @@ impl App {
                 }
                 self.sync = SyncState::Synced { at: self.now };
                 self.recompute();
+                // The promotion on screen is judged again on this log.
+                self.asked = None;
             }
             Msg::SyncFailed(reason) => {
                 self.status = Some(s::sync_failed(&reason));
@@ -313,7 +331,26 @@ impl App {
             Msg::Live(live) => {
                 self.feed = if live { Feed::Live } else { Feed::Polling };
             }
+            Msg::Detail(detail) => {
+                if self.selected_promotion_id() == Some(detail.promotion.id) {
+                    self.detail = Some(detail);
+                }
+            }
+            Msg::Prepared(draft, prepared) => match *prepared {
+                Ok(prepared) => self.popups.push(Popup::Confirm(Box::new(ConfirmPopup::new(
+                    *draft, prepared,
+                )))),
+                Err(reason) => self.refuse(&reason),
+            },
         }
+        self.take_effects()
+    }
+
+    /// The effects asked for since the last call (by [`Self::update`] or
+    /// [`Self::act`]), with the selected promotion's detail asked for when
+    /// it was not yet.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        self.ask_detail();
         std::mem::take(&mut self.effects)
     }
 
@@ -497,18 +534,55 @@ impl App {
         rows
     }
 
-    pub fn selected_promotion(&self) -> Option<&Promotion> {
-        let data = self.data.as_ref()?;
-        let id = match self.selected_row()? {
+    /// The id of the promotion the selected row is about.
+    pub fn selected_promotion_id(&self) -> Option<Digest> {
+        match self.selected_row()? {
             RowKey::Promotion(id)
             | RowKey::Inbox(InboxItem {
                 target: Target::Promotion(id),
                 ..
-            }) => *id,
-            RowKey::Entry(i) => data.index.get(*i)?.promotion?,
-            _ => return None,
+            }) => Some(*id),
+            RowKey::Entry(i) => self.data.as_ref()?.index.get(*i)?.promotion,
+            _ => None,
+        }
+    }
+
+    /// The promotion the selected row is about, in brief.
+    pub fn selected_summary(&self) -> Option<&Summary> {
+        let id = self.selected_promotion_id()?;
+        self.data.as_ref()?.summaries.get(&id)
+    }
+
+    /// The promotion the selected row is about, judged in full, once the
+    /// client task has answered.
+    pub fn selected_promotion(&self) -> Option<&Promotion> {
+        self.selected_detail().map(|d| &d.promotion)
+    }
+
+    /// The selected promotion's detail, once the client task has answered.
+    pub fn selected_detail(&self) -> Option<&Detail> {
+        let id = self.selected_promotion_id()?;
+        self.detail.as_deref().filter(|d| d.promotion.id == id)
+    }
+
+    /// Asks for the selected promotion's detail, unless it was asked for
+    /// on this log already.
+    fn ask_detail(&mut self) {
+        let Some(id) = self.selected_promotion_id() else {
+            return;
         };
-        data.state.promotions.get(&id)
+        let Some(data) = &self.data else {
+            return;
+        };
+        let size = data.index.len() as u64;
+        if self.asked == Some((id, size)) || !data.summaries.contains(&id) {
+            return;
+        }
+        self.asked = Some((id, size));
+        self.emit(Effect::Ask(Box::new(Question::Detail {
+            promotion: id,
+            at: self.now,
+        })));
     }
 
     /// The environment/service the selected row is about.
@@ -527,8 +601,8 @@ impl App {
                 ..
             }) => Some((environment.clone(), service.clone())),
             RowKey::Promotion(_) | RowKey::Inbox(_) | RowKey::Entry(_) => {
-                let p = self.selected_promotion()?;
-                Some((p.request.to.clone(), p.request.service.clone()))
+                let p = self.selected_summary()?;
+                Some((p.to.to_string(), p.service.to_string()))
             }
         }
     }
@@ -541,16 +615,16 @@ impl App {
     }
 
     fn start_decision(&mut self, approve: bool) {
-        let Some(p) = self.selected_promotion() else {
+        let Some(p) = self.selected_summary() else {
             return self.refuse(s::NOT_A_PROMOTION);
         };
         let id = p.id;
         let title = format!(
             "{} {} {} → {}",
             if approve { "Approve" } else { "Reject" },
-            p.request.service,
-            p.request.version,
-            p.request.to
+            p.service,
+            p.version,
+            p.to
         );
         self.popups.push(Popup::Prompt(PromptPopup::new(
             title,
@@ -564,8 +638,11 @@ impl App {
     }
 
     fn start_revoke(&mut self) {
-        let Some(p) = self.selected_promotion() else {
+        if self.selected_summary().is_none() {
             return self.refuse(s::NOT_A_PROMOTION);
+        }
+        let Some(p) = self.selected_promotion() else {
+            return self.refuse(s::DETAIL_NOT_YET);
         };
         let me = &self.session.me;
         let mine = p
@@ -588,8 +665,11 @@ impl App {
     }
 
     fn start_waive(&mut self) {
-        let Some(p) = self.selected_promotion() else {
+        if self.selected_summary().is_none() {
             return self.refuse(s::NOT_A_PROMOTION);
+        }
+        let Some(p) = self.selected_promotion() else {
+            return self.refuse(s::DETAIL_NOT_YET);
         };
         let gate = p
             .gates
@@ -622,7 +702,7 @@ impl App {
         let lkg = self
             .data
             .as_ref()
-            .and_then(|d| d.state.service(&environment, &service))
+            .and_then(|d| d.service(&environment, &service))
             .and_then(|st| st.last_known_good().cloned());
         let Some(lkg) = lkg else {
             return self.refuse(s::NO_KNOWN_GOOD);
@@ -698,12 +778,14 @@ impl App {
         {
             return self.refuse("A rationale is required: say why, in a few words.");
         }
-        match super::prepare::prepare(self, &draft) {
-            Ok(prepared) => self
-                .popups
-                .push(Popup::Confirm(Box::new(ConfirmPopup::new(draft, prepared)))),
-            Err(reason) => self.refuse(&reason),
-        }
+        // The client task says what it would sign (or why not): the
+        // confirm dialog opens with its answer.
+        let question = Question::Prepare {
+            draft,
+            me: self.session.me.clone(),
+            at: self.now,
+        };
+        self.emit(Effect::Ask(Box::new(question)));
     }
 
     /// The confirm dialog said yes: the only path to signing.

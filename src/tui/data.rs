@@ -1,6 +1,8 @@
-//! The view model: what the verified log says, arranged for the views. Pure:
-//! built from a [`State`] and the verified entries, never from the store's
-//! own derived views.
+//! The view model: what the verified log says, arranged for the lists.
+//! Pure: built from the fold of the verified entries, never from the
+//! store's own derived views. It holds every promotion in brief
+//! ([`Summaries`]), not judged in full: at a million entries the full
+//! judgements alone would be gigabytes.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,10 +14,9 @@ use crate::client::sync::VerifiedLog;
 use crate::digest::Digest;
 use crate::drift;
 use crate::policy::Policy;
-use crate::policy::gates::DriftSettings;
 use crate::state::{
-    Changes, Promotion, PromotionStatus, Rejudgements, Running, SavedMap, ServiceState, Standing,
-    State,
+    Changes, IgnoredEntry, Names, Promotion, PromotionStatus, Rejudgements, Running, ServiceState,
+    Summaries, Summary, UnapprovedDeployment,
 };
 use crate::statement::Snapshot;
 
@@ -32,33 +33,32 @@ pub struct CheckpointInfo {
     pub root: String,
 }
 
-/// Everything the views show, from one verified sync.
+/// Everything the lists show, from one verified sync: every promotion in
+/// brief, what runs where, and the log's entries as rows. The promotion a
+/// person looks at is judged in full on request ([`super::detail`]).
 #[derive(Debug, Clone)]
 pub struct Data {
-    pub state: State,
     pub policy: Arc<Policy>,
     pub checkpoint: Option<CheckpointInfo>,
-    /// The verified log itself (shared, never copied): the fold for
-    /// preparing actions.
-    pub log: Arc<VerifiedLog>,
+    /// Every promotion, judged, in brief and in log order.
+    pub summaries: Summaries,
+    /// Environment name → service name → what runs there.
+    pub environments: Arc<BTreeMap<String, BTreeMap<String, ServiceState>>>,
+    /// Deployments recorded but not allowed when reported.
+    pub unapproved: Arc<[UnapprovedDeployment]>,
+    /// Entries the fold did not count, and why.
+    pub ignored: Arc<[IgnoredEntry]>,
     /// Its entries as rows, for the audit view, timelines and the drift tab.
     pub index: LogIndex,
     /// My operator name under the policy in force, when my key is in it.
     pub me: Option<String>,
-    /// The drift of each (service, reference environment, target
-    /// environment) a promotion crosses, computed once per sync.
-    pub drift: Arc<BTreeMap<DriftKey, DriftPane>>,
-    /// The evidence pane's models, by gate result entry id (filled by the
-    /// client task after it fetched and re-judged the evidence).
-    pub evidence: super::evidence::Evidence,
 }
 
 /// The judgements of a view model, kept by the client task to judge the
-/// next sync's against ([`Data::from_indexed_since`]): they share the
-/// view model's promotions and panes.
+/// next sync's against ([`Data::from_indexed_since`]).
 #[derive(Debug, Clone)]
 pub struct Judged {
-    pub promotions: SavedMap<Promotion>,
+    pub summaries: Summaries,
     /// When they were judged.
     pub at: OffsetDateTime,
     /// Entries of the log they judge.
@@ -66,8 +66,6 @@ pub struct Judged {
     /// The digest of the policy they were judged under.
     pub policy: Digest,
     pub rejudged: Rejudgements,
-    pub drift: Arc<BTreeMap<DriftKey, DriftPane>>,
-    pub evidence: super::evidence::Evidence,
 }
 
 /// `(service, reference environment or none, target environment)`.
@@ -91,18 +89,22 @@ pub struct DriftPane {
 impl DriftPane {
     /// The key of `promotion`'s route under `policy`.
     pub fn key(policy: &Policy, promotion: &Promotion) -> DriftKey {
-        Self::key_with(
-            drift::lookup::gate_settings(policy, &promotion.request.to).as_ref(),
-            promotion,
+        let settings = drift::lookup::gate_settings(policy, &promotion.request.to);
+        (
+            promotion.request.service.clone(),
+            drift::lookup::reference(settings.as_ref(), promotion),
+            promotion.request.to.clone(),
         )
     }
 
-    fn key_with(settings: Option<&DriftSettings>, promotion: &Promotion) -> DriftKey {
-        (
-            promotion.request.service.clone(),
-            drift::lookup::reference(settings, promotion),
-            promotion.request.to.clone(),
-        )
+    /// The drift `promotion` would carry into its target environment, from
+    /// the newest snapshot of each (environment, service).
+    pub fn of(
+        policy: &Policy,
+        promotion: &Promotion,
+        snapshots: &BTreeMap<(String, String), &Snapshot>,
+    ) -> Self {
+        Self::compute(&Self::key(policy, promotion), policy, snapshots)
     }
 
     fn compute(
@@ -146,154 +148,95 @@ impl DriftPane {
     }
 }
 
-/// [`drift_panes`] over `previous`, the panes of an earlier state of the
-/// same log under the same policy: the routes of the `changes`d promotions
-/// are added, and the panes of every route through a changed service
-/// computed again.
-fn drift_panes_since(
-    previous: &BTreeMap<DriftKey, DriftPane>,
-    state: &State,
-    index: &LogIndex,
-    policy: &Policy,
-    changes: &Changes,
-) -> BTreeMap<DriftKey, DriftPane> {
-    let touched = |(service, from, to): &DriftKey| {
-        changes.services.iter().any(|(env, s)| {
-            s == service && (env == to || from.as_ref().is_some_and(|from| from == env))
-        })
-    };
-    let snapshots = index.latest_snapshots(state);
-    let mut out: BTreeMap<DriftKey, DriftPane> = previous
-        .iter()
-        .filter(|(key, _)| !touched(key))
-        .map(|(key, pane)| (key.clone(), pane.clone()))
-        .collect();
-    let keys = changes
-        .promotions
-        .iter()
-        .filter_map(|id| state.promotions.get(id))
-        .map(|p| DriftPane::key(policy, p))
-        .chain(previous.keys().filter(|key| touched(key)).cloned());
-    for key in keys {
-        if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(key) {
-            let pane = DriftPane::compute(slot.key(), policy, &snapshots);
-            slot.insert(pane);
-        }
-    }
-    out
-}
-
-/// Every route a promotion crosses, with its drift.
-fn drift_panes(state: &State, index: &LogIndex, policy: &Policy) -> BTreeMap<DriftKey, DriftPane> {
-    let snapshots = index.latest_snapshots(state);
-    // Settings are read once per environment, not once per promotion.
-    let mut settings: BTreeMap<&str, Option<DriftSettings>> = BTreeMap::new();
-    let mut out = BTreeMap::new();
-    for p in state.promotions.values() {
-        let to = p.request.to.as_str();
-        let gate = settings
-            .entry(to)
-            .or_insert_with(|| drift::lookup::gate_settings(policy, to));
-        let key = DriftPane::key_with(gate.as_ref(), p);
-        if let std::collections::btree_map::Entry::Vacant(slot) = out.entry(key) {
-            let pane = DriftPane::compute(slot.key(), policy, &snapshots);
-            slot.insert(pane);
-        }
-    }
-    out
-}
-
 impl Data {
     /// The view model of a verified log at `now` (its entries indexed here;
     /// the client task keeps an index across syncs: [`Self::from_indexed`]).
-    pub fn from_log(log: Arc<VerifiedLog>, now: OffsetDateTime) -> Self {
+    pub fn from_log(log: &VerifiedLog, now: OffsetDateTime) -> Self {
         let index = LogIndex::of(&log.entries).unwrap_or_default();
-        Self::from_indexed(log, index, now)
+        Self::from_indexed(log, index, now, &mut Names::default())
     }
 
     /// The view model of a verified log whose entries `index` holds.
-    pub fn from_indexed(log: Arc<VerifiedLog>, index: LogIndex, now: OffsetDateTime) -> Self {
-        let state = log.state_at(now);
-        let drift = drift_panes(&state, &index, log.policy());
-        Self::of(log, index, state, drift)
+    pub fn from_indexed(
+        log: &VerifiedLog,
+        index: LogIndex,
+        now: OffsetDateTime,
+        names: &mut Names,
+    ) -> Self {
+        let summaries = log.folder.summaries(now, &log.rejudged, names);
+        Self::of(log, index, summaries)
     }
 
     /// The view model of `log` (whose entries `index` holds), judging
     /// again only what the entries since `judged` changed (`changes`, with
     /// the promotions whose re-judgements changed): see
-    /// [`crate::state::evaluate_since`]. The evidence models are the
-    /// caller's to update, as with [`Self::from_indexed`].
+    /// [`crate::state::summarize_since`].
     pub fn from_indexed_since(
-        log: Arc<VerifiedLog>,
+        log: &VerifiedLog,
         index: LogIndex,
         now: OffsetDateTime,
         judged: &Judged,
         changes: &Changes,
+        names: &mut Names,
     ) -> Self {
-        // The screen prepares actions on this fold: everything decoded
-        // here, so nothing it reads there reads the cache's file (a cache
-        // loaded anew holds its values saved; this costs one pass when
-        // they are decoded already).
-        log.folder.decode_all();
-        let state = log.folder.state_judged_since(
-            &judged.promotions,
+        let summaries = log.folder.summaries_since(
+            &judged.summaries,
             judged.at,
             now,
             &log.rejudged,
             changes,
+            names,
         );
-        let drift = drift_panes_since(&judged.drift, &state, &index, log.policy(), changes);
-        Self::of(log, index, state, drift)
+        Self::of(log, index, summaries)
     }
 
-    /// The view model of `log` judged into `state`, with its drift panes
-    /// (no evidence models yet, no operator).
-    fn of(
-        log: Arc<VerifiedLog>,
-        index: LogIndex,
-        state: State,
-        drift: BTreeMap<DriftKey, DriftPane>,
-    ) -> Self {
+    /// The view model of `log` with its promotions judged into `summaries`
+    /// (no operator yet).
+    fn of(log: &VerifiedLog, index: LogIndex, summaries: Summaries) -> Self {
         let checkpoint = log.checkpoint.checkpoint();
+        let state = log.folder.raw_state();
         Self {
-            drift: Arc::new(drift),
-            state,
             policy: Arc::clone(log.policy()),
             checkpoint: Some(CheckpointInfo {
                 origin: checkpoint.origin.clone(),
                 size: checkpoint.size,
                 root: hex::encode(checkpoint.root),
             }),
-            log,
+            summaries,
+            environments: Arc::new(state.environments.clone()),
+            unapproved: state.unapproved.clone().into(),
+            ignored: state.ignored.clone().into(),
             index,
             me: None,
-            evidence: super::evidence::Evidence::new(),
         }
     }
 
-    /// What the next view model may be judged against.
-    pub fn judged(&self, at: OffsetDateTime) -> Judged {
+    /// What the next view model of `log` may be judged against.
+    pub fn judged(&self, log: &VerifiedLog, at: OffsetDateTime) -> Judged {
         Judged {
-            promotions: self.state.promotions.clone(),
+            summaries: self.summaries.clone(),
             at,
-            size: self.log.tree.len(),
+            size: log.tree.len(),
             policy: self.policy.digest(),
-            rejudged: self.log.rejudged.clone(),
-            drift: Arc::clone(&self.drift),
-            evidence: self.evidence.clone(),
+            rejudged: log.rejudged.clone(),
         }
     }
 
     /// Promotions in log order.
-    pub fn promotions(&self) -> Vec<&Promotion> {
-        self.state.promotions_in_order().collect()
+    pub fn promotions(&self) -> impl DoubleEndedIterator<Item = &Summary> {
+        self.summaries.iter()
+    }
+
+    /// What runs for `service` in `environment`.
+    pub fn service(&self, environment: &str, service: &str) -> Option<&ServiceState> {
+        self.environments.get(environment)?.get(service)
     }
 
     /// Every (environment, service) pair, environments in policy order.
     pub fn services(&self) -> Vec<(&str, &str, &ServiceState)> {
         let mut out = Vec::new();
         for env in self.policy.environment_order() {
-            if let Some(services) = self.state.environments.get(env) {
+            if let Some(services) = self.environments.get(env) {
                 for (name, service) in services {
                     out.push((env, name.as_str(), service));
                 }
@@ -302,17 +245,11 @@ impl Data {
         out
     }
 
-    /// The drift a promotion would carry into its target environment.
-    pub fn drift_of(&self, promotion: &Promotion) -> Option<&DriftPane> {
-        self.drift.get(&DriftPane::key(&self.policy, promotion))
-    }
-
     /// Audit findings for a service in an environment, one line each:
     /// unapproved deployments (recorded, never a known good) and deployment
     /// reports the fold refused.
     pub fn findings(&self, environment: &str, service: &str) -> Vec<String> {
         let unapproved = self
-            .state
             .unapproved
             .iter()
             .filter(|u| u.environment == environment && u.service == service)
@@ -327,7 +264,6 @@ impl Data {
                 )
             });
         let refused = self
-            .state
             .ignored
             .iter()
             .filter(|i| {
@@ -347,22 +283,17 @@ impl Data {
         let mut blocked = Vec::new();
         let mut expiring = Vec::new();
         let mut recent = Vec::new();
-        for p in self.state.promotions_in_order() {
+        for p in self.summaries.iter() {
             match p.status {
                 PromotionStatus::Waiting => {
-                    let mine = p.requested_by != me
-                        && self.policy.environment(&p.request.to).is_some_and(|env| {
-                            env.approvals.iter().any(|req| {
-                                roles.contains(&req.role.as_str())
-                                    && !p.approvals.iter().any(|a| {
-                                        a.decision.signer == me
-                                            && a.standing == Standing::Counted
-                                    })
-                            })
+                    let mine = *p.requested_by != *me
+                        && !p.approved_by(me)
+                        && self.policy.environment(&p.to).is_some_and(|env| {
+                            env.approvals
+                                .iter()
+                                .any(|req| roles.contains(&req.role.as_str()))
                         })
-                        && p.blockers.iter().any(|b| {
-                            matches!(b, crate::state::Blocker::ApprovalsMissing { role, .. } if roles.contains(&role.as_str()))
-                        });
+                        && p.missing_roles.iter().any(|role| roles.contains(&&**role));
                     if mine {
                         waiting.push(InboxItem::promotion(Section::WaitingForMe, p.id));
                     } else {
@@ -370,7 +301,7 @@ impl Data {
                     }
                 }
                 PromotionStatus::Deployed => {
-                    if p.deployment.as_ref().is_some_and(|d| now - d.at <= RECENT) {
+                    if p.deployed_at.is_some_and(|at| now - at <= RECENT) {
                         recent.push(InboxItem::promotion(Section::RecentlyPromoted, p.id));
                     }
                 }
@@ -379,11 +310,10 @@ impl Data {
                 | PromotionStatus::Rejected
                 | PromotionStatus::DeployFailed => {}
             }
-            if p.approvals.iter().any(|a| {
-                a.standing == Standing::Counted
-                    && a.expires_at > now
-                    && a.expires_at - now <= EXPIRING_SOON
-            }) {
+            if p.counted
+                .iter()
+                .any(|(_, expires)| *expires > now && *expires - now <= EXPIRING_SOON)
+            {
                 expiring.push(InboxItem::promotion(Section::ExpiringSoon, p.id));
             }
         }

@@ -3,12 +3,13 @@
 //! verdicts, a provenance summary, performance budgets, and the raw JSON
 //! pretty-printed, folded and unfolded.
 //!
-//! Built in the data step from the blobs the client layer fetched and
-//! checked (`client::evidence`), with the policy's gate settings; pure, and
-//! the render path only reads it. [`Models`] keeps each gate result's
+//! Built by the client task for the promotion on screen
+//! ([`super::detail`]) from the blobs the client layer fetched and checked
+//! (`client::evidence`), with the policy's gate settings; pure, and the
+//! render path only reads it. [`Models`] keeps each gate result's
 //! model across polls, since it never changes for one entry and policy.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ use crate::evidence::license::{Judgement, LicensePolicy};
 use crate::evidence::{EvidenceFile, Format, detect, junit, perf, provenance, sarif, sbom, vex};
 use crate::policy::Policy;
 use crate::policy::gates::{GateSettings, ProvenanceSettings};
-use crate::state::{GateRecord, Promotion, Rejudgement, State};
+use crate::state::{GateRecord, Promotion, Rejudgement};
 use crate::statement::GateStatus;
 
 /// Rows kept per table; the pane says how many more there are.
@@ -163,31 +164,11 @@ pub struct Models {
 }
 
 impl Models {
-    /// The model of the latest result of every gate of every promotion in
-    /// `state` (which carries this client's re-judgements), from `blobs`.
-    pub fn build(&mut self, policy: &Policy, state: &State, blobs: &Blobs) -> Evidence {
+    /// The models of `p`'s latest gate results (`p` carries this
+    /// client's re-judgements), from `blobs`.
+    pub fn of_promotion(&mut self, policy: &Policy, p: &Promotion, blobs: &Blobs) -> Evidence {
         let mut out = Evidence::new();
-        for p in state.promotions.values() {
-            self.add(policy, p, blobs, &mut out);
-        }
-        out
-    }
-
-    /// [`Self::build`] for the `changed` promotions only, over `previous`:
-    /// the models of an earlier state of the same log under the same
-    /// policy, whose other promotions were not judged again.
-    pub fn build_changed(
-        &mut self,
-        policy: &Policy,
-        state: &State,
-        blobs: &Blobs,
-        previous: &Evidence,
-        changed: &BTreeSet<Digest>,
-    ) -> Evidence {
-        let mut out = previous.clone();
-        for p in changed.iter().filter_map(|id| state.promotions.get(id)) {
-            self.add(policy, p, blobs, &mut out);
-        }
+        self.add(policy, p, blobs, &mut out);
         out
     }
 

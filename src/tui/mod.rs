@@ -15,6 +15,7 @@ pub mod clock;
 pub mod component;
 pub mod config;
 pub mod data;
+pub mod detail;
 pub mod evidence;
 pub mod index;
 pub mod keymap;

@@ -1,14 +1,14 @@
 //! From a filled-in dialog to a signed statement in the outbox, through the
-//! action layer (`client::actions`): [`prepare`] judges the draft against
-//! the verified log exactly as the store would and says what will be signed;
-//! [`sign_and_queue`] signs what was shown and writes it (fsync) to the
-//! outbox before anything is sent.
+//! action layer (`client::actions`): the client task judges the draft
+//! against the verified log exactly as the store would and says what will
+//! be signed ([`super::detail::Answers::prepare`]); [`sign_and_queue`]
+//! signs what was shown and writes it (fsync) to the outbox before anything
+//! is sent.
 
 use time::OffsetDateTime;
 
-use super::app::{App, Draft};
-use super::strings as s;
-use crate::client::actions::{self, Intent, Prepared};
+use super::app::Draft;
+use crate::client::actions::{Intent, Prepared};
 use crate::client::outbox::{Item, Outbox, OutboxError};
 use crate::keys::Signer;
 
@@ -67,17 +67,6 @@ impl Draft {
             },
         }
     }
-}
-
-/// What will be signed for `draft`, or the refusal's words (which carry the
-/// fix). Pure: the verified log and the app's clock.
-pub fn prepare(app: &App, draft: &Draft) -> Result<Prepared, String> {
-    let log = app
-        .data
-        .as_ref()
-        .map(|d| d.log.as_ref())
-        .ok_or_else(|| s::NOT_SYNCED.to_owned())?;
-    actions::prepare(log, &app.session.me, &draft.to_intent(), app.now).map_err(|r| r.to_string())
 }
 
 /// Signs exactly the prepared statement and queues it durably.

@@ -120,6 +120,9 @@ async fn event_loop(
                     Effect::Submit(submission) => {
                         let _ = req_tx.send(Request::Submit(submission));
                     }
+                    Effect::Ask(question) => {
+                        let _ = req_tx.send(Request::Ask(question));
+                    }
                 }
             }
         }

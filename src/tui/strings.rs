@@ -23,6 +23,10 @@ pub const REFUSED_TITLE: &str = "Refused before signing";
 pub const BLOCKED_READ_ONLY: &str =
     "Read-only mode: actions are disabled. Start without --read-only to sign.";
 pub const NOT_A_PROMOTION: &str = "Select a promotion first (Inbox or Promotions view).";
+/// The selected promotion's detail has not come back from the client task.
+pub const DETAIL_NOT_YET: &str = "This promotion is still being judged; try again in a moment.";
+/// In the detail pane until the client task has judged the promotion.
+pub const JUDGING: &str = "Judging this promotion…";
 pub const NOT_A_SERVICE: &str =
     "Select an environment/service row first (Environments view, or a rollback candidate).";
 pub const NO_DECISION_TO_REVOKE: &str =

@@ -5,10 +5,14 @@
 //! The log verified last stays in memory, with the index of its entries
 //! ([`LogIndex`]); a sync extends both with the new entries instead of
 //! loading the local cache and reading every entry again. The judgements on
-//! screen stay too ([`Judged`]): the next view model judges again only what
-//! the new entries (and the time since) can have changed
-//! ([`crate::state::evaluate_since`]), re-judges only their gate results'
-//! evidence, and rebuilds only their evidence models and drift panes.
+//! screen stay too, in brief ([`Judged`]): the next view model judges again
+//! only what the new entries (and the time since) can have changed
+//! ([`crate::state::summarize_since`]), and re-judges only their gate
+//! results' evidence.
+//!
+//! It answers the screen's questions about that log ([`Answers`]): the
+//! selected promotion judged in full, with its evidence (fetched here) and
+//! drift, and what an action would sign.
 //!
 //! It learns that the log grew from the store's `/v1/events` stream
 //! ([`follow`]): each event carries the new tree size, and a size above the
@@ -26,16 +30,17 @@ use tokio::sync::{Notify, mpsc};
 
 use super::app::{Msg, Submission};
 use super::data::{Data, Judged};
+use super::detail::{Answers, Question};
 use super::index::LogIndex;
 use super::prepare::sign_and_queue;
 use crate::client::cache::Kept;
 use crate::client::config::ClientConfig;
-use crate::client::evidence::{BlobCache, Rejudger};
+use crate::client::evidence::{BlobCache, Rejudger, fetch};
 use crate::client::http::StoreClient;
 use crate::client::outbox::{Item, ItemState, Outbox};
 use crate::client::receipts::verify_receipt;
 use crate::client::sync::{Resume, SyncError, VerifiedLog, accept_receipt, offline, sync_resuming};
-use crate::state::Changes;
+use crate::state::{Changes, Names};
 
 /// How often the log is polled while the event stream is down.
 pub const POLL: Duration = Duration::from_secs(5);
@@ -51,6 +56,8 @@ const MAX_REOPEN: Duration = Duration::from_secs(30);
 pub enum Request {
     SyncNow,
     Submit(Box<Submission>),
+    /// Answered at once, from the log on screen.
+    Ask(Box<Question>),
 }
 
 /// Runs until the app's channel closes.
@@ -71,9 +78,10 @@ pub async fn run(
     ));
     let _stop_following = AbortOnDrop(follower);
     // Issue 9: gate results are re-judged from their evidence before the
-    // state is shown, and the evidence pane's models are built once each.
-    let mut rejudger = Rejudger::new(BlobCache::default_location());
-    let mut models = super::evidence::Models::default();
+    // state is shown; the evidence pane's documents are read when a
+    // promotion is looked at (`answer`).
+    let mut rejudger = Rejudger::new(BlobCache::default_location()).verdicts_only();
+    let blobs = BlobCache::default_location();
     // Whether the verified cache is on screen while the store is down.
     let mut offline_shown = false;
     // The log verified last and what the cache on disk holds of it, and
@@ -82,6 +90,9 @@ pub async fn run(
     let mut index = LogIndex::default();
     // The judgements on screen, which the next sync's are judged against.
     let mut judged: Option<Judged> = None;
+    // The log on screen, which the screen's questions are about.
+    let mut answers: Option<Answers> = None;
+    let mut names = Names::default();
     loop {
         if let Some(outbox) = &outbox {
             match outbox.deliver(&client, OffsetDateTime::now_utc).await {
@@ -113,27 +124,41 @@ pub async fn run(
         match synced {
             Ok((mut verified, kept)) => {
                 let now = OffsetDateTime::now_utc();
-                let data = if let Some((previous, changes)) =
-                    judged.as_ref().and_then(|j| changes_since(&verified, j))
-                {
-                    let rejudge = Rejudge {
-                        rejudger: &mut rejudger,
-                        models: &mut models,
-                        client: &client,
-                    };
-                    rejudge
-                        .view_model_since(verified, index.clone(), now, previous, changes)
-                        .await
+                let since = judged.as_ref().and_then(|j| changes_since(&verified, j));
+                let (log, data) = if let Some((previous, mut changes)) = since {
+                    let (_, rejudged) = rejudger
+                        .rejudge_changed(
+                            Some(&client),
+                            &mut verified,
+                            previous.rejudged.clone(),
+                            &changes.promotions,
+                        )
+                        .await;
+                    changes.promotions.extend(rejudged);
+                    let log = Arc::new(verified);
+                    let data = Data::from_indexed_since(
+                        &log,
+                        index.clone(),
+                        now,
+                        previous,
+                        &changes,
+                        &mut names,
+                    );
+                    (log, data)
                 } else {
-                    let blobs = rejudger.rejudge(Some(&client), &mut verified).await;
-                    view_model(verified, index.clone(), &blobs, &mut models, &client)
+                    rejudger.rejudge(Some(&client), &mut verified).await;
+                    let log = Arc::new(verified);
+                    let data = Data::from_indexed(&log, index.clone(), now, &mut names);
+                    (log, data)
                 };
-                judged = Some(data.judged(now));
+                let data = with_me(data, &client);
+                judged = Some(data.judged(&log, now));
                 // A log mostly downloaded just now holds every statement
                 // parsed; the next sync starts from the cache written
                 // instead, whose entries are read only when indexed.
-                held = (data.log.fetched <= crate::client::cache::TAIL)
-                    .then(|| (Arc::clone(&data.log), kept));
+                held =
+                    (log.fetched <= crate::client::cache::TAIL).then(|| (Arc::clone(&log), kept));
+                answer_about(&mut answers, log, &index);
                 offline_shown = false;
                 let _ = tx.send(Msg::Synced(Box::new(data)));
             }
@@ -155,14 +180,17 @@ pub async fn run(
                         Ok(verified)
                     });
                     if let Ok(mut verified) = cached {
-                        let blobs = rejudger.rejudge(None, &mut verified).await;
+                        rejudger.rejudge(None, &mut verified).await;
                         let as_of = super::strings::as_of_cache(
                             verified.checkpoint.checkpoint().size,
                             verified.offline,
                         );
-                        let data =
-                            view_model(verified, index.clone(), &blobs, &mut models, &client);
+                        let log = Arc::new(verified);
+                        let now = OffsetDateTime::now_utc();
+                        let data = Data::from_indexed(&log, index.clone(), now, &mut names);
+                        let data = with_me(data, &client);
                         judged = None;
+                        answer_about(&mut answers, log, &index);
                         let _ = tx.send(Msg::Synced(Box::new(data)));
                         offline_shown = true;
                         reason = format!("{as_of} — {reason}");
@@ -176,10 +204,24 @@ pub async fn run(
         } else {
             POLL
         };
-        let request = tokio::select! {
-            r = rx.recv() => match r { Some(r) => Some(r), None => return },
-            () = grew.notified() => None,
-            () = tokio::time::sleep(poll) => None,
+        // Questions are answered as they come; anything else (or the log
+        // growing, or the poll) starts the next round.
+        let next = tokio::time::Instant::now() + poll;
+        let request = loop {
+            let request = tokio::select! {
+                r = rx.recv() => match r { Some(r) => Some(r), None => return },
+                () = grew.notified() => None,
+                () = tokio::time::sleep_until(next) => None,
+            };
+            match request {
+                Some(Request::Ask(question)) => {
+                    let store = (!offline_shown).then_some(&client);
+                    if let Some(answers) = &mut answers {
+                        answer(answers, &question, store, &blobs, &tx).await;
+                    }
+                }
+                other => break other,
+            }
         };
         if let Some(Request::Submit(submission)) = request {
             // Signed and on disk (fsync) before the next round delivers it.
@@ -199,6 +241,35 @@ pub async fn run(
                 Err(reason) => Msg::SyncFailed(reason),
             });
         }
+    }
+}
+
+/// Answers questions about `log` (with the entries `index` holds) from now
+/// on.
+fn answer_about(answers: &mut Option<Answers>, log: Arc<VerifiedLog>, index: &LogIndex) {
+    match answers {
+        Some(answers) => answers.renew(log, index.clone()),
+        None => *answers = Some(Answers::new(log, index.clone())),
+    }
+}
+
+/// Answers `question`; for a promotion's detail, its evidence documents
+/// are read first (from the blob cache, else fetched from the `store`).
+async fn answer(
+    answers: &mut Answers,
+    question: &Question,
+    store: Option<&StoreClient>,
+    blobs: &BlobCache,
+    tx: &mpsc::UnboundedSender<Msg>,
+) {
+    if let Question::Detail { promotion, .. } = question {
+        for digest in answers.evidence_wanted(promotion) {
+            let blob = fetch(store, blobs, &digest).await;
+            answers.add_blob(digest, blob);
+        }
+    }
+    if let Some(msg) = answers.answer(question) {
+        let _ = tx.send(msg);
     }
 }
 
@@ -237,60 +308,6 @@ async fn keep_receipt(
     if let Err(msg) = kept {
         tracing::error!(?msg, entry = %item.entry_id, "receipt not kept");
         let _ = tx.send(msg);
-    }
-}
-
-/// The screen's view model of a verified (and re-judged) log.
-fn view_model(
-    verified: VerifiedLog,
-    index: LogIndex,
-    blobs: &crate::client::evidence::Blobs,
-    models: &mut super::evidence::Models,
-    client: &StoreClient,
-) -> Data {
-    let mut data = Data::from_indexed(Arc::new(verified), index, OffsetDateTime::now_utc());
-    data.evidence = models.build(&data.policy, &data.state, blobs);
-    with_me(data, client)
-}
-
-/// What re-judges a log for the screen, kept across syncs.
-struct Rejudge<'a> {
-    rejudger: &'a mut Rejudger,
-    models: &'a mut super::evidence::Models,
-    client: &'a StoreClient,
-}
-
-impl Rejudge<'_> {
-    /// The view model of `verified`, judging again only what `changes` (the
-    /// entries since `previous`) can have changed, and the gate results
-    /// whose re-judgement may have changed.
-    async fn view_model_since(
-        self,
-        mut verified: VerifiedLog,
-        index: LogIndex,
-        now: OffsetDateTime,
-        previous: &Judged,
-        mut changes: Changes,
-    ) -> Data {
-        let (blobs, rejudged) = self
-            .rejudger
-            .rejudge_changed(
-                Some(self.client),
-                &mut verified,
-                previous.rejudged.clone(),
-                &changes.promotions,
-            )
-            .await;
-        changes.promotions.extend(rejudged);
-        let mut data = Data::from_indexed_since(Arc::new(verified), index, now, previous, &changes);
-        data.evidence = self.models.build_changed(
-            &data.policy,
-            &data.state,
-            &blobs,
-            &previous.evidence,
-            &changes.promotions,
-        );
-        with_me(data, self.client)
     }
 }
 

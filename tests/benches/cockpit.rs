@@ -39,6 +39,7 @@ use tollgate::ledger::{Checkpoint, MerkleTree, SignedCheckpoint, leaf_hash};
 use tollgate::tui::action::Action;
 use tollgate::tui::app::{App, DetailTab, Msg, RowKey};
 use tollgate::tui::data::Data;
+use tollgate::tui::detail::Answers;
 use tollgate::tui::render;
 
 const WIDTH: u16 = 200;
@@ -86,9 +87,11 @@ fn bench(c: &mut Criterion) {
     drop(tree);
     let now = time::OffsetDateTime::now_utc();
     let prepared = Instant::now();
-    let data = Data::from_log(Arc::new(log), now);
+    let data = Data::from_log(&log, now);
     let data_time = prepared.elapsed();
-    let promotions = data.state.promotions.len();
+    let promotions = data.summaries.len();
+    // The client task's answers: the selected promotion's detail.
+    let mut answers = Answers::new(Arc::new(log), data.index.clone());
     eprintln!(
         "cockpit bench: {size} entries, {promotions} promotions; built and verified in {:.1} s; Data::from_log {:.0} ms; RSS holding the verified log and the view model {} MB",
         started.elapsed().as_secs_f64(),
@@ -125,6 +128,8 @@ fn bench(c: &mut Criterion) {
         for _ in 0..(full.rows.len() / 2).min(5000) {
             full.act(Action::Up);
         }
+        let effects = full.take_effects();
+        answers.settle(&mut full, effects);
         group.bench_function(name, |b| {
             b.iter(|| {
                 terminal.draw(|f| render::draw(&full, f)).unwrap();
@@ -136,6 +141,8 @@ fn bench(c: &mut Criterion) {
     // lists every entry about the selected promotion: moving the selection
     // looks them up once, and the frames after draw what was found.
     full.act(Action::ViewPromotions);
+    let effects = full.take_effects();
+    answers.settle(&mut full, effects);
     full.tab = DetailTab::Timeline;
     group.bench_function("promotions/timeline-tab", |b| {
         b.iter(|| {
@@ -152,11 +159,11 @@ fn bench(c: &mut Criterion) {
     let data = full.data.as_ref().unwrap();
     let height = usize::from(HEIGHT);
     let first = full.selected[1].saturating_sub(height / 2);
-    let visible: Vec<&tollgate::state::Promotion> = full.rows
+    let visible: Vec<&tollgate::state::Summary> = full.rows
         [first..(first + height).min(full.rows.len())]
         .iter()
         .filter_map(|key| match key {
-            RowKey::Promotion(id) => data.state.promotions.get(id),
+            RowKey::Promotion(id) => data.summaries.get(id),
             _ => None,
         })
         .collect();
@@ -166,14 +173,10 @@ fn bench(c: &mut Criterion) {
             let rows = visible.iter().map(|p| {
                 Row::new([
                     p.status.label().to_owned(),
-                    p.request.service.clone(),
-                    p.request.version.clone(),
-                    format!(
-                        "{} → {}",
-                        p.request.from.as_deref().unwrap_or("·"),
-                        p.request.to
-                    ),
-                    p.requested_by.clone(),
+                    p.service.to_string(),
+                    p.version.to_string(),
+                    format!("{} → {}", p.from.as_deref().unwrap_or("·"), p.to),
+                    p.requested_by.to_string(),
                     p.id.short(),
                 ])
             });

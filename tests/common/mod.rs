@@ -23,6 +23,8 @@ use std::collections::BTreeMap;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
+use tollgate::client::evidence::Blobs;
+use tollgate::client::sync::VerifiedLog;
 use tollgate::digest::Digest;
 use tollgate::envelope::Envelope;
 use tollgate::keys::Signer;
@@ -33,7 +35,9 @@ use tollgate::statement::{
     GateStatus, ObservedCheckpoint, Predicate, PromotionRequest, RootHash, SourceRef, Statement,
     new_nonce,
 };
-use tollgate::tui::app::{App, Session};
+use tollgate::tui::app::{App, Effect, Msg, Session};
+use tollgate::tui::data::Data;
+use tollgate::tui::detail::Answers;
 use tollgate::tui::{load_keymap, load_theme};
 
 /// A bench's setting from the environment variable `name`, else `default`;
@@ -63,6 +67,70 @@ pub fn cockpit(me: &str, read_only: bool, no_color: bool, now: OffsetDateTime) -
         load_theme(None, no_color, None).unwrap(),
         now,
     )
+}
+
+/// The cockpit's app with the part of its client task that answers the
+/// screen's questions about the verified log (a promotion's detail, what an
+/// action would sign): every update's questions are answered at once.
+pub struct Cockpit {
+    pub app: App,
+    pub answers: Answers,
+}
+
+impl Cockpit {
+    /// [`cockpit`] on `log`, synced and sized 120×40.
+    pub fn on(
+        log: VerifiedLog,
+        me: &str,
+        read_only: bool,
+        no_color: bool,
+        now: OffsetDateTime,
+    ) -> Self {
+        Self::with_evidence(log, Blobs::new(), me, read_only, no_color, now)
+    }
+
+    /// [`Self::on`], the evidence documents `blobs` read already (as the
+    /// client task reads them from its blob cache).
+    pub fn with_evidence(
+        log: VerifiedLog,
+        blobs: Blobs,
+        me: &str,
+        read_only: bool,
+        no_color: bool,
+        now: OffsetDateTime,
+    ) -> Self {
+        let data = Data::from_log(&log, now);
+        let mut answers = Answers::new(std::sync::Arc::new(log), data.index.clone());
+        for (digest, blob) in blobs {
+            answers.add_blob(digest, blob);
+        }
+        let mut cockpit = Self {
+            app: cockpit(me, read_only, no_color, now),
+            answers,
+        };
+        cockpit.update(Msg::Synced(Box::new(data)));
+        cockpit.update(Msg::Resize(120, 40));
+        cockpit
+    }
+
+    /// [`App::update`], its questions answered; the other effects.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let effects = self.app.update(msg);
+        self.answers.settle(&mut self.app, effects)
+    }
+}
+
+impl std::ops::Deref for Cockpit {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
+impl std::ops::DerefMut for Cockpit {
+    fn deref_mut(&mut self) -> &mut App {
+        &mut self.app
+    }
 }
 
 pub const ORIGIN: &str = "audit.test/tollgate";

@@ -3,17 +3,16 @@
 //! logs of requests, gate results, approvals, rejections, waivers,
 //! revocations, snapshots and deployments, cut anywhere, judged before the
 //! cut at one time and after it at another (across expiries and the
-//! policy's freeze window), the two give the same state; and the cockpit's
-//! view model built on the last one (`Data::from_indexed_since`) is the one
-//! built afresh, drift panes included.
+//! policy's freeze window), the two give the same state; one promotion
+//! judged alone (`judge_one`, the cockpit's detail) is judged as among all;
+//! and the cockpit's summaries built on the last ones
+//! (`Data::from_indexed_since`) are those built afresh.
 
 use proptest::prelude::*;
 use time::Duration;
 use tollgate::digest::Digest;
-use tollgate::state::{Changes, Rejudgements, evaluate_judged, evaluate_since};
+use tollgate::state::{Changes, Names, Rejudgements, evaluate_judged, evaluate_since, judge_one};
 use tollgate::statement::{DecisionAction, GateStatus, Predicate, Snapshot, Statement};
-
-use std::sync::Arc;
 
 use tollgate::tui::data::Data;
 use tollgate::tui::index::LogIndex;
@@ -216,11 +215,15 @@ proptest! {
             &changes,
         );
         let full = evaluate_judged(&policy, folder.raw_state().clone(), now, &rejudged);
+        for p in full.promotions.values() {
+            let alone = judge_one(&policy, folder.raw_state(), &p.id, now, &rejudged);
+            prop_assert_eq!(alone.as_ref(), Some(p));
+        }
         prop_assert_eq!(since, full);
     }
 
     #[test]
-    fn the_view_model_built_on_the_last_is_the_one_built_afresh(
+    fn the_summaries_built_on_the_last_are_those_built_afresh(
         steps in prop::collection::vec(step(), 1..40),
         cut in any::<prop::sample::Index>(),
         after in 0..(24 * 10i64),
@@ -228,12 +231,13 @@ proptest! {
         let w = build(&steps, false);
         let cut = cut.index(w.entries.len() + 1);
         let entries = w.entries.clone();
-        let full = Arc::new(w.verified_log());
+        let full = w.verified_log();
         let mut earlier = w;
         earlier.entries.truncate(cut);
         earlier.envelopes.truncate(cut);
         let then = earlier.clock;
-        let judged = Data::from_log(Arc::new(earlier.verified_log()), then).judged(then);
+        let earlier = earlier.verified_log();
+        let judged = Data::from_log(&earlier, then).judged(&earlier, then);
 
         let mut changes = Changes::default();
         for entry in &entries[cut..] {
@@ -241,9 +245,12 @@ proptest! {
         }
         let now = then + Duration::hours(after);
         let index = LogIndex::of(&full.entries).unwrap();
-        let since = Data::from_indexed_since(Arc::clone(&full), index.clone(), now, &judged, &changes);
-        let fresh = Data::from_indexed(full, index, now);
-        prop_assert_eq!(&since.state, &fresh.state);
-        prop_assert_eq!(&*since.drift, &*fresh.drift);
+        let mut names = Names::default();
+        let since = Data::from_indexed_since(&full, index.clone(), now, &judged, &changes, &mut names);
+        let fresh = Data::from_indexed(&full, index, now, &mut names);
+        prop_assert_eq!(
+            since.summaries.iter().collect::<Vec<_>>(),
+            fresh.summaries.iter().collect::<Vec<_>>()
+        );
     }
 }

@@ -18,11 +18,10 @@ use tollgate::client::evidence::{BlobCache, Blobs, Rejudger};
 use tollgate::digest::Digest;
 use tollgate::policy::Policy;
 use tollgate::statement::GateStatus;
-use tollgate::tui::app::{App, DetailTab, Msg};
-use tollgate::tui::data::Data;
-use tollgate::tui::evidence::{GateEvidence, Models, document};
+use tollgate::tui::app::DetailTab;
+use tollgate::tui::evidence::{GateEvidence, document};
 
-use crate::common::World;
+use crate::common::{Cockpit, World};
 use crate::tui::{key, select_promotion, snapshot};
 
 fn fixture_path(name: &str) -> PathBuf {
@@ -45,7 +44,7 @@ fn example_policy() -> Policy {
 /// A dev promotion whose unit-tests result CI signed `pass` for a failing
 /// pytest report; the cockpit re-judged it from its evidence cache.
 struct Pane {
-    app: App,
+    app: Cockpit,
     promotion: Digest,
     result: Digest,
     _cache: tempfile::TempDir,
@@ -67,12 +66,7 @@ fn pane() -> Pane {
         .unwrap();
     let read: Blobs = runtime.block_on(Rejudger::new(blobs).rejudge(None, &mut log));
 
-    let now = world.clock;
-    let mut data = Data::from_log(Arc::new(log), now);
-    data.evidence = Models::default().build(&data.policy, &data.state, &read);
-    let mut app = crate::common::cockpit("alice", false, false, now);
-    app.update(Msg::Synced(Box::new(data)));
-    app.update(Msg::Resize(120, 40));
+    let mut app = Cockpit::with_evidence(log, read, "alice", false, false, world.clock);
     select_promotion(&mut app, promotion);
     while app.tab != DetailTab::Evidence {
         key(&mut app, KeyCode::Char('l'));
@@ -104,20 +98,31 @@ fn show(p: &mut Pane, gate: &str, file: &str, artifact: Digest) {
             &artifact,
         )],
     };
-    let data = p.app.data.as_mut().unwrap();
-    data.evidence.insert(p.result, Arc::new(model));
+    let detail = p.app.detail.as_mut().unwrap();
+    detail.evidence.insert(p.result, Arc::new(model));
 }
 
 #[test]
 fn a_disputed_junit_gate_shows_its_failing_tests_and_the_dispute() {
     let p = pane();
-    let state = &p.app.data.as_ref().unwrap().state;
+    let promotion = p.app.selected_promotion().unwrap();
+    assert_eq!(promotion.id, p.promotion);
     assert_eq!(
-        state.promotions[&p.promotion].status,
+        promotion.status,
         tollgate::state::PromotionStatus::Waiting,
-        "the cockpit's state counts the dispute"
+        "the cockpit's judgement counts the dispute"
     );
-    assert_eq!(state.disputed.len(), 1);
+    let disputed = promotion
+        .gates
+        .values()
+        .filter(|g| {
+            matches!(
+                g.rejudged,
+                Some(tollgate::state::Rejudgement::Disputed { .. })
+            )
+        })
+        .count();
+    assert_eq!(disputed, 1);
     snapshot("evidence_junit_disputed", &p.app);
     let mut p = p;
     while p.app.tab != DetailTab::Gates {

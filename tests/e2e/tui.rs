@@ -5,8 +5,6 @@
 //! produce what will be signed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -16,10 +14,9 @@ use time::Duration;
 use tollgate::digest::Digest;
 use tollgate::statement::GateStatus;
 use tollgate::tui::app::{App, DetailTab, Draft, Effect, Msg, RowKey, View};
-use tollgate::tui::data::Data;
 use tollgate::tui::render;
 
-use crate::common::World;
+use crate::common::{Cockpit, World};
 
 /// The scenario: app 0.9 and 1.0 ran in prod (so 0.9 is the last known
 /// good), app 2.0 waits in prod for a release manager with sast failed,
@@ -55,13 +52,14 @@ fn scenario() -> Scenario {
     }
 }
 
-fn app_for(s: &Scenario, me: &str, read_only: bool, no_color: bool) -> App {
-    let now = s.world.clock;
-    let mut app = crate::common::cockpit(me, read_only, no_color, now);
-    let data = Data::from_log(Arc::new(s.world.verified_log()), now);
-    app.update(Msg::Synced(Box::new(data)));
-    app.update(Msg::Resize(120, 40));
-    app
+fn app_for(s: &Scenario, me: &str, read_only: bool, no_color: bool) -> Cockpit {
+    Cockpit::on(
+        s.world.verified_log(),
+        me,
+        read_only,
+        no_color,
+        s.world.clock,
+    )
 }
 
 /// The drafts of the submissions among `effects`.
@@ -75,11 +73,11 @@ fn drafts(effects: &[Effect]) -> Vec<Draft> {
         .collect()
 }
 
-pub(crate) fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+pub(crate) fn key(app: &mut Cockpit, code: KeyCode) -> Vec<Effect> {
     app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
-fn typed(app: &mut App, text: &str) {
+fn typed(app: &mut Cockpit, text: &str) {
     for c in text.chars() {
         key(app, KeyCode::Char(c));
     }
@@ -107,7 +105,7 @@ pub(crate) fn snapshot(name: &str, app: &App) {
     settings.bind(|| insta::assert_snapshot!(name, terminal.backend()));
 }
 
-pub(crate) fn select(app: &mut App, pred: impl Fn(&RowKey) -> bool) {
+pub(crate) fn select(app: &mut Cockpit, pred: impl Fn(&RowKey) -> bool) {
     key(app, KeyCode::Char('g'));
     for _ in 0..app.rows.len() {
         if app.selected_row().is_some_and(&pred) {
@@ -118,7 +116,7 @@ pub(crate) fn select(app: &mut App, pred: impl Fn(&RowKey) -> bool) {
     panic!("no row matches");
 }
 
-pub(crate) fn select_promotion(app: &mut App, id: Digest) {
+pub(crate) fn select_promotion(app: &mut Cockpit, id: Digest) {
     key(app, KeyCode::Char('2'));
     select(app, |r| *r == RowKey::Promotion(id));
 }
@@ -288,7 +286,7 @@ fn read_only_blocks_every_action() {
 
 /// Opens the dialog with `k`, types the rationale, then returns the effects
 /// of moving to "Yes" and pressing Enter.
-fn sign(app: &mut App, k: char, rationale: &str) -> Vec<Effect> {
+fn sign(app: &mut Cockpit, k: char, rationale: &str) -> Vec<Effect> {
     key(app, KeyCode::Char(k));
     assert_eq!(
         app.popups.len(),

@@ -4,16 +4,13 @@
 //! `t`. Snapshots built through the library's own capture path.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
-
 use crossterm::event::KeyCode;
 use tollgate::digest::Digest;
 use tollgate::drift::{self, HmacKey, Identity, Parts};
 use tollgate::statement::{Predicate, Statement};
-use tollgate::tui::app::{App, DetailTab, DriftView, Msg, RowKey};
-use tollgate::tui::data::Data;
+use tollgate::tui::app::{DetailTab, DriftView, RowKey};
 
-use crate::common::World;
+use crate::common::{Cockpit, World};
 use crate::tui::{key, select, snapshot};
 
 fn capture(
@@ -67,7 +64,7 @@ fn capture(
     world.submit("ci-main", &statement);
 }
 
-fn drift_app() -> App {
+fn drift_app() -> Cockpit {
     let mut world = World::with_drift_gate(&["/config/replicas"]);
     let v1 = Digest::of(b"app 1.0");
     let v2 = Digest::of(b"app 2.0");
@@ -93,12 +90,7 @@ fn drift_app() -> App {
         "1.40.0",
     );
     let now = world.clock;
-    let mut app = crate::common::cockpit("alice", false, false, now);
-    app.update(Msg::Synced(Box::new(Data::from_log(
-        Arc::new(world.verified_log()),
-        now,
-    ))));
-    app.update(Msg::Resize(120, 40));
+    let mut app = Cockpit::on(world.verified_log(), "alice", false, false, now);
     key(&mut app, KeyCode::Char('2'));
     select(&mut app, |r| *r == RowKey::Promotion(prod));
     while app.tab != DetailTab::Drift {
@@ -110,13 +102,7 @@ fn drift_app() -> App {
 #[test]
 fn the_drift_tab_shows_the_three_drifted_rows_and_toggles_to_unified_text() {
     let mut app = drift_app();
-    let pane = app
-        .data
-        .as_ref()
-        .unwrap()
-        .drift_of(app.selected_promotion().unwrap())
-        .unwrap()
-        .clone();
+    let pane = app.selected_detail().unwrap().drift.clone();
     let paths: Vec<&str> = pane.rows.iter().map(|r| r.path.as_str()).collect();
     assert_eq!(
         paths,

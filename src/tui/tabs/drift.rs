@@ -20,9 +20,7 @@ pub struct Drift;
 impl Component for Drift {
     fn draw(&self, app: &App, frame: &mut Frame<'_>, area: Rect) {
         let t = &app.theme;
-        let pane = app
-            .selected_promotion()
-            .and_then(|p| app.data.as_ref()?.drift_of(p));
+        let pane = app.selected_detail().map(|d| &d.drift);
         let Some(pane) = pane else {
             frame.render_widget(
                 Paragraph::new(s::NOTHING_SELECTED).style(t.style("dim")),

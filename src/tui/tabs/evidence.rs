@@ -25,16 +25,17 @@ pub struct Evidence;
 
 impl Component for Evidence {
     fn draw(&self, app: &App, frame: &mut Frame<'_>, area: Rect) {
-        let Some(p) = app.selected_promotion() else {
+        let Some(detail) = app.selected_detail() else {
             return;
         };
+        let p = &detail.promotion;
         let t = &app.theme;
         let mut lines = Vec::new();
         for gate in p.gates.values() {
             let model = gate
                 .latest
                 .as_ref()
-                .and_then(|l| app.data.as_ref()?.evidence.get(&l.id));
+                .and_then(|l| detail.evidence.get(&l.id));
             match (model, &gate.latest) {
                 (Some(model), _) => gate_lines(&mut lines, t, model, app.evidence.unfolded),
                 (None, Some(latest)) => {

@@ -36,7 +36,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
         .border_style(pane_border(app, Pane::Detail));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if app.selected_promotion().is_some() {
+    if app.selected_summary().is_some() {
         let [tabs, body] =
             Layout::vertical([Constraint::Length(2), Constraint::Fill(1)]).areas(inner);
         let titles: Vec<Line<'_>> = DetailTab::ALL
@@ -59,7 +59,11 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
                 ),
             tabs,
         );
-        of(app.tab).draw(app, frame, body);
+        if app.selected_detail().is_some() {
+            of(app.tab).draw(app, frame, body);
+        } else {
+            frame.render_widget(Paragraph::new(s::JUDGING), body);
+        }
         return;
     }
     let lines = match (app.selected_row(), &app.data) {
@@ -87,7 +91,7 @@ fn service_lines(app: &App, data: &super::data::Data) -> Vec<Line<'static>> {
         format!("{service} in {env}"),
         t.style("title"),
     ))];
-    let Some(state) = data.state.service(&env, &service) else {
+    let Some(state) = data.service(&env, &service) else {
         return lines;
     };
     if let Some(r) = &state.running {

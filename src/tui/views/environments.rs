@@ -43,7 +43,7 @@ impl Component for Environments {
             else {
                 return Row::new(Vec::<Cell<'static>>::new());
             };
-            let state = data.state.service(environment, service);
+            let state = data.service(environment, service);
             let running = state
                 .and_then(|s| s.running.as_ref())
                 .map_or_else(|| "—".to_owned(), version_of);

@@ -19,8 +19,7 @@ pub struct Inbox;
 pub fn row_text(data: &Data, item: &InboxItem) -> String {
     match &item.target {
         Target::Promotion(id) => data
-            .state
-            .promotions
+            .summaries
             .get(id)
             .map(super::promotions::row_text)
             .unwrap_or_default(),
@@ -36,21 +35,18 @@ fn row(app: &App, data: &Data, item: &InboxItem) -> Row<'static> {
     let section = Cell::from(Span::styled(section_title(item.section), t.style("dim")));
     match &item.target {
         Target::Promotion(id) => {
-            let Some(p) = data.state.promotions.get(id) else {
+            let Some(p) = data.summaries.get(id) else {
                 return Row::new(vec![section]);
             };
             let (glyph, slot) = promotion_glyph(p.status);
-            let why = p.blockers.first().map_or_else(
-                || p.status.label().to_owned(),
-                |b| shorten_digests(&b.to_string()),
-            );
+            let why = p
+                .why
+                .as_deref()
+                .map_or_else(|| p.status.label().to_owned(), shorten_digests);
             Row::new(vec![
                 section,
                 Cell::from(Span::styled(glyph, t.style(slot))),
-                Cell::from(format!(
-                    "{} {} → {}",
-                    p.request.service, p.request.version, p.request.to
-                )),
+                Cell::from(format!("{} {} → {}", p.service, p.version, p.to)),
                 Cell::from(why),
             ])
         }
@@ -58,7 +54,7 @@ fn row(app: &App, data: &Data, item: &InboxItem) -> Row<'static> {
             environment,
             service,
         } => {
-            let state = data.state.service(environment, service);
+            let state = data.service(environment, service);
             let lkg = state
                 .and_then(|s| s.last_known_good())
                 .map(version_of)

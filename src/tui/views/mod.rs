@@ -35,7 +35,6 @@ pub fn rows(app: &App) -> Vec<RowKey> {
             .collect(),
         View::Promotions => data
             .promotions()
-            .into_iter()
             .filter(|p| keep(promotions::row_text(p)))
             .map(|p| RowKey::Promotion(p.id))
             .collect(),

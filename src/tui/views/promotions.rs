@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Cell, Row};
 
-use crate::state::Promotion;
+use crate::state::Summary;
 use crate::tui::action::Action;
 use crate::tui::app::{App, Pane, RowKey};
 use crate::tui::component::Component;
@@ -14,34 +14,30 @@ use crate::tui::widgets::{VirtualTable, promotion_glyph};
 #[derive(Debug)]
 pub struct Promotions;
 
-pub fn row_text(p: &Promotion) -> String {
+pub fn row_text(p: &Summary) -> String {
     format!(
         "{} {} {} {} {} {}",
         p.id.short(),
-        p.request.service,
-        p.request.version,
-        p.request.to,
+        p.service,
+        p.version,
+        p.to,
         p.status.label(),
         p.requested_by
     )
 }
 
 /// One promotion as a table row.
-pub fn promotion_row(app: &App, p: &Promotion) -> Row<'static> {
+pub fn promotion_row(app: &App, p: &Summary) -> Row<'static> {
     let (glyph, slot) = promotion_glyph(p.status);
     Row::new(vec![
         Cell::from(Span::styled(
             format!("{glyph} {}", p.status.label()),
             app.theme.style(slot),
         )),
-        Cell::from(p.request.service.clone()),
-        Cell::from(p.request.version.clone()),
-        Cell::from(format!(
-            "{} → {}",
-            p.request.from.as_deref().unwrap_or("·"),
-            p.request.to
-        )),
-        Cell::from(p.requested_by.clone()),
+        Cell::from(p.service.to_string()),
+        Cell::from(p.version.to_string()),
+        Cell::from(format!("{} → {}", p.from.as_deref().unwrap_or("·"), p.to)),
+        Cell::from(p.requested_by.to_string()),
         Cell::from(p.id.short()),
     ])
 }
@@ -70,7 +66,7 @@ impl Component for Promotions {
             focused: app.pane == Pane::List,
         };
         table.draw(app, frame, area, |i| match (app.rows.get(i), &app.data) {
-            (Some(RowKey::Promotion(id)), Some(data)) => data.state.promotions.get(id).map_or_else(
+            (Some(RowKey::Promotion(id)), Some(data)) => data.summaries.get(id).map_or_else(
                 || Row::new(Vec::<Cell<'static>>::new()),
                 |p| promotion_row(app, p),
             ),
