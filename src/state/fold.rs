@@ -839,7 +839,7 @@ impl Folder {
         // The log alone: re-judgements are a client's, never the fold's.
         super::readiness::evaluate_promotion(
             &self.policy,
-            &self.state,
+            super::readiness::Reads::of(&self.state),
             &mut probe,
             at,
             newest,
@@ -937,15 +937,15 @@ impl Folder {
     }
 
     /// Every promotion judged at `now`, in brief ([`super::summarize`]).
-    /// The fold's own values stay as they are (saved ones are decoded in
-    /// a copy, for this judgement only).
+    /// The fold's own values stay as they are (saved ones are decoded for
+    /// this judgement only).
     pub fn summaries(
         &self,
         now: OffsetDateTime,
         rejudged: &Rejudgements,
         names: &mut super::Names,
     ) -> super::Summaries {
-        super::readiness::summarize(&self.policy, self.state.clone(), now, rejudged, names)
+        super::readiness::summarize(&self.policy, &self.state, now, rejudged, names)
     }
 
     /// [`Self::summaries`], judging again only what `changes` and the time

@@ -8,6 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 use time::OffsetDateTime;
 
@@ -63,7 +65,7 @@ pub fn evaluate_judged(
     let mut all: Vec<&mut Promotion> = promotions.values_mut().collect();
     all.par_iter_mut().for_each(|promotion| {
         let latest = newest_deployed(&state, &promotion.request.to, &promotion.request.service);
-        evaluate_promotion(policy, &state, promotion, now, latest, rejudged);
+        evaluate_promotion(policy, Reads::of(&state), promotion, now, latest, rejudged);
     });
     state.disputed = disputes_of(&promotions);
     state.promotions = promotions;
@@ -141,7 +143,7 @@ pub fn evaluate_since(
         .filter_map(|id| {
             let mut p = state.promotions.get(id)?.clone();
             let latest = newest_deployed(&state, &p.request.to, &p.request.service);
-            evaluate_promotion(policy, &state, &mut p, now, latest, rejudged);
+            evaluate_promotion(policy, Reads::of(&state), &mut p, now, latest, rejudged);
             Some((*id, p))
         })
         .collect();
@@ -166,25 +168,62 @@ pub fn judge_one(
 ) -> Option<Promotion> {
     let mut p = state.promotions.get(id)?.clone();
     let latest = newest_deployed(state, &p.request.to, &p.request.service);
-    evaluate_promotion(policy, state, &mut p, now, latest, rejudged);
+    evaluate_promotion(policy, Reads::of(state), &mut p, now, latest, rejudged);
     Some(p)
 }
 
-/// Every promotion of `state` (a copy of the fold) judged at `now`, in
-/// brief and in log order: [`evaluate_judged`], of which only the
-/// summaries are kept.
+/// Promotions judged at a time, in [`summarize`].
+const BATCH: usize = 4096;
+
+/// Every promotion of `state` (the fold, not judged) judged at `now`, in
+/// brief and in log order: [`evaluate_judged`]'s judgements, of which only
+/// the summaries are kept. The fold keeps its values as they are: the
+/// decisions are decoded in a copy, and the promotions [`BATCH`] at a
+/// time, each batch dropped once summarized (a whole judged state of a
+/// million-entry log is gigabytes).
 pub fn summarize(
     policy: &Policy,
-    state: State,
+    state: &State,
     now: OffsetDateTime,
     rejudged: &Rejudgements,
     names: &mut Names,
 ) -> Summaries {
-    let judged = evaluate_judged(policy, state, now, rejudged);
-    judged
-        .promotions_in_order()
-        .map(|p| Summary::of(p, names))
-        .collect()
+    let decisions = state.decisions.clone();
+    decisions.decode_all();
+    // Of the other promotions a judgement reads only the one that
+    // supersedes it (see `evaluate_judged`).
+    let newest: SavedMap<Promotion> = state
+        .environments
+        .values()
+        .flat_map(BTreeMap::values)
+        .filter_map(|service| service.newest_promotion)
+        .filter_map(|(_, id)| state.promotions.get(&id).map(|p| (id, p.clone())))
+        .collect();
+    let reads = Reads {
+        state,
+        decisions: &decisions,
+        promotions: &newest,
+    };
+    let mut judged: Vec<(u64, Promotion)> = Vec::new();
+    let mut summaries: Vec<(u64, Summary)> = Vec::with_capacity(state.promotions.len());
+    state.promotions.visit_batches(BATCH, |batch| {
+        batch
+            .into_par_iter()
+            .map(|(_, p)| {
+                let mut p = Arc::unwrap_or_clone(p);
+                let latest = newest_deployed(state, &p.request.to, &p.request.service);
+                evaluate_promotion(policy, reads, &mut p, now, latest, rejudged);
+                (p.index, p)
+            })
+            .collect_into_vec(&mut judged);
+        summaries.extend(
+            judged
+                .drain(..)
+                .map(|(index, p)| (index, Summary::of(&p, names))),
+        );
+    });
+    summaries.sort_unstable_by_key(|(index, _)| *index);
+    summaries.into_iter().map(|(_, summary)| summary).collect()
 }
 
 /// [`summarize`] of `state` (the fold, not judged) at `now`, judging again
@@ -204,7 +243,7 @@ pub fn summarize_since(
     names: &mut Names,
 ) -> Summaries {
     if changes.policy {
-        return summarize(policy, state.clone(), now, rejudged, names);
+        return summarize(policy, state, now, rejudged, names);
     }
     let (from, to) = (then.min(now), then.max(now));
     let crosses = |t: OffsetDateTime| from < t && t <= to;
@@ -304,16 +343,40 @@ pub(super) fn newest_deployed(
     state.service(environment, service)?.newest_promotion
 }
 
-fn decisions_for<'s>(
+/// What a judgement reads besides its promotion: the fold's services and
+/// decisions, and the promotions that may supersede one (whose version its
+/// blocker names). A judgement of every promotion reads decisions decoded
+/// for it alone, and only the promotions that can supersede
+/// ([`summarize`]).
+#[derive(Clone, Copy)]
+pub(super) struct Reads<'s> {
     state: &'s State,
+    decisions: &'s SavedMap<DecisionRecord>,
+    promotions: &'s SavedMap<Promotion>,
+}
+
+impl<'s> Reads<'s> {
+    /// Everything from `state`.
+    pub(super) fn of(state: &'s State) -> Self {
+        Self {
+            state,
+            decisions: &state.decisions,
+            promotions: &state.promotions,
+        }
+    }
+}
+
+fn decisions_for<'s>(
+    reads: Reads<'s>,
     promotion: &'s Digest,
 ) -> impl Iterator<Item = &'s DecisionRecord> + 's {
-    state
+    reads
+        .state
         .decisions_by_promotion
         .get(promotion)
         .into_iter()
         .flatten()
-        .filter_map(|id| state.decisions.get(id))
+        .filter_map(move |id| reads.decisions.get(id))
 }
 
 /// Undoes [`evaluate_promotion`]: puts back what the fold holds before any
@@ -336,7 +399,7 @@ pub(super) fn unjudge(p: &mut Promotion) {
 /// environment and service (a newer deployed promotion supersedes it).
 pub(super) fn evaluate_promotion(
     policy: &Policy,
-    state: &State,
+    reads: Reads<'_>,
     p: &mut Promotion,
     now: OffsetDateTime,
     newest: Option<(u64, Digest)>,
@@ -351,7 +414,8 @@ pub(super) fn evaluate_promotion(
     let mut blockers = Vec::new();
 
     if let Some(previous) = &env.after {
-        let ran = state
+        let ran = reads
+            .state
             .service(previous, &p.request.service)
             .is_some_and(|s| s.has_run(&p.artifact));
         if !ran {
@@ -362,10 +426,10 @@ pub(super) fn evaluate_promotion(
         }
     }
 
-    evaluate_gates(policy, state, p, now, rejudged, &mut blockers);
-    evaluate_approvals(policy, state, env, p, now, &mut blockers);
+    evaluate_gates(policy, reads, p, now, rejudged, &mut blockers);
+    evaluate_approvals(policy, reads, env, p, now, &mut blockers);
 
-    p.rejections = decisions_for(state, &p.id)
+    p.rejections = decisions_for(reads, &p.id)
         .filter(|d| {
             matches!(d.decision.action, DecisionAction::Reject { .. }) && d.revoked_by.is_none()
         })
@@ -391,7 +455,7 @@ pub(super) fn evaluate_promotion(
     if let Some((_, by)) = superseded_by {
         blockers.push(Blocker::Superseded {
             by,
-            version: state
+            version: reads
                 .promotions
                 .get(&by)
                 .map_or_else(String::new, |q| q.request.version.clone()),
@@ -411,13 +475,13 @@ pub(super) fn evaluate_promotion(
 
 fn evaluate_gates(
     policy: &Policy,
-    state: &State,
+    reads: Reads<'_>,
     p: &mut Promotion,
     now: OffsetDateTime,
     rejudged: &Rejudgements,
     blockers: &mut Vec<Blocker>,
 ) {
-    let waivers: Vec<&DecisionRecord> = decisions_for(state, &p.id)
+    let waivers: Vec<&DecisionRecord> = decisions_for(reads, &p.id)
         .filter(|d| matches!(d.decision.action, DecisionAction::Waive { .. }))
         .collect();
     for (name, gate) in &mut p.gates {
@@ -533,21 +597,22 @@ fn unconfirmed(gate: &str, latest: &GateRecord, found: &Rejudgement) -> Option<B
 
 fn evaluate_approvals(
     policy: &Policy,
-    state: &State,
+    reads: Reads<'_>,
     env: &Environment,
     p: &mut Promotion,
     now: OffsetDateTime,
     blockers: &mut Vec<Blocker>,
 ) {
     let gates_now = gate_results_digest(p);
-    let snapshot_now = state
+    let snapshot_now = reads
+        .state
         .service(&p.request.to, &p.request.service)
         .and_then(|s| s.snapshot);
     let ttl = env
         .approval_ttl
         .and_then(|t| time::Duration::try_from(t).ok());
 
-    let mut views: Vec<ApprovalView> = decisions_for(state, &p.id)
+    let mut views: Vec<ApprovalView> = decisions_for(reads, &p.id)
         .filter(|d| matches!(d.decision.action, DecisionAction::Approve { .. }))
         .map(|d| {
             let issued_at = d.decision.issued_at;

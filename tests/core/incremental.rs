@@ -11,7 +11,9 @@
 use proptest::prelude::*;
 use time::Duration;
 use tollgate::digest::Digest;
-use tollgate::state::{Changes, Names, Rejudgements, evaluate_judged, evaluate_since, judge_one};
+use tollgate::state::{
+    Changes, Names, Rejudgements, Summary, evaluate_judged, evaluate_since, judge_one, summarize,
+};
 use tollgate::statement::{DecisionAction, GateStatus, Predicate, Snapshot, Statement};
 
 use tollgate::tui::data::Data;
@@ -219,6 +221,13 @@ proptest! {
             let alone = judge_one(&policy, folder.raw_state(), &p.id, now, &rejudged);
             prop_assert_eq!(alone.as_ref(), Some(p));
         }
+        let mut names = Names::default();
+        let briefly = summarize(&policy, folder.raw_state(), now, &rejudged, &mut names);
+        let expected: Vec<Summary> = full
+            .promotions_in_order()
+            .map(|p| Summary::of(p, &mut names))
+            .collect();
+        prop_assert_eq!(briefly.iter().cloned().collect::<Vec<_>>(), expected);
         prop_assert_eq!(since, full);
     }
 
