@@ -236,7 +236,7 @@ fn select(
 ) -> Result<(), ShotError> {
     app.act(Action::Top);
     for _ in 0..app.rows.len() {
-        if app.selected_row().is_some_and(&wanted) {
+        if app.selected_row().as_ref().is_some_and(&wanted) {
             settle(app, answers);
             return Ok(());
         }

@@ -299,6 +299,34 @@ impl ServiceState {
         })
     }
 
+    /// A copy for display: the newest `keep` runs of the history, and the
+    /// last known good when it is older, so [`Self::last_known_good`] and
+    /// the newest `keep` runs read the same; no approved runs (only
+    /// readiness asks [`Self::has_run`]). A service deployed a hundred
+    /// thousand times is not copied a hundred thousand runs long.
+    #[must_use]
+    pub fn trimmed(&self, keep: usize) -> Self {
+        let from = self.history.len().saturating_sub(keep);
+        let good = self.last_known_good().filter(|r| {
+            self.history[..from]
+                .iter()
+                .rev()
+                .any(|older| std::ptr::eq(older, *r))
+        });
+        Self {
+            running: self.running.clone(),
+            history: good
+                .into_iter()
+                .chain(&self.history[from..])
+                .cloned()
+                .collect(),
+            approved_runs: std::collections::BTreeSet::new(),
+            rolled_back_from: self.rolled_back_from.clone(),
+            snapshot: self.snapshot,
+            newest_promotion: self.newest_promotion,
+        }
+    }
+
     /// Whether `artifact` ran here through an approved deployment.
     pub fn has_run(&self, artifact: &Digest) -> bool {
         self.approved_runs.contains(artifact)
@@ -324,4 +352,51 @@ pub struct RollbackRecord {
     pub decisions: Vec<DecisionRef>,
     pub accepted: bool,
     pub deployment: Option<DeploymentRecord>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(artifact: &[u8], index: u64, approved: bool) -> Running {
+        Running {
+            artifact: Digest::of(artifact),
+            version: Some(String::from_utf8_lossy(artifact).into_owned()),
+            via: Via::Promotion(Digest::of(&index.to_be_bytes())),
+            at: time::macros::datetime!(2026-11-27 09:00 UTC)
+                + time::Duration::minutes(index.cast_signed()),
+            index,
+            approved,
+        }
+    }
+
+    #[test]
+    fn a_trimmed_service_keeps_its_newest_runs_and_its_last_known_good() {
+        // v1 is the last known good; thirty runs of v2 (the one running),
+        // unapproved ones of v3 and a rolled-back v4 came after it.
+        let mut service = ServiceState::default();
+        service.record_run(run(b"v0", 0, true));
+        service.record_run(run(b"v1", 1, true));
+        for i in 2..32 {
+            service.record_run(run(b"v2", i, true));
+        }
+        service.record_run(run(b"v3", 32, false));
+        service.record_run(run(b"v4", 33, true));
+        service.rolled_back_from.push(Digest::of(b"v4"));
+        service.record_run(run(b"v2", 34, true));
+        service.running = Some(run(b"v2", 34, true));
+        let trimmed = service.trimmed(10);
+        assert_eq!(trimmed.last_known_good(), service.last_known_good());
+        assert_eq!(
+            trimmed.last_known_good().map(|r| r.artifact),
+            Some(Digest::of(b"v1"))
+        );
+        let newest =
+            |s: &ServiceState| s.history.iter().rev().take(10).cloned().collect::<Vec<_>>();
+        assert_eq!(newest(&trimmed), newest(&service));
+        assert_eq!(trimmed.history.len(), 11);
+        // Short histories are kept whole.
+        let short = ServiceState::default();
+        assert_eq!(short.trimmed(10), short);
+    }
 }

@@ -126,6 +126,48 @@ pub enum RowKey {
 
 /// What an operator asked to sign, as collected by the dialogs; the action
 /// layer turns it into the statement (see `client::actions`).
+/// The current list's rows, after the filter. The audit log unfiltered
+/// is every entry in log order, and holds no key per entry (a million-entry
+/// log would hold a million of them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rows {
+    Keys(Vec<RowKey>),
+    /// Entries `0..n` of the log.
+    Entries(usize),
+}
+
+impl Default for Rows {
+    fn default() -> Self {
+        Self::Keys(Vec::new())
+    }
+}
+
+impl Rows {
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Keys(keys) => keys.len(),
+            Self::Entries(n) => *n,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The key of row `i`.
+    pub fn get(&self, i: usize) -> Option<RowKey> {
+        match self {
+            Self::Keys(keys) => keys.get(i).cloned(),
+            Self::Entries(n) => (i < *n).then_some(RowKey::Entry(i)),
+        }
+    }
+
+    /// Every key, in order.
+    pub fn to_vec(&self) -> Vec<RowKey> {
+        (0..self.len()).filter_map(|i| self.get(i)).collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Draft {
     Approve {
@@ -231,7 +273,7 @@ pub struct App {
     pub filtering: bool,
     pub popups: Vec<Popup>,
     pub size: (u16, u16),
-    pub rows: Vec<RowKey>,
+    pub rows: Rows,
     pub dirty: bool,
     pub quit: bool,
     /// How changes reach the cockpit.
@@ -272,7 +314,7 @@ impl App {
             filtering: false,
             popups: Vec::new(),
             size: (120, 40),
-            rows: Vec::new(),
+            rows: Rows::default(),
             dirty: true,
             evidence: super::evidence::PaneState::default(),
             quit: false,
@@ -507,7 +549,7 @@ impl App {
         self.selected[i] = self.selected[i].min(self.rows.len().saturating_sub(1));
     }
 
-    pub fn selected_row(&self) -> Option<&RowKey> {
+    pub fn selected_row(&self) -> Option<RowKey> {
         self.rows.get(self.selected[self.view.index()])
     }
 
@@ -536,7 +578,7 @@ impl App {
 
     /// The id of the promotion the selected row is about.
     pub fn selected_promotion_id(&self) -> Option<Digest> {
-        match self.selected_row()? {
+        match &self.selected_row()? {
             RowKey::Promotion(id)
             | RowKey::Inbox(InboxItem {
                 target: Target::Promotion(id),
@@ -587,7 +629,7 @@ impl App {
 
     /// The environment/service the selected row is about.
     pub fn selected_service(&self) -> Option<(String, String)> {
-        match self.selected_row()? {
+        match &self.selected_row()? {
             RowKey::Service {
                 environment,
                 service,

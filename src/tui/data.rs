@@ -24,6 +24,8 @@ use crate::statement::Snapshot;
 pub const EXPIRING_SOON: Duration = Duration::hours(4);
 /// Promotions deployed within this window are "recently promoted".
 pub const RECENT: Duration = Duration::hours(24);
+/// Runs of a service's history the detail pane lists.
+pub const HISTORY: usize = 10;
 
 /// The verified checkpoint the data was checked against.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +44,8 @@ pub struct Data {
     pub checkpoint: Option<CheckpointInfo>,
     /// Every promotion, judged, in brief and in log order.
     pub summaries: Summaries,
-    /// Environment name → service name → what runs there.
+    /// Environment name → service name → what runs there (its newest
+    /// [`HISTORY`] runs, and its last known good).
     pub environments: Arc<BTreeMap<String, BTreeMap<String, ServiceState>>>,
     /// Deployments recorded but not allowed when reported.
     pub unapproved: Arc<[UnapprovedDeployment]>,
@@ -203,7 +206,19 @@ impl Data {
                 root: hex::encode(checkpoint.root),
             }),
             summaries,
-            environments: Arc::new(state.environments.clone()),
+            environments: Arc::new(
+                state
+                    .environments
+                    .iter()
+                    .map(|(env, services)| {
+                        let services = services
+                            .iter()
+                            .map(|(name, service)| (name.clone(), service.trimmed(HISTORY)))
+                            .collect();
+                        (env.clone(), services)
+                    })
+                    .collect(),
+            ),
             unapproved: state.unapproved.clone().into(),
             ignored: state.ignored.clone().into(),
             index,

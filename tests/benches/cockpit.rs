@@ -159,11 +159,9 @@ fn bench(c: &mut Criterion) {
     let data = full.data.as_ref().unwrap();
     let height = usize::from(HEIGHT);
     let first = full.selected[1].saturating_sub(height / 2);
-    let visible: Vec<&tollgate::state::Summary> = full.rows
-        [first..(first + height).min(full.rows.len())]
-        .iter()
-        .filter_map(|key| match key {
-            RowKey::Promotion(id) => data.summaries.get(id),
+    let visible: Vec<&tollgate::state::Summary> = (first..(first + height).min(full.rows.len()))
+        .filter_map(|i| match full.rows.get(i)? {
+            RowKey::Promotion(id) => data.summaries.get(&id),
             _ => None,
         })
         .collect();

@@ -66,7 +66,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
         }
         return;
     }
-    let lines = match (app.selected_row(), &app.data) {
+    let lines = match (app.selected_row().as_ref(), &app.data) {
         (Some(RowKey::Service { .. } | RowKey::Inbox(_)), Some(data)) => service_lines(app, data),
         (Some(RowKey::Entry(i)), Some(data)) => data.index.get(*i).map_or_else(Vec::new, |e| {
             vec![
@@ -112,7 +112,7 @@ fn service_lines(app: &App, data: &super::data::Data) -> Vec<Line<'static>> {
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled("history", t.style("dim"))));
-    for r in state.history.iter().rev().take(10) {
+    for r in state.history.iter().rev().take(super::data::HISTORY) {
         lines.push(Line::from(format!(
             "  {}  {} ({})",
             when(r.at),

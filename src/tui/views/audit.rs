@@ -59,12 +59,14 @@ impl Component for Audit {
             selected: app.selected[3],
             focused: app.pane == Pane::List,
         };
-        table.draw(app, frame, area, |i| match (app.rows.get(i), &app.data) {
-            (Some(RowKey::Entry(at)), Some(data)) => data
-                .index
-                .get(*at)
-                .map_or_else(|| Row::new(Vec::<Cell<'static>>::new()), entry_row),
-            _ => Row::new(Vec::<Cell<'static>>::new()),
+        table.draw(app, frame, area, |i| {
+            match (app.rows.get(i).as_ref(), &app.data) {
+                (Some(RowKey::Entry(at)), Some(data)) => data
+                    .index
+                    .get(*at)
+                    .map_or_else(|| Row::new(Vec::<Cell<'static>>::new()), entry_row),
+                _ => Row::new(Vec::<Cell<'static>>::new()),
+            }
         });
     }
 }

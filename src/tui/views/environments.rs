@@ -33,13 +33,14 @@ impl Component for Environments {
             focused: app.pane == Pane::List,
         };
         table.draw(app, frame, area, |i| {
+            let key = app.rows.get(i);
             let (
                 Some(RowKey::Service {
                     environment,
                     service,
                 }),
                 Some(data),
-            ) = (app.rows.get(i), &app.data)
+            ) = (key.as_ref(), &app.data)
             else {
                 return Row::new(Vec::<Cell<'static>>::new());
             };

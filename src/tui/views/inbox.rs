@@ -88,14 +88,16 @@ impl Component for Inbox {
             selected: app.selected[0],
             focused: app.pane == Pane::List,
         };
-        table.draw(app, frame, area, |i| match (app.rows.get(i), &app.data) {
-            (Some(RowKey::Inbox(item)), Some(data)) => row(app, data, item),
-            _ => Row::new(Vec::<Cell<'static>>::new()),
+        table.draw(app, frame, area, |i| {
+            match (app.rows.get(i).as_ref(), &app.data) {
+                (Some(RowKey::Inbox(item)), Some(data)) => row(app, data, item),
+                _ => Row::new(Vec::<Cell<'static>>::new()),
+            }
         });
     }
 
     fn hints(&self, app: &App) -> Vec<Action> {
-        match app.selected_row() {
+        match app.selected_row().as_ref() {
             Some(RowKey::Inbox(InboxItem {
                 target: Target::Service { .. },
                 ..

@@ -6,7 +6,7 @@ mod environments;
 mod inbox;
 mod promotions;
 
-use super::app::{App, RowKey, View};
+use super::app::{App, RowKey, Rows, View};
 use super::component::Component;
 
 /// The component of `view`.
@@ -20,13 +20,16 @@ pub fn of(view: View) -> &'static dyn Component {
 }
 
 /// The row keys of the current view, after the filter.
-pub fn rows(app: &App) -> Vec<RowKey> {
+pub fn rows(app: &App) -> Rows {
     let Some(data) = &app.data else {
-        return Vec::new();
+        return Rows::default();
     };
     let filter = app.filter_text().to_lowercase();
     let keep = |text: String| filter.is_empty() || text.to_lowercase().contains(&filter);
-    match app.view {
+    if app.view == View::Audit && filter.is_empty() {
+        return Rows::Entries(data.index.len());
+    }
+    let keys = match app.view {
         View::Inbox => data
             .inbox(&app.session.me, app.now)
             .into_iter()
@@ -49,13 +52,12 @@ pub fn rows(app: &App) -> Vec<RowKey> {
             .collect(),
         View::Audit => (0..data.index.len())
             .filter(|i| {
-                filter.is_empty()
-                    || data
-                        .index
-                        .get(*i)
-                        .is_some_and(|row| keep(audit::row_text(row)))
+                data.index
+                    .get(*i)
+                    .is_some_and(|row| keep(audit::row_text(row)))
             })
             .map(RowKey::Entry)
             .collect(),
-    }
+    };
+    Rows::Keys(keys)
 }

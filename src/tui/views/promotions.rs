@@ -65,12 +65,14 @@ impl Component for Promotions {
             selected: app.selected[1],
             focused: app.pane == Pane::List,
         };
-        table.draw(app, frame, area, |i| match (app.rows.get(i), &app.data) {
-            (Some(RowKey::Promotion(id)), Some(data)) => data.summaries.get(id).map_or_else(
-                || Row::new(Vec::<Cell<'static>>::new()),
-                |p| promotion_row(app, p),
-            ),
-            _ => Row::new(Vec::<Cell<'static>>::new()),
+        table.draw(app, frame, area, |i| {
+            match (app.rows.get(i).as_ref(), &app.data) {
+                (Some(RowKey::Promotion(id)), Some(data)) => data.summaries.get(id).map_or_else(
+                    || Row::new(Vec::<Cell<'static>>::new()),
+                    |p| promotion_row(app, p),
+                ),
+                _ => Row::new(Vec::<Cell<'static>>::new()),
+            }
         });
     }
 
