@@ -189,6 +189,11 @@ pub fn rejudge_gate(
     })
 }
 
+/// Promotions read at a time when every one is re-judged.
+const BATCH: usize = 4096;
+
+type Batch = Vec<Arc<crate::state::Promotion>>;
+
 /// Re-judges the latest result of every gate of every promotion, keeping
 /// what it judged across calls (a long-running client, the cockpit, asks
 /// again on every poll; an entry's judgement under one policy never
@@ -317,18 +322,23 @@ impl Rejudger {
         let mut blobs = Blobs::new();
         let mut rejudged = base;
         let state = log.folder.raw_state();
-        let every;
-        let promotions: Vec<&crate::state::Promotion> = if let Some(ids) = only {
-            ids.iter()
-                .filter_map(|id| state.promotions.get(id))
-                .collect()
+        // Every promotion is read a batch at a time, decoded for its batch
+        // only: the fold's own saved values are not kept decoded.
+        let batches: Box<dyn Iterator<Item = Batch> + Send + '_> = if let Some(ids) = only {
+            let chosen = ids
+                .iter()
+                .filter_map(|id| state.promotions.get(id).cloned().map(Arc::new))
+                .collect();
+            Box::new(std::iter::once(chosen))
         } else {
-            // Read from a copy of the map, dropped after: the fold's own
-            // saved values are not kept decoded.
-            every = state.promotions.clone();
-            every.values().collect()
+            Box::new(
+                state
+                    .promotions
+                    .batches(BATCH)
+                    .map(|batch| batch.into_iter().map(|(_, p)| p).collect()),
+            )
         };
-        for p in promotions {
+        for p in batches.flatten() {
             for gate in p.gates.values() {
                 let Some(latest) = &gate.latest else {
                     continue;

@@ -206,7 +206,7 @@ pub fn summarize(
     };
     let mut judged: Vec<(u64, Promotion)> = Vec::new();
     let mut summaries: Vec<(u64, Summary)> = Vec::with_capacity(state.promotions.len());
-    state.promotions.visit_batches(BATCH, |batch| {
+    for batch in state.promotions.batches(BATCH) {
         batch
             .into_par_iter()
             .map(|(_, p)| {
@@ -221,7 +221,7 @@ pub fn summarize(
                 .drain(..)
                 .map(|(index, p)| (index, Summary::of(&p, names))),
         );
-    });
+    }
     summaries.sort_unstable_by_key(|(index, _)| *index);
     summaries.into_iter().map(|(_, summary)| summary).collect()
 }

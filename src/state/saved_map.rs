@@ -315,56 +315,62 @@ impl<V: DeserializeOwned + Serialize + Send + Sync + Clone> SavedMap<V> {
         });
     }
 
-    /// Every value, `batch` keys at a time in key order, to `f`: a saved
-    /// value not decoded yet is decoded for this visit only (a span at a
-    /// time, on every core) and dropped after `f`, so the map goes on
-    /// holding it saved. A value that cannot be read or decoded is left
-    /// out, as [`Self::get`] leaves it out.
-    pub fn visit_batches(&self, batch: usize, mut f: impl FnMut(Vec<(Digest, Arc<V>)>)) {
+    /// Every value, `batch` keys at a time in key order: a saved value
+    /// not decoded yet is decoded for its batch only (a span at a time, on
+    /// every core) and dropped with it, so the map goes on holding it
+    /// saved. A value that cannot be read or decoded is left out, as
+    /// [`Self::get`] leaves it out.
+    pub fn batches(&self, batch: usize) -> impl Iterator<Item = Vec<(Digest, Arc<V>)>> + '_ {
         let slots: Vec<(&Digest, &Slot<V>)> = self.map.iter().collect();
-        for chunk in slots.chunks(batch.max(1)) {
-            let saved: Vec<&Saved<V>> = chunk
-                .iter()
-                .filter_map(|(_, slot)| match slot {
-                    Slot::Saved(saved) if saved.value.get().is_none() => Some(saved),
-                    _ => None,
-                })
-                .collect();
-            // Decoded here, matched back to their slots by their source
-            // and where their bytes start there.
-            let at = |saved: &Saved<V>| {
-                (
-                    Arc::as_ptr(&saved.bytes).cast::<()>() as usize,
-                    saved.range.start,
-                )
-            };
-            let mut decoded: BTreeMap<(usize, u64), Arc<V>> = spans(&saved)
-                .par_iter()
-                .flat_map_iter(|span| {
-                    let mut out = Vec::with_capacity(span.len());
-                    read_span(span, |value, raw| {
-                        if let Some(v) = value.decode(raw) {
-                            out.push((at(value), v));
-                        }
-                    });
-                    out
-                })
-                .collect();
-            let values = chunk
-                .iter()
-                .filter_map(|(key, slot)| {
-                    let value = match slot {
-                        Slot::Plain(value) => Some(Arc::clone(value)),
-                        Slot::Saved(saved) => match saved.value.get() {
-                            Some(value) => value.clone(),
-                            None => decoded.remove(&at(saved)),
-                        },
-                    };
-                    value.map(|v| (**key, v))
-                })
-                .collect();
-            f(values);
-        }
+        let size = batch.max(1);
+        (0..slots.len().div_ceil(size)).map(move |i| {
+            let end = (i * size + size).min(slots.len());
+            Self::decoded(&slots[i * size..end])
+        })
+    }
+
+    /// The values of `slots`, those saved decoded here.
+    fn decoded(slots: &[(&Digest, &Slot<V>)]) -> Vec<(Digest, Arc<V>)> {
+        let saved: Vec<&Saved<V>> = slots
+            .iter()
+            .filter_map(|(_, slot)| match slot {
+                Slot::Saved(saved) if saved.value.get().is_none() => Some(saved),
+                _ => None,
+            })
+            .collect();
+        // Decoded here, matched back to their slots by their source and
+        // where their bytes start there.
+        let at = |saved: &Saved<V>| {
+            (
+                Arc::as_ptr(&saved.bytes).cast::<()>() as usize,
+                saved.range.start,
+            )
+        };
+        let mut decoded: BTreeMap<(usize, u64), Arc<V>> = spans(&saved)
+            .par_iter()
+            .flat_map_iter(|span| {
+                let mut out = Vec::with_capacity(span.len());
+                read_span(span, |value, raw| {
+                    if let Some(v) = value.decode(raw) {
+                        out.push((at(value), v));
+                    }
+                });
+                out
+            })
+            .collect();
+        slots
+            .iter()
+            .filter_map(|(key, slot)| {
+                let value = match slot {
+                    Slot::Plain(value) => Some(Arc::clone(value)),
+                    Slot::Saved(saved) => match saved.value.get() {
+                        Some(value) => value.clone(),
+                        None => decoded.remove(&at(saved)),
+                    },
+                };
+                value.map(|v| (**key, v))
+            })
+            .collect()
     }
 
     pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
@@ -632,9 +638,9 @@ mod tests {
         // batch, and none of them kept decoded by the map.
         let visiting: SavedMap<String> = SavedMap::saved(&shared, ranges.clone());
         let mut seen: Vec<(Digest, String)> = Vec::new();
-        visiting.visit_batches(128, |batch| {
+        for batch in visiting.batches(128) {
             seen.extend(batch.into_iter().map(|(k, v)| (k, (*v).clone())));
-        });
+        }
         assert_eq!(seen, values);
         assert_eq!(source.reads.load(SeqCst), reads + 3, "one read per batch");
         assert!(
@@ -647,9 +653,7 @@ mod tests {
 
         // Bytes that can no longer be read are never made up.
         source.broken.store(true, SeqCst);
-        let mut none = 0;
-        visiting.visit_batches(128, |batch| none += batch.len());
-        assert_eq!(none, 0);
+        assert_eq!(visiting.batches(128).map(|b| b.len()).sum::<usize>(), 0);
         let fresh: SavedMap<String> = SavedMap::saved(&shared, ranges);
         assert!(fresh.get(&values[0].0).is_none());
         fresh.decode_all();
