@@ -284,7 +284,7 @@ impl Data {
             .filter(|i| {
                 self.index
                     .get(usize::try_from(i.index).unwrap_or(usize::MAX))
-                    .and_then(|row| row.deployed.as_deref())
+                    .and_then(|row| row.deployed)
                     .is_some_and(|(env, svc)| env == environment && svc == service)
             })
             .map(|i| format!("entry {}: {}", i.index, i.reason));

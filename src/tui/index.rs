@@ -9,7 +9,7 @@
 //! the last sync while the client task extends a copy, which copies only the
 //! last chunk.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use time::OffsetDateTime;
@@ -20,29 +20,67 @@ use crate::digest::Digest;
 use crate::state::{State, VerifiedEntry};
 use crate::statement::{DecisionAction, DeploymentTarget, Predicate, Snapshot, StatementKind};
 
-/// One entry as the cockpit lists it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EntryRow {
+/// One entry as the cockpit lists it, read from the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryRow<'a> {
     pub index: u64,
-    pub id: Digest,
-    /// The time the statement says it was signed at, if it says one.
+    /// The first hex digits of its id, as [`Digest::short`] shows them.
+    pub id: ShortId,
+    /// The time the statement says it was signed at (in UTC, to the
+    /// second), if it says one.
     pub signed_at: Option<OffsetDateTime>,
-    pub signer: Arc<str>,
+    pub signer: &'a str,
     pub kind: StatementKind,
     /// The promotion the entry is about, if any.
     pub promotion: Option<Digest>,
     /// [`crate::statement::Statement::summary`].
-    pub summary: Box<str>,
+    pub summary: &'a str,
     /// A deployment report's environment and service.
-    pub deployed: Option<Box<(String, String)>>,
+    pub deployed: Option<(&'a str, &'a str)>,
 }
+
+/// The first six bytes of an entry id: what the cockpit shows of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShortId([u8; 6]);
+
+impl std::fmt::Display for ShortId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+/// How a row is held: some 48 bytes and its summary, where a parsed entry
+/// is kilobytes and a row of whole ids and times was 136 bytes (a
+/// million-entry log is a million rows).
+#[derive(Debug, Clone)]
+struct Stored {
+    summary: Box<str>,
+    deployed: Option<Box<(String, String)>>,
+    /// Unix seconds; `i64::MIN` when the statement says no time.
+    signed_at: i64,
+    /// The promotion it is about, as its place in [`LogIndex::requests`];
+    /// `u32::MAX` when none.
+    promotion: u32,
+    /// Its signer, as its place in [`LogIndex::signers`].
+    signer: u16,
+    kind: StatementKind,
+    id: ShortId,
+}
+
+/// No time, no promotion.
+const NO_TIME: i64 = i64::MIN;
+const NO_PROMOTION: u32 = u32::MAX;
 
 /// Every entry of a verified log as rows, and the newest snapshots.
 #[derive(Debug, Clone, Default)]
 pub struct LogIndex {
-    rows: Chunked<EntryRow>,
+    rows: Chunked<Stored>,
     /// Signer names, shared by their rows.
     signers: Vec<Arc<str>>,
+    /// Every promotion request, in log order: `(log index, id)`.
+    requests: Chunked<(u64, Digest)>,
+    /// Where each promotion is in `requests`.
+    request_of: Arc<HashMap<Digest, u32>>,
     /// The newest snapshot entry of each (environment, service).
     snapshots: BTreeMap<(String, String), (Digest, Arc<Snapshot>)>,
 }
@@ -73,13 +111,23 @@ impl LogIndex {
     }
 
     /// The row of the entry at log index `index`.
-    pub fn get(&self, index: usize) -> Option<&EntryRow> {
-        self.rows.get(index)
-    }
-
-    /// Every row, in log order.
-    pub fn iter(&self) -> impl Iterator<Item = &EntryRow> {
-        self.rows.iter()
+    pub fn get(&self, index: usize) -> Option<EntryRow<'_>> {
+        let row = self.rows.get(index)?;
+        Some(EntryRow {
+            index: index as u64,
+            id: row.id,
+            signed_at: (row.signed_at != NO_TIME)
+                .then(|| OffsetDateTime::from_unix_timestamp(row.signed_at).ok())
+                .flatten(),
+            signer: self.signers.get(usize::from(row.signer)).map_or("", |s| s),
+            kind: row.kind,
+            promotion: self.requests.get(row.promotion as usize).map(|(_, id)| *id),
+            summary: &row.summary,
+            deployed: row
+                .deployed
+                .as_deref()
+                .map(|(env, service)| (env.as_str(), service.as_str())),
+        })
     }
 
     /// The log indexes of every entry about `promotion` (its request, at
@@ -87,10 +135,13 @@ impl LogIndex {
     /// be about it.
     pub fn timeline(&self, promotion: &Digest, requested: u64) -> Vec<usize> {
         let start = usize::try_from(requested).unwrap_or(usize::MAX);
+        let Some(&at) = self.request_of.get(promotion) else {
+            return Vec::new();
+        };
         self.rows
             .iter_from(start)
             .zip(start..)
-            .filter(|(row, _)| row.id == *promotion || row.promotion == Some(*promotion))
+            .filter(|(row, index)| *index == start || row.promotion == at)
             .map(|(_, index)| index)
             .collect()
     }
@@ -108,13 +159,14 @@ impl LogIndex {
     }
 
     fn push(&mut self, entry: &VerifiedEntry) {
-        let signer = if let Some(signer) = self.signers.iter().find(|s| ***s == *entry.signer) {
-            Arc::clone(signer)
-        } else {
-            let signer: Arc<str> = Arc::from(entry.signer.as_str());
-            self.signers.push(Arc::clone(&signer));
-            signer
-        };
+        let signer = self
+            .signers
+            .iter()
+            .position(|s| **s == *entry.signer)
+            .unwrap_or_else(|| {
+                self.signers.push(Arc::from(entry.signer.as_str()));
+                self.signers.len() - 1
+            });
         let statement = &entry.statement;
         let deployed = match &statement.predicate {
             Predicate::Deployment(d) => Some(Box::new((d.environment.clone(), d.service.clone()))),
@@ -125,17 +177,29 @@ impl LogIndex {
                 );
                 None
             }
+            Predicate::PromotionRequest(_) => {
+                let at = u32::try_from(self.requests.len()).unwrap_or(NO_PROMOTION);
+                self.requests.push((entry.index, entry.id));
+                Arc::make_mut(&mut self.request_of).insert(entry.id, at);
+                None
+            }
             _ => None,
         };
-        let row = EntryRow {
-            index: entry.index,
-            id: entry.id,
-            signed_at: statement.signed_at().map(|(_, at)| at),
-            signer,
-            kind: statement.kind(),
-            promotion: entry_promotion(entry),
+        let mut id = [0; 6];
+        id.copy_from_slice(&entry.id.as_bytes()[..6]);
+        let row = Stored {
             summary: statement.summary().into_boxed_str(),
             deployed,
+            signed_at: statement
+                .signed_at()
+                .map_or(NO_TIME, |(_, at)| at.unix_timestamp()),
+            promotion: entry_promotion(entry)
+                .and_then(|p| self.request_of.get(&p).copied())
+                .unwrap_or(NO_PROMOTION),
+            // A log with more than 65 535 signers names the rest as the last.
+            signer: u16::try_from(signer).unwrap_or(u16::MAX),
+            kind: statement.kind(),
+            id: ShortId(id),
         };
         self.rows.push(row);
     }

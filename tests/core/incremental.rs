@@ -5,8 +5,9 @@
 //! cut at one time and after it at another (across expiries and the
 //! policy's freeze window), the two give the same state; one promotion
 //! judged alone (`judge_one`, the cockpit's detail) is judged as among all;
-//! and the cockpit's summaries built on the last ones
-//! (`Data::from_indexed_since`) are those built afresh.
+//! the cockpit's summaries built on the last ones
+//! (`Data::from_indexed_since`) are those built afresh; and its index of the
+//! log's entries says what they say.
 
 use proptest::prelude::*;
 use time::Duration;
@@ -17,7 +18,7 @@ use tollgate::state::{
 use tollgate::statement::{DecisionAction, GateStatus, Predicate, Snapshot, Statement};
 
 use tollgate::tui::data::Data;
-use tollgate::tui::index::LogIndex;
+use tollgate::tui::index::{LogIndex, entry_promotion};
 
 use crate::common::World;
 
@@ -254,6 +255,26 @@ proptest! {
         }
         let now = then + Duration::hours(after);
         let index = LogIndex::of(&full.entries).unwrap();
+        // The index's compact rows say what the entries say.
+        prop_assert_eq!(index.len(), entries.len());
+        for (i, entry) in entries.iter().enumerate() {
+            let row = index.get(i).unwrap();
+            let at = entry.statement.signed_at().map(|(_, at)| at.replace_nanosecond(0).unwrap());
+            prop_assert_eq!(row.id.to_string(), entry.id.short());
+            prop_assert_eq!(row.signer, entry.signer.as_str());
+            prop_assert_eq!(row.summary, entry.statement.summary());
+            prop_assert_eq!(row.promotion, entry_promotion(entry));
+            prop_assert_eq!(row.signed_at, at);
+            if let Predicate::PromotionRequest(_) = &entry.statement.predicate {
+                let about: Vec<usize> = entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, e)| *j == i || entry_promotion(e) == Some(entry.id))
+                    .map(|(j, _)| j)
+                    .collect();
+                prop_assert_eq!(index.timeline(&entry.id, entry.index), about);
+            }
+        }
         let mut names = Names::default();
         let since = Data::from_indexed_since(&full, index.clone(), now, &judged, &changes, &mut names);
         let fresh = Data::from_indexed(&full, index, now, &mut names);

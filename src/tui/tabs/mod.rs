@@ -70,7 +70,7 @@ pub fn draw(app: &App, frame: &mut Frame<'_>, area: Rect) {
         (Some(RowKey::Service { .. } | RowKey::Inbox(_)), Some(data)) => service_lines(app, data),
         (Some(RowKey::Entry(i)), Some(data)) => data.index.get(*i).map_or_else(Vec::new, |e| {
             vec![
-                Line::from(format!("entry {}  {}", e.index, e.id.short())),
+                Line::from(format!("entry {}  {}", e.index, e.id)),
                 Line::from(format!("kind {}", e.kind.name())),
                 Line::from(format!("signer {}", e.signer)),
                 Line::from(e.summary.to_string()),

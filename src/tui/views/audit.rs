@@ -14,7 +14,7 @@ use crate::tui::widgets::VirtualTable;
 #[derive(Debug)]
 pub struct Audit;
 
-pub fn row_text(row: &EntryRow) -> String {
+pub fn row_text(row: &EntryRow<'_>) -> String {
     format!(
         "{} {} {} {}",
         row.index,
@@ -24,7 +24,7 @@ pub fn row_text(row: &EntryRow) -> String {
     )
 }
 
-pub fn entry_row(row: &EntryRow) -> Row<'static> {
+pub fn entry_row(row: &EntryRow<'_>) -> Row<'static> {
     Row::new(vec![
         Cell::from(row.index.to_string()),
         Cell::from(row.signed_at.map(when).unwrap_or_default()),
@@ -64,7 +64,7 @@ impl Component for Audit {
                 (Some(RowKey::Entry(at)), Some(data)) => data
                     .index
                     .get(*at)
-                    .map_or_else(|| Row::new(Vec::<Cell<'static>>::new()), entry_row),
+                    .map_or_else(|| Row::new(Vec::<Cell<'static>>::new()), |r| entry_row(&r)),
                 _ => Row::new(Vec::<Cell<'static>>::new()),
             }
         });

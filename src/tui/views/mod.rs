@@ -54,7 +54,7 @@ pub fn rows(app: &App) -> Rows {
             .filter(|i| {
                 data.index
                     .get(*i)
-                    .is_some_and(|row| keep(audit::row_text(row)))
+                    .is_some_and(|row| keep(audit::row_text(&row)))
             })
             .map(RowKey::Entry)
             .collect(),
