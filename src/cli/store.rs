@@ -137,7 +137,7 @@ impl Session {
         let client = log.offline.is_none().then_some(&self.client);
         let cache = BlobCache::default_location();
         let file = JudgedFile::new(cache.dir(), &self.signer().public());
-        let mut rejudger = Rejudger::new(cache).verdicts_only();
+        let mut rejudger = Rejudger::new(cache).verdicts_only().keeping_decoded();
         rejudger.restore(file.load(&self.signer().public()));
         match first {
             Some(first) => self.block_on(rejudger.rejudge_since(client, &mut log, first)),

@@ -208,6 +208,9 @@ pub struct Rejudger {
     /// Whether the evidence of results judged before is read anyway, for
     /// display (the cockpit's evidence pane).
     display: bool,
+    /// Whether every promotion read is kept decoded in the fold (a command
+    /// that judges them all next), rather than read a batch at a time.
+    keep_decoded: bool,
     /// Blobs already read, so a poll reads nothing again.
     found: HashMap<Digest, Arc<[u8]>>,
     /// Promotions with a gate result whose judgement is not final (its
@@ -223,6 +226,7 @@ impl Rejudger {
             judged: Judged::new(),
             judged_anew: false,
             display: true,
+            keep_decoded: false,
             found: HashMap::new(),
             unsettled: BTreeSet::new(),
         }
@@ -233,6 +237,16 @@ impl Rejudger {
     #[must_use]
     pub fn verdicts_only(mut self) -> Self {
         self.display = false;
+        self
+    }
+
+    /// For a command that judges every promotion next (`tollgate status`):
+    /// the promotions read here stay decoded in the fold, for that
+    /// judgement, instead of being read a batch at a time and dropped (the
+    /// cockpit, which keeps its fold and judges it in brief).
+    #[must_use]
+    pub fn keeping_decoded(mut self) -> Self {
+        self.keep_decoded = true;
         self
     }
 
@@ -330,6 +344,8 @@ impl Rejudger {
                 .filter_map(|id| state.promotions.get(id).cloned().map(Arc::new))
                 .collect();
             Box::new(std::iter::once(chosen))
+        } else if self.keep_decoded {
+            Box::new(std::iter::once(state.promotions.shared_values()))
         } else {
             Box::new(
                 state

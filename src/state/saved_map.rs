@@ -315,6 +315,19 @@ impl<V: DeserializeOwned + Serialize + Send + Sync + Clone> SavedMap<V> {
         });
     }
 
+    /// Every value, in key order, decoded where the map holds it (as
+    /// [`Self::values`]) and shared.
+    pub fn shared_values(&self) -> Vec<Arc<V>> {
+        self.decode_all();
+        self.map
+            .values()
+            .filter_map(|slot| match slot {
+                Slot::Plain(value) => Some(Arc::clone(value)),
+                Slot::Saved(saved) => saved.value.get().cloned().flatten(),
+            })
+            .collect()
+    }
+
     /// Every value, `batch` keys at a time in key order: a saved value
     /// not decoded yet is decoded for its batch only (a span at a time, on
     /// every core) and dropped with it, so the map goes on holding it
