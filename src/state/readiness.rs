@@ -219,7 +219,7 @@ pub fn summarize(
         summaries.extend(
             judged
                 .drain(..)
-                .map(|(index, p)| (index, Summary::of(&p, names))),
+                .map(|(index, p)| (index, Summary::of(&p, now, names))),
         );
     }
     summaries.sort_unstable_by_key(|(index, _)| *index);
@@ -242,7 +242,9 @@ pub fn summarize_since(
     changes: &Changes,
     names: &mut Names,
 ) -> Summaries {
-    if changes.policy {
+    // A summary keeps only the expiries after its judgement: a clock gone
+    // back judges everything again.
+    if changes.policy || now < then {
         return summarize(policy, state, now, rejudged, names);
     }
     let (from, to) = (then.min(now), then.max(now));
@@ -270,7 +272,7 @@ pub fn summarize_since(
             changes.promotions.contains(&p.id)
                 || moved(p)
                 || frozen.contains(&*p.to)
-                || p.expiries.iter().any(|t| crosses(*t))
+                || p.expiries().iter().any(|t| crosses(*t))
         })
         .map(|p| p.id)
         .chain(
@@ -289,7 +291,7 @@ pub fn summarize_since(
     judged.sort_by_key(|p| p.index);
     let mut out = previous.clone();
     for p in &judged {
-        out.put(Summary::of(p, names));
+        out.put(Summary::of(p, now, names));
     }
     out
 }

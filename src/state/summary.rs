@@ -31,25 +31,27 @@ pub struct Summary {
     pub from: Option<Arc<str>>,
     pub to: Arc<str>,
     pub requested_by: Arc<str>,
-    /// Its first blocker, in words, when something blocks it.
-    pub why: Option<Box<str>>,
-    /// The roles whose approvals it still lacks.
-    pub missing_roles: Box<[Arc<str>]>,
-    /// Who approved it, where the approval counts, and when that approval
-    /// expires.
-    pub counted: Box<[(Arc<str>, OffsetDateTime)]>,
     /// When it was deployed, if it was.
     pub deployed_at: Option<OffsetDateTime>,
-    /// Every moment at which time alone changes its judgement: when its
-    /// approvals and waivers expire.
-    pub expiries: Box<[OffsetDateTime]>,
+    /// What only some promotions have (most of a large log's are
+    /// superseded or deployed long ago, with nothing pending).
+    pending: Option<Box<Pending>>,
+}
+
+/// Why a promotion is blocked, and what of it can still change with time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Pending {
+    why: Option<Box<str>>,
+    missing_roles: Box<[Arc<str>]>,
+    counted: Box<[(Arc<str>, OffsetDateTime)]>,
+    expiries: Box<[OffsetDateTime]>,
 }
 
 impl Summary {
-    /// The summary of a judged promotion.
-    pub fn of(p: &Promotion, names: &mut Names) -> Self {
+    /// The summary of a promotion judged at `at`.
+    pub fn of(p: &Promotion, at: OffsetDateTime, names: &mut Names) -> Self {
         let request = &p.request;
-        let missing_roles = p
+        let missing_roles: Box<[Arc<str>]> = p
             .blockers
             .iter()
             .filter_map(|b| match b {
@@ -57,13 +59,14 @@ impl Summary {
                 _ => None,
             })
             .collect();
-        let counted = p
+        let counted: Box<[(Arc<str>, OffsetDateTime)]> = p
             .approvals
             .iter()
             .filter(|a| a.standing == Standing::Counted)
             .map(|a| (names.get(&a.decision.signer), a.expires_at))
             .collect();
-        let expiries = p
+        // Only moments after the judgement can change it.
+        let expiries: Box<[OffsetDateTime]> = p
             .approvals
             .iter()
             .map(|a| a.expires_at)
@@ -73,7 +76,24 @@ impl Summary {
                     .flat_map(|gate| &gate.waivers)
                     .map(|w| w.until),
             )
+            .filter(|t| *t > at)
             .collect();
+        // A superseded promotion can never go anywhere: why is its status.
+        let why = p
+            .blockers
+            .first()
+            .filter(|_| p.status != PromotionStatus::Superseded)
+            .map(|b| b.to_string().into_boxed_str());
+        let pending = Pending {
+            why,
+            missing_roles,
+            counted,
+            expiries,
+        };
+        let nothing = pending.why.is_none()
+            && pending.missing_roles.is_empty()
+            && pending.counted.is_empty()
+            && pending.expiries.is_empty();
         Self {
             id: p.id,
             index: p.index,
@@ -83,17 +103,36 @@ impl Summary {
             from: request.from.as_deref().map(|f| names.get(f)),
             to: names.get(&request.to),
             requested_by: names.get(&p.requested_by),
-            why: p.blockers.first().map(|b| b.to_string().into_boxed_str()),
-            missing_roles,
-            counted,
             deployed_at: p.deployment.as_ref().map(|d| d.at),
-            expiries,
+            pending: (!nothing).then(|| Box::new(pending)),
         }
+    }
+
+    /// Its first blocker, in words, while it can still be promoted.
+    pub fn why(&self) -> Option<&str> {
+        self.pending.as_ref()?.why.as_deref()
+    }
+
+    /// The roles whose approvals it still lacks.
+    pub fn missing_roles(&self) -> &[Arc<str>] {
+        self.pending.as_ref().map_or(&[], |p| &p.missing_roles)
+    }
+
+    /// Who approved it, where the approval counts, and when that approval
+    /// expires.
+    pub fn counted(&self) -> &[(Arc<str>, OffsetDateTime)] {
+        self.pending.as_ref().map_or(&[], |p| &p.counted)
+    }
+
+    /// Every moment after its judgement at which time alone changes it:
+    /// when its approvals and waivers expire.
+    pub fn expiries(&self) -> &[OffsetDateTime] {
+        self.pending.as_ref().map_or(&[], |p| &p.expiries)
     }
 
     /// Whether `me` approved it and the approval counts.
     pub fn approved_by(&self, me: &str) -> bool {
-        self.counted.iter().any(|(who, _)| &**who == me)
+        self.counted().iter().any(|(who, _)| &**who == me)
     }
 }
 

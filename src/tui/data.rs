@@ -308,7 +308,9 @@ impl Data {
                                 .iter()
                                 .any(|req| roles.contains(&req.role.as_str()))
                         })
-                        && p.missing_roles.iter().any(|role| roles.contains(&&**role));
+                        && p.missing_roles()
+                            .iter()
+                            .any(|role| roles.contains(&&**role));
                     if mine {
                         waiting.push(InboxItem::promotion(Section::WaitingForMe, p.id));
                     } else {
@@ -325,7 +327,7 @@ impl Data {
                 | PromotionStatus::Rejected
                 | PromotionStatus::DeployFailed => {}
             }
-            if p.counted
+            if p.counted()
                 .iter()
                 .any(|(_, expires)| *expires > now && *expires - now <= EXPIRING_SOON)
             {

@@ -226,7 +226,7 @@ proptest! {
         let briefly = summarize(&policy, folder.raw_state(), now, &rejudged, &mut names);
         let expected: Vec<Summary> = full
             .promotions_in_order()
-            .map(|p| Summary::of(p, &mut names))
+            .map(|p| Summary::of(p, now, &mut names))
             .collect();
         prop_assert_eq!(briefly.iter().cloned().collect::<Vec<_>>(), expected);
         prop_assert_eq!(since, full);

@@ -40,8 +40,7 @@ fn row(app: &App, data: &Data, item: &InboxItem) -> Row<'static> {
             };
             let (glyph, slot) = promotion_glyph(p.status);
             let why = p
-                .why
-                .as_deref()
+                .why()
                 .map_or_else(|| p.status.label().to_owned(), shorten_digests);
             Row::new(vec![
                 section,
