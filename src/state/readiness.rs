@@ -97,18 +97,8 @@ pub fn evaluate_since(
     if changes.policy {
         return evaluate_judged(policy, state, now, rejudged);
     }
-    let (from, to) = (then.min(now), then.max(now));
-    let crosses = |t: OffsetDateTime| from < t && t <= to;
-    let frozen: BTreeSet<&str> = policy
-        .environments
-        .values()
-        .filter(|env| {
-            env.freeze
-                .iter()
-                .any(|window| crosses(window.from) || crosses(window.to))
-        })
-        .map(|env| env.name.as_str())
-        .collect();
+    let crosses = crossing(then, now);
+    let frozen = freezes_crossed(policy, &crosses);
     let moved = |p: &Promotion| {
         let (target, service) = (&p.request.to, &p.request.service);
         let before = policy.environment(target).and_then(|e| e.after.as_ref());
@@ -247,18 +237,8 @@ pub fn summarize_since(
     if changes.policy || now < then {
         return summarize(policy, state, now, rejudged, names);
     }
-    let (from, to) = (then.min(now), then.max(now));
-    let crosses = |t: OffsetDateTime| from < t && t <= to;
-    let frozen: BTreeSet<&str> = policy
-        .environments
-        .values()
-        .filter(|env| {
-            env.freeze
-                .iter()
-                .any(|window| crosses(window.from) || crosses(window.to))
-        })
-        .map(|env| env.name.as_str())
-        .collect();
+    let crosses = crossing(then, now);
+    let frozen = freezes_crossed(policy, &crosses);
     let moved = |p: &Summary| {
         let before = policy.environment(&p.to).and_then(|e| e.after.as_deref());
         changes
@@ -294,6 +274,31 @@ pub fn summarize_since(
         out.put(Summary::of(p, now, names));
     }
     out
+}
+
+/// Whether a moment lies between `then` and `now` (after the earlier, up
+/// to the later): a judgement at `then` may differ at `now` because of it.
+fn crossing(then: OffsetDateTime, now: OffsetDateTime) -> impl Fn(OffsetDateTime) -> bool {
+    let (from, to) = (then.min(now), then.max(now));
+    move |t| from < t && t <= to
+}
+
+/// The environments a freeze window of which opens or closes at a moment
+/// `crosses` says.
+fn freezes_crossed<'p>(
+    policy: &'p Policy,
+    crosses: &impl Fn(OffsetDateTime) -> bool,
+) -> BTreeSet<&'p str> {
+    policy
+        .environments
+        .values()
+        .filter(|env| {
+            env.freeze
+                .iter()
+                .any(|window| crosses(window.from) || crosses(window.to))
+        })
+        .map(|env| env.name.as_str())
+        .collect()
 }
 
 /// Every disputed gate result, in log order (of their promotions' requests;
